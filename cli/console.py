@@ -1,0 +1,99 @@
+"""Shared rich consoles and output rendering (table, csv, json) for every command."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from enum import StrEnum
+
+import pyarrow as pa
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from stvgdata.workspace import Workspace
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def workspace_of(ctx: typer.Context) -> Workspace:
+    """The workspace chosen by the global ``--workspace`` option."""
+    return ctx.find_root().obj
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else f"{value:.4g}"
+    return str(value)
+
+
+def render_arrow(data: pa.Table, fmt: OutputFormat, title: str | None = None) -> None:
+    """Print an Arrow table as a rich table, CSV or JSON records on stdout."""
+    rows = data.to_pylist()
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps(rows, default=str, indent=None))
+    elif fmt is OutputFormat.csv:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(data.column_names)
+        writer.writerows([[row[name] for name in data.column_names] for row in rows])
+        typer.echo(buffer.getvalue(), nl=False)
+    else:
+        table = Table(title=title, show_lines=False)
+        for name in data.column_names:
+            table.add_column(name, overflow="fold")
+        for row in rows:
+            table.add_row(*[_cell(row[name]) for name in data.column_names])
+        console.print(table)
+
+
+class RichProgress:
+    """A ``ProgressFn`` that draws one rich bar per task, with ETA and any extra numbers."""
+
+    def __init__(self, transient: bool = False) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self._bars = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[info]}"),
+            console=err_console,
+            transient=transient,
+        )
+        self._tasks: dict[str, int] = {}
+
+    def __enter__(self) -> RichProgress:
+        self._bars.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bars.stop()
+
+    def __call__(
+        self, task: str, completed: float, total: float | None = None, **info: float
+    ) -> None:
+        text = "  ".join(f"{key}={value:.3g}" for key, value in info.items())
+        if task not in self._tasks:
+            self._tasks[task] = self._bars.add_task(task, total=total, info=text)
+        self._bars.update(self._tasks[task], completed=completed, total=total, info=text)

@@ -1,0 +1,66 @@
+"""Entry point of ``stvg``: global options, error handling, and the registry of commands."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from cli import cache_cmds, catalog_cmds, demo_cmd, heads_cmds, synth_cmd
+from cli.console import err_console
+from schemas.errors import SchemaMismatch
+from stvgdata.errors import BadInputError
+from stvgdata.workspace import WORKSPACE_ENV, Workspace
+
+EXIT_BAD_INPUT = 2
+
+
+class StvgGroup(TyperGroup):
+    """Turns a user's bad input into one line on stderr and exit code 2, without a traceback."""
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201 - click's signature
+        try:
+            return super().invoke(ctx)
+        except (BadInputError, SchemaMismatch) as exc:
+            err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            raise click.exceptions.Exit(EXIT_BAD_INPUT) from None
+
+
+app = typer.Typer(
+    cls=StvgGroup,
+    help="Spatio-temporal video grounding: catalog, feature cache, and heads on cached features.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+@app.callback()
+def global_options(
+    ctx: typer.Context,
+    workspace: Annotated[
+        str | None,
+        typer.Option(
+            "--workspace",
+            envvar=WORKSPACE_ENV,
+            help="Directory where stvg keeps everything it writes [default: ./stvg-workspace].",
+        ),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug messages.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = Workspace.resolve(workspace)
+
+
+for module in (catalog_cmds, synth_cmd, cache_cmds, heads_cmds, demo_cmd):
+    module.register(app)
+
+
+def main() -> None:
+    app()

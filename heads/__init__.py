@@ -1,0 +1,1 @@
+"""Heads trained on cached features: models, losses, metrics, training. Never imports ``cli``."""

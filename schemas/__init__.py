@@ -1,0 +1,20 @@
+"""One source of truth for every catalog table and every cached array layout.
+
+This package imports nothing of the project: writers build tables against these schemas and
+readers check what they read against them.
+"""
+
+from schemas.arrays import ARRAY_LAYOUTS, ArrayLayout
+from schemas.batch import BATCH_FIELDS
+from schemas.tables import DATASET_TABLES, TABLES, empty_table, schema_for, validate_table
+
+__all__ = [
+    "ARRAY_LAYOUTS",
+    "ArrayLayout",
+    "BATCH_FIELDS",
+    "DATASET_TABLES",
+    "TABLES",
+    "empty_table",
+    "schema_for",
+    "validate_table",
+]

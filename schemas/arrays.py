@@ -1,0 +1,69 @@
+"""Layouts of the arrays in the feature cache's HDF5 shards.
+
+A shard is one HDF5 file written by one process. Inside it:
+- frame-timeline models (``resnet101``, ``slowfast``) store one dataset per video at
+  ``/<model>/<video_id>`` with shape (T, H, W, C): row t is the feature map of the t-th sampled
+  frame, whose absolute source frame index is the manifest's ``frame_idx[t]``;
+- token models (``roberta``) store all queries of the shard concatenated along the token axis:
+  ``/<model>/features`` (N_tokens, C) and ``/<model>/token_ids`` (N_tokens,), a query owning rows
+  ``[row_start, row_end)`` of both.
+Every dataset carries the attributes named in ``ArrayLayout.attributes``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ArrayLayout:
+    """How one model's features are laid out in a shard."""
+
+    model: str
+    timeline: str  # "frame": one row per sampled frame; "token": one row per text token
+    axes: tuple[str, ...]  # axis names of one item's array, first axis = rows
+    default_channels: int  # C of the full-size model (tiny test configs use fewer)
+    doc: str
+    # attributes every HDF5 dataset of this model carries (h5ls -v shows them)
+    attributes: tuple[str, ...] = ("model", "fingerprint", "axes", "dataset")
+
+    def array_path(self, key: str) -> str:
+        """HDF5 path of the array holding ``key`` (a video id; ignored for token models)."""
+        if self.timeline == "token":
+            return f"/{self.model}/features"
+        return f"/{self.model}/{key}"
+
+
+FRAME_ATTRIBUTES = ("model", "fingerprint", "axes", "dataset", "video_id", "fps", "frame_idx")
+
+ARRAY_LAYOUTS: dict[str, ArrayLayout] = {
+    "resnet101": ArrayLayout(
+        model="resnet101",
+        timeline="frame",
+        axes=("T", "H", "W", "C"),
+        default_channels=2048,
+        doc="ResNet-101 pre-pool map (stride 32) of each sampled frame.",
+        attributes=FRAME_ATTRIBUTES,
+    ),
+    "slowfast": ArrayLayout(
+        model="slowfast",
+        timeline="frame",
+        axes=("T", "H", "W", "C"),
+        default_channels=2304,
+        doc=(
+            "SlowFast trunk maps on the same frame timeline as resnet101: fast-pathway channels "
+            "(256) concatenated after the slow pathway's (2048, repeated over its alpha frames)."
+        ),
+        attributes=FRAME_ATTRIBUTES,
+    ),
+    "roberta": ArrayLayout(
+        model="roberta",
+        timeline="token",
+        axes=("L", "C"),
+        default_channels=768,
+        doc="RoBERTa-base last hidden state of each token of a query (with <s> and </s>).",
+        attributes=("model", "fingerprint", "axes", "dataset"),
+    ),
+}
+
+TOKEN_IDS_PATH = "/{model}/token_ids"
