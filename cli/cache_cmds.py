@@ -1,7 +1,165 @@
-"""Commands of this group are registered by ``register``."""
+"""``stvg extract`` and ``stvg verify``: thin wrappers over ``stvgdata.extract`` and
+``stvgdata.cache.verify`` (imported inside the commands so other commands stay light)."""
 
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Annotated
+
+import pyarrow as pa
 import typer
+
+from cli.console import OutputFormat, RichProgress, console, render_arrow, workspace_of
+from stvgdata.errors import BadInputError
+
+EXIT_MISMATCH = 1
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``HxW`` -> (H, W)."""
+    try:
+        height, width = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise BadInputError("--size", text, "expected HxW, e.g. 224x384") from None
+    if height < 32 or width < 32:
+        raise BadInputError("--size", text, "frames must be at least 32x32 (stride 32)")
+    return height, width
+
+
+def parse_weights(entries: list[str]) -> dict[str, str]:
+    """``MODEL=PATH`` entries -> {model: path}."""
+    weights = {}
+    for entry in entries:
+        model, sep, path = entry.partition("=")
+        if not sep or not model or not path:
+            raise BadInputError("--weights", entry, "expected MODEL=PATH, e.g. resnet101=r101.pth")
+        weights[model.strip()] = path.strip()
+    return weights
+
+
+def _summary_table(summary) -> pa.Table:
+    return pa.Table.from_pylist([dataclasses.asdict(model) for model in summary.models])
+
+
+def extract(
+    ctx: typer.Context,
+    dataset: Annotated[str, typer.Option(help="Dataset in the catalog: vidstg, hcstvg-v1, ...")],
+    features: Annotated[
+        str, typer.Option(help="Comma-separated models to extract.")
+    ] = "resnet101,slowfast,roberta",
+    split: Annotated[
+        list[str] | None, typer.Option(help="Only these splits (repeatable) [default: all].")
+    ] = None,
+    fps: Annotated[
+        float | None, typer.Option(help="Sampling rate [default: 5 per dataset].")
+    ] = None,
+    size: Annotated[str | None, typer.Option(help="Frame size HxW [default: 224x384].")] = None,
+    weights: Annotated[
+        list[str] | None, typer.Option(help="MODEL=PATH checkpoint (repeatable).")
+    ] = None,
+    num_shards: Annotated[int, typer.Option(help="Processes sharing the work.")] = 1,
+    shard_index: Annotated[int, typer.Option(help="This process's index, 0..N-1.")] = 0,
+    device: Annotated[str, typer.Option(help="Torch device: cpu, cuda, cuda:1, ...")] = "cpu",
+    batch_size: Annotated[
+        int, typer.Option(help="Frames per forward across videos (whole SlowFast clips).")
+    ] = 32,
+    clip_frames: Annotated[int, typer.Option(help="SlowFast clip length (sampled frames).")] = 32,
+    decode_threads: Annotated[int, typer.Option(help="Background decoding threads.")] = 1,
+    dtype: Annotated[str, typer.Option(help="Stored dtype: float16 or float32.")] = "float16",
+    compression: Annotated[str, typer.Option(help="HDF5 compression: none, lzf or gzip.")] = "none",
+    shard_items: Annotated[
+        int, typer.Option(help="Rotate shards after this many videos/queries.")
+    ] = 512,
+    dry_run: Annotated[
+        bool, typer.Option(help="Print the work and storage estimate only.")
+    ] = False,
+    tiny: Annotated[bool, typer.Option(help="Tiny networks (tests and demos).")] = False,
+    replace_model_cache: Annotated[
+        bool,
+        typer.Option(help="Drop cached features of these models made with another fingerprint."),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Extract missing features of a dataset into the cache (resumable, shardable)."""
+    from stvgdata.cache import StorageConfig, WorkSplit
+    from stvgdata.extract import ExtractConfig, run_extraction
+
+    if dtype not in ("float16", "float32"):
+        raise BadInputError("--dtype", dtype, "expected float16 or float32")
+    if compression not in ("none", "lzf", "gzip"):
+        raise BadInputError("--compression", compression, "expected none, lzf or gzip")
+    config = ExtractConfig(
+        dataset=dataset,
+        splits=tuple(split or ()),
+        models=tuple(m.strip() for m in features.split(",") if m.strip()),
+        fps=fps,
+        input_size=parse_size(size) if size else None,
+        weights=parse_weights(weights or []),
+        device=device,
+        batch_size=batch_size,
+        clip_frames=clip_frames,
+        decode_threads=decode_threads,
+        storage=StorageConfig(
+            dtype=dtype,
+            compression=None if compression == "none" else compression,
+            max_items=shard_items,
+        ),
+        split=WorkSplit(num_shards, shard_index),
+        tiny=tiny,
+        dry_run=dry_run,
+        replace_model_cache=replace_model_cache,
+    )
+    ws = workspace_of(ctx)
+    with RichProgress(transient=as_json) as progress:
+        summary = run_extraction(ws, config, progress)
+    if as_json:
+        typer.echo(json.dumps(dataclasses.asdict(summary), default=str))
+        return
+    title = (
+        f"{'dry run: ' if dry_run else ''}{dataset} at {config.target_fps:g} fps, "
+        f"{'x'.join(map(str, config.frame_size))}, shard {shard_index}/{num_shards}"
+    )
+    render_arrow(_summary_table(summary), OutputFormat.table, title=title)
+    if not dry_run:
+        console.print(
+            f"{summary.shards} shards written, {len(summary.failures)} failures "
+            f"(see `stvg sql \"SELECT * FROM failures WHERE stage = 'extract'\"`), "
+            f"{summary.frames} frames in {summary.seconds:.1f} s "
+            f"({summary.frames_per_second:.1f} frames/s)",
+            highlight=False,
+        )
+
+
+def verify(
+    ctx: typer.Context,
+    deep: Annotated[bool, typer.Option(help="Also read every row and check for NaN/inf.")] = False,
+    dataset: Annotated[str | None, typer.Option(help="Only this dataset.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Check every manifest row against its shard; exit 1 on any mismatch."""
+    from stvgdata.cache import verify_cache
+
+    with RichProgress(transient=True) as progress:
+        report = verify_cache(workspace_of(ctx), deep=deep, dataset=dataset, progress=progress)
+    if as_json:
+        typer.echo(json.dumps({**dataclasses.asdict(report), "ok": report.ok}))
+    else:
+        if report.problems:
+            problems = pa.Table.from_pylist([dataclasses.asdict(p) for p in report.problems])
+            render_arrow(problems, OutputFormat.table, title="problems")
+        status = "OK" if report.ok else f"{len(report.problems)} PROBLEMS"
+        console.print(
+            f"{status}: {report.rows_checked} manifest rows in {report.shards_checked} shards "
+            f"checked{' deeply' if deep else ''}; {len(report.unreferenced)} unreferenced "
+            "shard files",
+            highlight=False,
+        )
+    if not report.ok:
+        raise typer.Exit(EXIT_MISMATCH)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
+    app.command()(extract)
+    app.command()(verify)

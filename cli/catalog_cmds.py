@@ -1,7 +1,92 @@
-"""Commands of this group are registered by ``register``."""
+"""Catalog commands: ``stvg import`` (a dataset's real layout into the catalog), ``stvg sql``
+(read-only SQL over the catalog views) and ``stvg info`` (per dataset and split counts).
 
+Thin wrappers over ``stvgdata.importer`` and ``stvgdata.catalog``; none of them imports torch.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import pyarrow as pa
 import typer
+
+from cli.console import OutputFormat, RichProgress, render_arrow, workspace_of
+from stvgdata.adapters import ADAPTERS
+from stvgdata.catalog import query
+from stvgdata.importer import ImportSummary, catalog_summary, import_dataset
+
+FORMAT_OPTION = typer.Option("--format", "-f", help="Output format: table, csv or json.")
+
+
+def import_cmd(
+    ctx: typer.Context,
+    dataset: Annotated[str, typer.Argument(help=f"Dataset: {', '.join(ADAPTERS)}.")],
+    root: Annotated[
+        Path, typer.Option("--root", help="Directory holding the dataset's real layout.")
+    ],
+    layout: Annotated[
+        str | None,
+        typer.Option(
+            help="Layout under --root (vidstg: original, tubedetr, stcat) [default: detect]."
+        ),
+    ] = None,
+    annotations_only: Annotated[
+        bool,
+        typer.Option("--annotations-only", help="Do not check that the video files exist."),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Import DATASET from its on-disk layout; a re-import replaces it in one atomic step."""
+    with RichProgress(transient=True) as progress:
+        summary = import_dataset(
+            workspace_of(ctx),
+            dataset,
+            root,
+            layout=layout,
+            check_videos=not annotations_only,
+            progress=progress,
+        )
+    if as_json:
+        typer.echo(json.dumps(_summary_record(summary)))
+    else:
+        counts = pa.table({"table": list(summary.counts), "rows": list(summary.counts.values())})
+        title = f"{summary.dataset} ({summary.layout}) imported in {summary.seconds:.1f} s"
+        render_arrow(counts, OutputFormat.table, title=title)
+
+
+def _summary_record(summary: ImportSummary) -> dict[str, object]:
+    return {
+        "dataset": summary.dataset,
+        "layout": summary.layout,
+        "root": str(summary.root),
+        "version_dir": str(summary.version_dir),
+        "counts": summary.counts,
+        "seconds": round(summary.seconds, 3),
+    }
+
+
+def sql_cmd(
+    ctx: typer.Context,
+    sql: Annotated[str, typer.Argument(metavar="QUERY", help="SQL over the catalog views.")],
+    fmt: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.table,
+) -> None:
+    """Run read-only SQL over the catalog views (videos, queries, boxes, failures, ...)."""
+    render_arrow(query(workspace_of(ctx), sql), fmt)
+
+
+def info_cmd(
+    ctx: typer.Context,
+    fmt: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.table,
+) -> None:
+    """Per dataset and split: videos, queries by sentence type, mean tube length."""
+    render_arrow(catalog_summary(workspace_of(ctx)), fmt, title="catalog")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
+    app.command("import")(import_cmd)
+    app.command("sql")(sql_cmd)
+    app.command("info")(info_cmd)

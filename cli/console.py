@@ -84,16 +84,18 @@ class RichProgress:
         self._tasks: dict[str, int] = {}
 
     def __enter__(self) -> RichProgress:
-        self._bars.start()
-        return self
+        return self  # the bars start with the first report, so early errors stay one line
 
     def __exit__(self, *exc: object) -> None:
-        self._bars.stop()
+        if self._tasks:
+            self._bars.stop()
 
     def __call__(
         self, task: str, completed: float, total: float | None = None, **info: float
     ) -> None:
         text = "  ".join(f"{key}={value:.3g}" for key, value in info.items())
+        if not self._tasks:
+            self._bars.start()
         if task not in self._tasks:
             self._tasks[task] = self._bars.add_task(task, total=total, info=text)
         self._bars.update(self._tasks[task], completed=completed, total=total, info=text)

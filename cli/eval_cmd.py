@@ -1,7 +1,130 @@
-"""Commands of this group are registered by ``register``."""
+"""``stvg eval``: score a run's or another codebase's predictions against the catalog, print the
+metrics under the named protocol, and record them in the ``runs`` table."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich import box
+from rich.table import Table
+
+from cli.console import RichProgress, console, workspace_of
+from heads.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth
+from heads.predictions import FORMATS, read_predictions, tubedetr_id_map
+from heads.protocols import DEFAULT_PROTOCOL, PROTOCOLS, get_protocol
+from stvgdata.errors import BadInputError
+
+ProtocolName = StrEnum("ProtocolName", {name: name for name in PROTOCOLS})
+PredictionFormat = StrEnum("PredictionFormat", {name: name for name in FORMATS})
+
+METRIC_COLUMNS = (
+    ("m_viou", "m_vIoU"),
+    ("viou_03", "vIoU@0.3"),
+    ("viou_05", "vIoU@0.5"),
+    ("m_tiou", "m_tIoU"),
+    ("m_siou", "m_sIoU"),
+)
+
+
+def report_records(report: EvalReport) -> list[dict]:
+    """One JSON-ready record per sentence type (metrics as fractions)."""
+    return [
+        {
+            "run_id": report.run.run_id,
+            "dataset": report.dataset,
+            "split": report.split,
+            "protocol": report.protocol,
+            "sentence_type": sentence_type,
+            **vars(summary),
+        }
+        for sentence_type, summary in report.summaries.items()
+    ]
+
+
+def render_report(report: EvalReport) -> None:
+    """A paper-style table (percent, one decimal), the protocol in the title."""
+    reference = get_protocol(report.protocol).reference
+    title = f"{report.dataset} {report.split} - protocol {report.protocol} ({reference})"
+    table = Table(
+        title=title,
+        caption=f"run {report.run.run_id}",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("sentences", no_wrap=True)
+    for header in ("queries", "missing", *(label for _, label in METRIC_COLUMNS)):
+        table.add_column(header, justify="right", no_wrap=True)
+    for sentence_type, summary in report.summaries.items():
+        metrics = [f"{100 * getattr(summary, name):.1f}" for name, _ in METRIC_COLUMNS]
+        table.add_row(sentence_type, str(summary.num_queries), str(summary.num_missing), *metrics)
+    console.print(table)
+
+
+def _new_run_id() -> str:
+    return f"eval-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+def eval_command(
+    ctx: typer.Context,
+    dataset: Annotated[str, typer.Option(help="Dataset name in the catalog.")],
+    split: Annotated[str, typer.Option(help="Split to score: train, val or test.")],
+    predictions: Annotated[
+        Path | None,
+        typer.Option(help="Predictions file (stvg JSON or a TubeDETR-style result JSON)."),
+    ] = None,
+    run: Annotated[
+        str | None, typer.Option("--run", help="Predict with this training run and score it.")
+    ] = None,
+    fmt: Annotated[
+        PredictionFormat, typer.Option("--format", help="Format of --predictions.")
+    ] = PredictionFormat("auto"),
+    protocol: Annotated[
+        ProtocolName, typer.Option(help="Which frames are scored (see docs/metrics.md).")
+    ] = ProtocolName(DEFAULT_PROTOCOL),
+    annotations: Annotated[
+        Path | None,
+        typer.Option(help="TubeDETR's preprocessed annotations, to map its sentence ids."),
+    ] = None,
+    method: Annotated[
+        str | None, typer.Option(help="Method name recorded in the runs table.")
+    ] = None,
+    variant: Annotated[str, typer.Option(help="Variant recorded in the runs table.")] = "full",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON records instead.")] = False,
+) -> None:
+    """Score predictions (of a run, or a file from another codebase) against the catalog."""
+    if (predictions is None) == (run is None):
+        raise BadInputError("stvg eval", None, "give exactly one of --predictions or --run")
+    ws = workspace_of(ctx)
+    ground_truth = load_ground_truth(ws, dataset, split)
+    config = {"dataset": dataset, "split": split, "protocol": protocol.value}
+    if predictions is not None:
+        id_map = tubedetr_id_map(ground_truth.queries, annotations)
+        preds = read_predictions(predictions, fmt.value, id_map)
+        config |= {"predictions": str(predictions.resolve()), "format": fmt.value}
+        info = RunInfo(_new_run_id(), method or "external", variant, config=config)
+    else:
+        from heads.train import predict_run  # torch only when a run must predict
+
+        preds = predict_run(ws, run, dataset, split)
+        info = RunInfo(run, method or "csdvl", variant, config=config | {"run": run})
+    with RichProgress(transient=True) as progress:
+        report = evaluate(
+            ws, dataset, split, preds, protocol.value, info, progress, ground_truth=ground_truth
+        )
+    if as_json:
+        typer.echo(json.dumps(report_records(report)))
+    else:
+        render_report(report)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``stvg eval`` to ``app``."""
+    app.command("eval")(eval_command)

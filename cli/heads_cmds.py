@@ -1,7 +1,270 @@
-"""Commands of this group are registered by ``register``."""
+"""``stvg train``, ``stvg ablate`` and ``stvg show``: thin wrappers over ``heads.train``,
+``heads.ablate`` and ``heads.show`` (torch is imported only when one of them runs)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+from rich.table import Table
+
+from cli.console import RichProgress, console, workspace_of
+from stvgdata.errors import BadInputError
+
+METRIC_COLUMNS = (
+    ("m_viou", "m_vIoU"),
+    ("viou_03", "vIoU@0.3"),
+    ("viou_05", "vIoU@0.5"),
+    ("m_tiou", "m_tIoU"),
+    ("m_siou", "m_sIoU"),
+)
+
+
+class PresetName(StrEnum):
+    small = "small"
+    paper = "paper"
+
+
+class Fusion(StrEnum):
+    sum = "sum"
+    fc_sum = "fc-sum"
+    concat_fc = "concat-fc"
+
+
+Dataset = Annotated[str, typer.Option(help="Dataset name in the catalog (features extracted).")]
+PresetOpt = Annotated[
+    PresetName, typer.Option(help="small: minutes on 2 CPU cores; paper: the paper's sizes.")
+]
+DModel = Annotated[int | None, typer.Option("--d-model", help="Model width d (default: preset's).")]
+Layers = Annotated[
+    int | None, typer.Option("--layers", help="Layers N of both streams (default: preset's).")
+]
+Epochs = Annotated[int | None, typer.Option(help="Training epochs (default: the preset's).")]
+BatchSize = Annotated[int | None, typer.Option(help="Queries per batch (default: the preset's).")]
+LearningRate = Annotated[float | None, typer.Option("--lr", help="AdamW learning rate.")]
+MaxFrames = Annotated[int | None, typer.Option(help="Sampled frames per query at most.")]
+Device = Annotated[str, typer.Option(help="torch device: cpu, cuda, cuda:1, ...")]
+NoS2D = Annotated[bool, typer.Option("--no-s2d", help="Drop static-to-dynamic transmission.")]
+NoD2S = Annotated[bool, typer.Option("--no-d2s", help="Drop dynamic-to-static transmission.")]
+NoSpatial = Annotated[
+    bool, typer.Option("--no-spatial", help="Dynamic stream on spatially mean-pooled input.")
+]
+NoMeanPool = Annotated[
+    bool, typer.Option("--no-mean-pool", help="Text attends all T*H*W dynamic tokens.")
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def build_configs(preset_name: PresetName, model: dict[str, Any], train: dict[str, Any]):
+    """The preset's configs with the options the user gave (None = keep the preset's)."""
+    from heads.config import preset
+
+    chosen = preset(preset_name.value)
+    try:
+        model_config = dataclasses.replace(
+            chosen.model, **{k: v for k, v in model.items() if v is not None}
+        )
+    except ValueError as exc:
+        raise BadInputError("options", None, str(exc)) from None
+    train_config = dataclasses.replace(
+        chosen.train, **{k: v for k, v in train.items() if v is not None}
+    )
+    return model_config, train_config
+
+
+def train_command(
+    ctx: typer.Context,
+    dataset: Dataset,
+    preset_name: Annotated[PresetName, typer.Option("--preset")] = PresetName.small,
+    d_model: DModel = None,
+    layers: Layers = None,
+    epochs: Epochs = None,
+    batch_size: BatchSize = None,
+    lr: LearningRate = None,
+    max_frames: MaxFrames = None,
+    seed: Annotated[int, typer.Option(help="Seed of initialization, shuffling, dropout.")] = 0,
+    val_split: Annotated[
+        str | None, typer.Option(help="Validate on this split every epoch (keeps the best).")
+    ] = None,
+    patience: Annotated[
+        int | None, typer.Option(help="Stop after this many epochs without val improvement.")
+    ] = None,
+    device: Device = "cpu",
+    no_s2d: NoS2D = False,
+    no_d2s: NoD2S = False,
+    fusion: Annotated[
+        Fusion | None, typer.Option(help="Replace collaboration by a Table 5 baseline.")
+    ] = None,
+    no_spatial: NoSpatial = False,
+    no_mean_pool: NoMeanPool = False,
+    resume: Annotated[
+        str | None, typer.Option(help="Resume this run id from its last checkpoint.")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Train the CSDVL head on cached features; checkpoints go to runs/<run_id>/."""
+    from heads.train import read_run_config, train
+
+    ws = workspace_of(ctx)
+    if resume is not None:
+        model_config, train_config = read_run_config(ws, resume)
+        if epochs is not None:
+            train_config = dataclasses.replace(train_config, epochs=epochs)
+    else:
+        model_config, train_config = build_configs(
+            preset_name,
+            {
+                "d_model": d_model,
+                "num_layers": layers,
+                "s2d": False if no_s2d else None,
+                "d2s": False if no_d2s else None,
+                "fusion": fusion.value if fusion else None,
+                "dynamic_spatial": False if no_spatial else None,
+                "dynamic_mean_pool": False if no_mean_pool else None,
+            },
+            {
+                "epochs": epochs,
+                "batch_size": batch_size,
+                "lr": lr,
+                "max_frames": max_frames,
+                "seed": seed,
+                "val_split": val_split,
+                "patience": patience,
+                "device": device,
+            },
+        )
+    with RichProgress(transient=True) as progress:
+        result = train(
+            ws, dataset, model_config, train_config, progress, run_id=resume, resume=bool(resume)
+        )
+    summary = {
+        "run_id": result.run_id,
+        "variant": model_config.variant_name(),
+        "epochs": result.epochs_completed,
+        "checkpoint": str(result.checkpoint),
+        "best_epoch": result.best_epoch,
+        "best_val_m_viou": result.best_val_m_viou,
+        "stopped_early": result.stopped_early,
+        "final_loss": result.history[-1]["total"] if result.history else None,
+    }
+    if as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        for key, value in summary.items():
+            console.print(f"{key}: {value}", highlight=False)
+
+
+def _cell(mean: float, std: float, seeds: int) -> str:
+    return f"{100 * mean:.1f}" if seeds == 1 else f"{100 * mean:.1f} ± {100 * std:.1f}"
+
+
+def render_ablation(result) -> None:  # noqa: ANN001 - heads.ablate.AblationResult (lazy import)
+    """Paper-style table: one row per variant, metrics in percent, mean ± std over seeds."""
+    seeds = len(result.variants[0].seeds) if result.variants else 0
+    table = Table(
+        title=f"CSDVL ablation - {result.dataset} {result.split} - protocol {result.protocol}"
+        f" - {seeds} seed(s)"
+    )
+    table.add_column("variant")
+    for _, label in METRIC_COLUMNS:
+        table.add_column(label, justify="right")
+    for variant in result.variants:
+        cells = [_cell(variant.mean(m), variant.std(m), seeds) for m, _ in METRIC_COLUMNS]
+        table.add_row(variant.variant, *cells)
+    console.print(table)
+
+
+def ablate_command(
+    ctx: typer.Context,
+    dataset: Dataset,
+    no_s2d: NoS2D = False,
+    no_d2s: NoD2S = False,
+    fusion: Annotated[
+        list[Fusion] | None, typer.Option(help="Table 5 baseline(s) to compare (repeatable).")
+    ] = None,
+    no_spatial: NoSpatial = False,
+    no_mean_pool: NoMeanPool = False,
+    seeds: Annotated[int, typer.Option(help="Seeds per variant (0..K-1): mean ± std.")] = 1,
+    preset_name: Annotated[PresetName, typer.Option("--preset")] = PresetName.small,
+    d_model: DModel = None,
+    layers: Layers = None,
+    epochs: Epochs = None,
+    batch_size: BatchSize = None,
+    lr: LearningRate = None,
+    max_frames: MaxFrames = None,
+    split: Annotated[
+        str | None, typer.Option(help="Evaluation split (default: test, else val).")
+    ] = None,
+    protocol: Annotated[str, typer.Option(help="sampled-5fps or all-frames.")] = "all-frames",
+    device: Device = "cpu",
+    as_json: AsJson = False,
+) -> None:
+    """Train and evaluate ablation variants (no flags: the paper's Table 3 grid)."""
+    from heads.ablate import default_eval_split, run_ablation, selected_variants
+
+    if seeds < 1:
+        raise BadInputError("--seeds", seeds, "must be at least 1")
+    ws = workspace_of(ctx)
+    model_config, train_config = build_configs(
+        preset_name,
+        {"d_model": d_model, "num_layers": layers},
+        {
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "lr": lr,
+            "max_frames": max_frames,
+            "device": device,
+        },
+    )
+    variants = selected_variants(
+        no_s2d, no_d2s, [f.value for f in fusion or []], no_spatial, no_mean_pool
+    )
+    with RichProgress(transient=True) as progress:
+        result = run_ablation(
+            ws,
+            dataset,
+            variants,
+            list(range(seeds)),
+            model_config,
+            train_config,
+            progress,
+            eval_split=split or default_eval_split(ws, dataset),
+            protocol=protocol,
+        )
+    if as_json:
+        typer.echo(json.dumps(result.to_dict()))
+    else:
+        render_ablation(result)
+
+
+def show_command(
+    ctx: typer.Context,
+    query_id: Annotated[str, typer.Argument(help="Query id from the catalog.")],
+    run: Annotated[str, typer.Option("--run", help="Run id or checkpoint file.")],
+    out: Annotated[Path, typer.Option("--out", help="Picture to write: FILE.png or FILE.gif.")],
+    dataset: Annotated[
+        str | None, typer.Option(help="Dataset of the query (when ids repeat).")
+    ] = None,
+    frames: Annotated[int, typer.Option(help="Frames shown at most.")] = 16,
+) -> None:
+    """Draw a query's GT and predicted boxes and spans, and its 2D-TAN score map."""
+    from heads.show import show_query
+
+    result = show_query(workspace_of(ctx), run, query_id, out, dataset, frames)
+    prediction = result.prediction
+    console.print(
+        f"{result.picture} (predicted frames [{prediction.start_frame}, {prediction.end_frame}))"
+        f"\n{result.heatmap}",
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``train``, ``ablate`` and ``show`` to ``app``."""
+    app.command("train")(train_command)
+    app.command("ablate")(ablate_command)
+    app.command("show")(show_command)

@@ -26,7 +26,7 @@ class StvgGroup(TyperGroup):
             return super().invoke(ctx)
         except (BadInputError, SchemaMismatch) as exc:
             err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-            raise click.exceptions.Exit(EXIT_BAD_INPUT) from None
+            raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
 app = typer.Typer(

@@ -1,7 +1,89 @@
-"""Commands of this group are registered by ``register``."""
+"""``stvg synth``: a thin wrapper over ``stvgdata.synth.generate`` (imported inside the command,
+so that other commands do not pay for PyAV)."""
 
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import pyarrow as pa
 import typer
+
+from cli.console import OutputFormat, RichProgress, console, render_arrow
+
+
+class SynthDataset(StrEnum):
+    vidstg = "vidstg"
+    hcstvg_v1 = "hcstvg-v1"
+    hcstvg_v2 = "hcstvg-v2"
+
+
+def synth(
+    out: Annotated[Path, typer.Argument(help="New (or empty) directory to write the dataset to.")],
+    dataset: Annotated[SynthDataset, typer.Option(help="Whose real layout and statistics.")],
+    videos: Annotated[int, typer.Option(help="Number of videos over all splits.")],
+    seed: Annotated[int, typer.Option(help="Same seed, same dataset (byte for byte).")] = 0,
+    no_videos: Annotated[
+        bool, typer.Option("--no-videos", help="Annotations only (catalog-scale tests).")
+    ] = False,
+    width: Annotated[int | None, typer.Option(help="Frame width (default: 320).")] = None,
+    height: Annotated[int | None, typer.Option(help="Frame height (default: 180).")] = None,
+    fps: Annotated[float | None, typer.Option(help="Frames per second (default: 30).")] = None,
+    duration: Annotated[
+        float | None,
+        typer.Option(help="Mean video length in seconds (VidSTG only) (default: 30)."),
+    ] = None,
+    tube_seconds: Annotated[
+        float | None,
+        typer.Option(help="Mean tube (motion phase) length in seconds (default: 9.68 / 6)."),
+    ] = None,
+    objects: Annotated[
+        int | None, typer.Option(help="Objects per video, 4-12 (default: 6 / 5).")
+    ] = None,
+    layout: Annotated[
+        str | None,
+        typer.Option(help="vidstg: original, tubedetr or stcat (default: the release's)."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Processes (default: one per available core).")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Write a synthetic STVG dataset in VidSTG's or HC-STVG's real on-disk layout."""
+    from stvgdata.synth import default_config, generate, with_overrides
+
+    config = with_overrides(
+        dataset.value,
+        default_config(dataset.value),
+        width=width,
+        height=height,
+        fps=fps,
+        video_seconds=duration,
+        tube_seconds=tube_seconds,
+        objects_per_video=objects,
+    )
+    with RichProgress(transient=True) as progress:
+        summary = generate(
+            out,
+            dataset.value,
+            videos,
+            seed,
+            not no_videos,
+            config=config,
+            progress=progress,
+            workers=workers,
+            layout=layout,
+        )
+    if json_output:
+        typer.echo(json.dumps(summary.to_dict()))
+        return
+    rows = [{"split": split, **vars(counts)} for split, counts in summary.splits.items()]
+    render_arrow(pa.Table.from_pylist(rows), OutputFormat.table, title=f"{dataset.value} synth")
+    console.print(f"wrote {summary.out}", markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``synth`` to ``app``."""
+    app.command("synth")(synth)

@@ -127,6 +127,12 @@ RUNS = _schema(
     _field("sentence_type", pa.string(), "all, declarative or interrogative."),
     _field("seed", pa.int64(), "Training seed.", True),
     _field("num_queries", pa.int64(), "Number of queries scored."),
+    _field(
+        "num_missing",
+        pa.int64(),
+        "Queries without a prediction, scored 0 (included in num_queries).",
+        True,
+    ),
     _field("m_viou", pa.float64(), "Mean vIoU."),
     _field("viou_03", pa.float64(), "Fraction of queries with vIoU > 0.3."),
     _field("viou_05", pa.float64(), "Fraction of queries with vIoU > 0.5."),

@@ -29,7 +29,8 @@ from stvgdata.atomic import atomic_output, write_bytes_atomic
 from stvgdata.errors import BadInputError
 from stvgdata.workspace import Workspace
 
-READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN", "PRAGMA"}
+# PRAGMA is left out: some pragmas write files (profiling_output); DESCRIBE and SHOW are SELECTs.
+READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN"}
 
 
 @contextmanager
@@ -147,12 +148,24 @@ def check_read_only(sql: str) -> None:
             )
 
 
+def fetch_arrow(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None
+) -> pa.Table:
+    """Run ``sql`` (``?`` placeholders bound to ``params``) and return the result as Arrow.
+
+    One spelling for DuckDB 1 and 2 (2 renamed ``fetch_arrow_table`` and warns on the old name).
+    """
+    relation = con.sql(sql, params=params)
+    fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
+    return fetch()
+
+
 def query(ws: Workspace, sql: str) -> pa.Table:
     """Run read-only SQL over the catalog views and return the result as Arrow."""
     check_read_only(sql)
     con = connect(ws)
     try:
-        return con.execute(sql).fetch_arrow_table()
+        return fetch_arrow(con, sql)
     except duckdb.Error as exc:
         message = str(exc).splitlines()[0]
         raise BadInputError("sql", None, message) from None

@@ -15,3 +15,7 @@ class BadInputError(Exception):
     def __str__(self) -> str:
         where = self.file if self.record is None else f"{self.file}: {self.record}"
         return f"{where}: {self.reason}"
+
+    def __reduce__(self) -> tuple[type, tuple[str, str | None, str]]:
+        """Keep file, record and reason when the error crosses a process boundary."""
+        return (BadInputError, (self.file, self.record, self.reason))

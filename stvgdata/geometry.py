@@ -18,6 +18,12 @@ def xywh_to_xyxy(boxes: np.ndarray) -> np.ndarray:
     return np.stack([x, y, x + w, y + h], axis=-1)
 
 
+def xyxy_to_xywh(boxes: np.ndarray) -> np.ndarray:
+    """Pixel corners -> top-left corner plus width and height."""
+    x1, y1, x2, y2 = np.moveaxis(np.asarray(boxes, dtype=np.float64), -1, 0)
+    return np.stack([x1, y1, x2 - x1, y2 - y1], axis=-1)
+
+
 def xyxy_to_cxcywh_norm(boxes: np.ndarray, width: float, height: float) -> np.ndarray:
     """Pixel corners -> (cx, cy, w, h) normalized by the frame size."""
     x1, y1, x2, y2 = np.moveaxis(np.asarray(boxes, dtype=np.float64), -1, 0)

@@ -1,0 +1,118 @@
+"""Import benchmark: VidSTG-scale synthetic annotations (no videos) into the catalog.
+
+Generates the VidSTG original layout with the synthetic generator (``stvgdata.synth``), then
+times ``import_dataset`` and the per-split summary query (``stvg info``), and compares the
+import with a baseline measured in the same run: parsing the same annotation files with orjson
+in one process, which any importer must at least do.
+
+    .venv/bin/python bench/bench_import.py [--videos 7300] [--fps 6] [--data DIR]
+
+Targets (issue #3): >= 100,000 queries and >= 5,000,000 box rows; import < 60 s, summary
+query < 0.5 s on 2 cores. ``--data`` reuses an already generated root instead of a temp copy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+from stvgdata.importer import catalog_summary, import_dataset
+from stvgdata.synth import default_config, generate, with_overrides
+from stvgdata.workspace import Workspace
+
+IMPORT_TARGET_S = 60.0
+SUMMARY_TARGET_S = 0.5
+SUMMARY_REPEATS = 5
+
+
+def parse_baseline(root: Path) -> tuple[float, int]:
+    """Seconds to orjson-parse every annotation file under ``root`` in one process, and bytes."""
+    files = sorted(root.rglob("*.json"))
+    started = time.perf_counter()
+    size = 0
+    for path in files:
+        data = path.read_bytes()
+        size += len(data)
+        orjson.loads(data)
+    return time.perf_counter() - started, size
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and its reaped children (the import's workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def run(root: Path, workspace: Path) -> dict[str, object]:
+    stages: dict[str, float] = {}
+    load_before = os.getloadavg()[0]
+    cpu_before = cpu_seconds()
+    started = time.perf_counter()
+
+    def progress(task: str, completed: float, total: float | None = None, **info: float) -> None:
+        if total is not None and completed >= total:
+            stages[task] = round(time.perf_counter() - started, 2)
+
+    ws = Workspace(workspace)
+    summary = import_dataset(ws, "vidstg", root, check_videos=False, progress=progress)
+    import_cpu_s = cpu_seconds() - cpu_before
+    summary_times = []
+    for _ in range(SUMMARY_REPEATS):
+        tick = time.perf_counter()
+        table = catalog_summary(ws)
+        summary_times.append(time.perf_counter() - tick)
+    parse_s, parsed_bytes = parse_baseline(root)
+    return {
+        **{f"rows_{name}": count for name, count in summary.counts.items()},
+        "annotation_mb": round(parsed_bytes / 1e6, 1),
+        "import_s": round(summary.seconds, 2),
+        "import_cpu_s": round(import_cpu_s, 2),
+        "load_average_before": round(load_before, 2),
+        "cores": len(os.sched_getaffinity(0)),
+        "stages_done_at_s": stages,
+        "summary_query_median_s": round(statistics.median(summary_times), 3),
+        "summary_rows": table.num_rows,
+        "baseline_parse_s": round(parse_s, 2),
+        "import_over_parse": round(summary.seconds / parse_s, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--videos", type=int, default=7300, help="synthetic VidSTG videos")
+    parser.add_argument("--fps", type=float, default=6.0, help="synthetic frame rate")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data", type=Path, help="reuse (or keep) the generated root here")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
+        root = args.data or Path(tmp) / "vidstg"
+        if not root.exists():
+            config = with_overrides("vidstg", default_config("vidstg"), fps=args.fps)
+            tick = time.perf_counter()
+            generate(root, "vidstg", args.videos, args.seed, write_videos=False, config=config)
+            print(
+                f"generated {args.videos} videos at {args.fps} fps in "
+                f"{time.perf_counter() - tick:.1f} s: {root}"
+            )
+        result = run(root, Path(tmp) / "workspace")
+    print(json.dumps(result, indent=2))
+    ok = (
+        result["rows_queries"] >= 100_000
+        and result["rows_boxes"] >= 5_000_000
+        and result["import_s"] < IMPORT_TARGET_S
+        and result["summary_query_median_s"] < SUMMARY_TARGET_S
+    )
+    print("targets met" if ok else "TARGETS NOT MET")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+"""Ablations of CSDVL (paper Tables 3-5): each variant x seed is trained and evaluated, its
+runs rows written (``variant`` names the variant), and metrics summarized as mean +- std over
+seeds. Variants are configuration overrides of one base config, never copies of the model.
+
+With no switches the sweep is Table 3's grid: "none", "d2s", "s2d", "s2d+d2s". With switches,
+the full model ("s2d+d2s") runs against each named variant.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from heads.config import CSDVLConfig, TrainConfig, config_to_dict
+from heads.evaluate import RunInfo, evaluate
+from heads.metrics import Summary
+from heads.protocols import DEFAULT_PROTOCOL
+from heads.train import predict_run, train
+from stvgdata.catalog import connect
+from stvgdata.progress import ProgressFn, no_progress
+from stvgdata.workspace import Workspace
+
+METRICS = ("m_viou", "viou_03", "viou_05", "m_tiou", "m_siou")
+FULL = "s2d+d2s"
+# variant -> (s2d, d2s), in the order of the paper's Table 3
+TABLE3 = {"none": (False, False), "d2s": (False, True), "s2d": (True, False), FULL: (True, True)}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A named set of config overrides, e.g. Variant("fusion=sum", {"fusion": "sum"})."""
+
+    name: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def apply(self, base: CSDVLConfig) -> CSDVLConfig:
+        return dataclasses.replace(base, **self.overrides)
+
+
+def table3_variants() -> list[Variant]:
+    """No collaboration, d2s only, s2d only, both (Table 3, top to bottom)."""
+    return [
+        Variant(name, {"fusion": "collab", "s2d": s2d, "d2s": d2s})
+        for name, (s2d, d2s) in TABLE3.items()
+    ]
+
+
+def selected_variants(
+    no_s2d: bool = False,
+    no_d2s: bool = False,
+    fusions: Sequence[str] = (),
+    no_spatial: bool = False,
+    no_mean_pool: bool = False,
+) -> list[Variant]:
+    """The full model, then one variant per switch given; Table 3's grid when none is given."""
+    named = []
+    if no_s2d:
+        named.append(Variant("no-s2d", {"s2d": False}))
+    if no_d2s:
+        named.append(Variant("no-d2s", {"d2s": False}))
+    named += [Variant(f"fusion={kind}", {"fusion": kind}) for kind in fusions]
+    if no_spatial:
+        named.append(Variant("no-spatial", {"dynamic_spatial": False}))
+    if no_mean_pool:
+        named.append(Variant("no-mean-pool", {"dynamic_mean_pool": False}))
+    if not named:
+        return table3_variants()
+    return [table3_variants()[-1], *named]
+
+
+@dataclass
+class VariantResult:
+    """One variant's runs: per-seed summaries and their mean / std (population std, ddof 0)."""
+
+    variant: str
+    seeds: list[int]
+    run_ids: list[str]
+    summaries: list[Summary]
+
+    def values(self, metric: str) -> np.ndarray:
+        return np.array([getattr(s, metric) for s in self.summaries], dtype=np.float64)
+
+    def mean(self, metric: str) -> float:
+        return float(self.values(metric).mean())
+
+    def std(self, metric: str) -> float:
+        return float(self.values(metric).std())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "variant": self.variant,
+            "seeds": self.seeds,
+            "run_ids": self.run_ids,
+            **{f"{m}_mean": self.mean(m) for m in METRICS},
+            **{f"{m}_std": self.std(m) for m in METRICS},
+            "per_seed": [dataclasses.asdict(s) for s in self.summaries],
+        }
+
+
+@dataclass
+class AblationResult:
+    dataset: str
+    split: str
+    protocol: str
+    variants: list[VariantResult]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "split": self.split,
+            "protocol": self.protocol,
+            "variants": [v.to_dict() for v in self.variants],
+        }
+
+
+def run_ablation(
+    ws: Workspace,
+    dataset: str,
+    variants: Sequence[Variant],
+    seeds: Sequence[int],
+    base_config: CSDVLConfig,
+    train_config: TrainConfig,
+    progress: ProgressFn = no_progress,
+    eval_split: str = "test",
+    protocol: str = DEFAULT_PROTOCOL,
+) -> AblationResult:
+    """Train and evaluate every variant with every seed; runs rows carry the variant name."""
+    results = []
+    total = len(variants) * len(seeds)
+    for variant in variants:
+        config = variant.apply(base_config)
+        result = VariantResult(variant.name, list(seeds), [], [])
+        for seed in seeds:
+            seeded = dataclasses.replace(train_config, seed=seed)
+            run = train(ws, dataset, config, seeded, progress)
+            predictions = predict_run(ws, run.run_id, dataset, eval_split)
+            info = RunInfo(
+                run_id=run.run_id,
+                method="csdvl",
+                variant=variant.name,
+                seed=seed,
+                config=config_to_dict(config, seeded),
+                checkpoint=str(run.checkpoint),
+            )
+            report = evaluate(ws, dataset, eval_split, predictions, protocol, info)
+            result.run_ids.append(run.run_id)
+            result.summaries.append(report.summaries["all"])
+            progress("ablation", len(results) * len(seeds) + len(result.run_ids), total)
+        results.append(result)
+    return AblationResult(dataset, eval_split, protocol, results)
+
+
+def default_eval_split(ws: Workspace, dataset: str) -> str:
+    """``test`` when the dataset has test queries, else ``val`` (HC-STVG v2 reports val)."""
+    con = connect(ws)
+    try:
+        (count,) = con.execute(
+            "SELECT count(*) FROM queries WHERE dataset = ? AND split = 'test'", [dataset]
+        ).fetchone()
+    finally:
+        con.close()
+    return "test" if count else "val"

@@ -1,0 +1,340 @@
+"""Training runs of the CSDVL head on cached features: seeded, deterministic on CPU, one
+checkpoint per epoch in ``<workspace>/runs/<run_id>/`` beside the full configuration, resume,
+optional early stopping on val m_vIoU, and DDP when launched by torchrun (gloo on CPU):
+
+    torchrun --nproc_per_node 2 --no-python stvg train --dataset NAME ...
+
+Under DDP every rank trains on its share of each epoch (DistributedSampler); rank 0 alone
+validates and writes checkpoints, and tells the others when to stop.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
+
+from heads.config import CSDVLConfig, TrainConfig, config_from_dict, config_to_dict
+from heads.data import QueryData, ordered_batches, query_data
+from heads.engine import predict, train_one_epoch
+from heads.evaluate import load_ground_truth, score_all
+from heads.metrics import summarize
+from heads.models import CSDVL, FeatureDims, build_csdvl
+from heads.predictions import QueryPrediction
+from heads.protocols import DEFAULT_PROTOCOL, get_protocol
+from stvgdata.atomic import atomic_output, write_bytes_atomic
+from stvgdata.errors import BadInputError
+from stvgdata.progress import ProgressFn, no_progress
+from stvgdata.workspace import Workspace
+
+CONFIG_FILE = "config.json"
+LAST_CHECKPOINT = "checkpoint-last.pt"
+BEST_CHECKPOINT = "checkpoint-best.pt"
+
+Validate = Callable[[CSDVL], float]
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    run_dir: Path
+    epochs_completed: int
+    history: list[dict[str, float]]
+    best_epoch: int | None = None
+    best_val_m_viou: float | None = None
+    stopped_early: bool = False
+
+    @property
+    def checkpoint(self) -> Path:
+        """The checkpoint to evaluate: the best on val when validated, else the last."""
+        best = self.run_dir / BEST_CHECKPOINT
+        return best if best.exists() else self.run_dir / LAST_CHECKPOINT
+
+
+@dataclass
+class _State:
+    """What a checkpoint restores besides the weights."""
+
+    epoch: int = 0
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_metric: float | None = None
+    best_epoch: int | None = None
+    bad_epochs: int = 0
+
+
+def seed_everything(seed: int, device: torch.device) -> None:
+    """Same seed, same run: seeds every RNG. CPU kernels are deterministic already; on other
+    devices torch is asked for deterministic kernels too (that call imports torch's compiler
+    stack, ~10 s, so CPU runs skip it)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if device.type != "cpu":
+        torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def new_run_id(variant: str) -> str:
+    return f"csdvl-{variant}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+def _distributed() -> bool:
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def _is_rank_zero() -> bool:
+    return not _distributed() or dist.get_rank() == 0
+
+
+def _init_distributed() -> bool:
+    """Join the process group torchrun describes; True when this call created it."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
+        dist.init_process_group("gloo")
+        return True
+    return False
+
+
+def _broadcast(value: Any) -> Any:
+    """Rank 0's value on every rank (identity without DDP)."""
+    if not _distributed():
+        return value
+    box = [value]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def _epoch_loader(data: QueryData, train_config: TrainConfig, epoch: int) -> DataLoader:
+    """The shuffled batches of one epoch; the order depends only on (seed, epoch), so a
+    resumed run sees the same batches as an uninterrupted one."""
+    if _distributed():
+        sampler = DistributedSampler(data.dataset, shuffle=True, seed=train_config.seed)
+        sampler.set_epoch(epoch)
+    else:
+        generator = torch.Generator().manual_seed(train_config.seed * 10_000 + epoch)
+        sampler = RandomSampler(data.dataset, generator=generator)
+    return DataLoader(
+        data.dataset,
+        batch_size=train_config.batch_size,
+        sampler=sampler,
+        collate_fn=data.collate,
+        num_workers=train_config.num_workers,
+    )
+
+
+def _save_checkpoint(
+    path: Path,
+    model: CSDVL,
+    optimizer: torch.optim.Optimizer,
+    state: _State,
+    train_config: TrainConfig,
+) -> None:
+    payload = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "state": dataclasses.asdict(state),
+        "rng": torch.get_rng_state(),
+        "config": config_to_dict(model.config, train_config),
+        "dims": dataclasses.asdict(model.dims),
+    }
+    with atomic_output(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def _read_checkpoint(path: Path) -> dict:
+    if not path.is_file():
+        raise BadInputError(path, None, "checkpoint not found")
+    return torch.load(path, map_location="cpu", weights_only=False)
+
+
+def load_model(checkpoint: Path) -> tuple[CSDVL, TrainConfig]:
+    """The model stored in a checkpoint (eval mode) and its training configuration."""
+    payload = _read_checkpoint(checkpoint)
+    config, train_config = config_from_dict(payload["config"])
+    model = build_csdvl(config, FeatureDims(**payload["dims"]))
+    model.load_state_dict(payload["model"])
+    return model.eval(), train_config
+
+
+def _update_best(state: _State, metric: float | None, epoch: int) -> bool:
+    """Record the epoch's val metric; True when it is the best so far."""
+    if metric is None:
+        return False
+    if state.best_metric is None or metric > state.best_metric:
+        state.best_metric, state.best_epoch, state.bad_epochs = metric, epoch, 0
+        return True
+    state.bad_epochs += 1
+    return False
+
+
+def fit(
+    run_dir: Path,
+    data: QueryData,
+    config: CSDVLConfig,
+    train_config: TrainConfig,
+    validate: Validate | None = None,
+    progress: ProgressFn = no_progress,
+    resume: bool = False,
+) -> RunResult:
+    """Train ``config`` on ``data`` into ``run_dir`` (checkpoints there after every epoch)."""
+    device = torch.device(train_config.device)
+    seed_everything(train_config.seed, device)
+    model = build_csdvl(config, data.dims).to(device)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay
+    )
+    state = _State()
+    last = run_dir / LAST_CHECKPOINT
+    if resume and last.exists():
+        payload = _read_checkpoint(last)
+        model.load_state_dict(payload["model"])
+        optimizer.load_state_dict(payload["optimizer"])
+        state = _State(**payload["state"])
+        torch.set_rng_state(payload["rng"])
+    if _is_rank_zero():
+        run_dir.mkdir(parents=True, exist_ok=True)
+        document = json.dumps(config_to_dict(config, train_config), indent=2)
+        write_bytes_atomic(run_dir / CONFIG_FILE, document.encode())
+    # The last STCMT layer's text branch feeds nothing (the heads read visual features only),
+    # so DDP must tolerate parameters without gradients.
+    trained = (
+        nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
+        if _distributed()
+        else model
+    )
+    stopped_early = False
+    for epoch in range(state.epoch, train_config.epochs):
+        loader = _epoch_loader(data, train_config, epoch)
+        task = f"epoch {epoch + 1}/{train_config.epochs}"
+        losses = train_one_epoch(
+            trained,
+            loader,
+            optimizer,
+            config,
+            train_config.grad_clip,
+            device,
+            progress,
+            task,
+            len(loader),
+        )
+        metric = validate(model) if validate is not None and _is_rank_zero() else None
+        is_best = _update_best(state, metric, epoch)
+        state.epoch = epoch + 1
+        state.history.append({"epoch": epoch + 1, **losses, **_metric_entry(metric)})
+        if _is_rank_zero():
+            _save_checkpoint(last, model, optimizer, state, train_config)
+            if is_best:
+                _save_checkpoint(run_dir / BEST_CHECKPOINT, model, optimizer, state, train_config)
+        patience = train_config.patience
+        stopped_early = _broadcast(patience is not None and state.bad_epochs >= patience)
+        if stopped_early:
+            break
+    return RunResult(
+        run_id=run_dir.name,
+        run_dir=run_dir,
+        epochs_completed=state.epoch,
+        history=state.history,
+        best_epoch=None if state.best_epoch is None else state.best_epoch + 1,
+        best_val_m_viou=state.best_metric,
+        stopped_early=stopped_early,
+    )
+
+
+def _metric_entry(metric: float | None) -> dict[str, float]:
+    return {} if metric is None else {"val_m_viou": metric}
+
+
+def make_validator(
+    ws: Workspace,
+    dataset: str,
+    split: str,
+    train_config: TrainConfig,
+    protocol: str = DEFAULT_PROTOCOL,
+) -> Validate:
+    """m_vIoU of a model on ``split`` (scored by F's metrics; nothing is written)."""
+    data = query_data(ws, dataset, split, train_config.max_frames)
+    ground_truth = load_ground_truth(ws, dataset, split)
+    chosen = get_protocol(protocol)
+    loader = ordered_batches(data, train_config.batch_size, train_config.num_workers)
+
+    def validate(model: CSDVL) -> float:
+        predictions = predict(model, loader, train_config.device)
+        return summarize(score_all(ground_truth, predictions, chosen)).m_viou
+
+    return validate
+
+
+def read_run_config(ws: Workspace, run_id: str) -> tuple[CSDVLConfig, TrainConfig]:
+    """The configuration a run was started with (to resume it)."""
+    path = ws.runs_dir / run_id / CONFIG_FILE
+    if not path.is_file():
+        raise BadInputError(path, None, f"no run {run_id!r} in this workspace")
+    return config_from_dict(json.loads(path.read_text()))
+
+
+def train(
+    ws: Workspace,
+    dataset: str,
+    config: CSDVLConfig,
+    train_config: TrainConfig,
+    progress: ProgressFn = no_progress,
+    run_id: str | None = None,
+    resume: bool = False,
+) -> RunResult:
+    """Train CSDVL on the cached ``train_split`` of ``dataset``; validate on ``val_split`` each
+    epoch when it is set (keeps the best checkpoint, allows early stopping)."""
+    if train_config.patience is not None and train_config.val_split is None:
+        raise BadInputError("--patience", train_config.patience, "early stopping needs --val-split")
+    created = _init_distributed()
+    try:
+        run_id = _broadcast(run_id or new_run_id(config.variant_name()))
+        run_dir = ws.runs_dir / run_id
+        if resume and not (run_dir / LAST_CHECKPOINT).exists():
+            raise BadInputError(run_dir, None, "no checkpoint to resume from")
+        data = query_data(ws, dataset, train_config.train_split, train_config.max_frames)
+        validate = None
+        if train_config.val_split is not None and _is_rank_zero():
+            validate = make_validator(ws, dataset, train_config.val_split, train_config)
+        return fit(run_dir, data, config, train_config, validate, progress, resume)
+    finally:
+        if created:
+            dist.destroy_process_group()
+
+
+def resolve_checkpoint(ws: Workspace, run_or_checkpoint: str) -> Path:
+    """A checkpoint file given as a path, or a run id (its best checkpoint, else its last)."""
+    path = Path(run_or_checkpoint)
+    if path.is_file():
+        return path
+    run_dir = ws.runs_dir / run_or_checkpoint
+    for name in (BEST_CHECKPOINT, LAST_CHECKPOINT):
+        if (run_dir / name).is_file():
+            return run_dir / name
+    raise BadInputError(run_or_checkpoint, None, "neither a checkpoint file nor a run with one")
+
+
+def predict_run(
+    ws: Workspace,
+    run_or_checkpoint: str,
+    dataset: str,
+    split: str,
+    progress: ProgressFn = no_progress,
+) -> dict[str, QueryPrediction]:
+    """Predictions of a trained run on a split, in absolute frames and pixel boxes (the tube
+    end rule is in ``heads.engine``)."""
+    model, train_config = load_model(resolve_checkpoint(ws, run_or_checkpoint))
+    data = query_data(ws, dataset, split, train_config.max_frames)
+    loader = ordered_batches(data, train_config.batch_size, train_config.num_workers)
+    device = torch.device(train_config.device)
+    return predict(model.to(device), loader, device, progress, f"predict {split}", len(loader))

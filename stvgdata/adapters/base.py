@@ -1,0 +1,53 @@
+"""What every dataset adapter is and produces: one adapter per on-disk layout, all with the same
+``read(root, dataset, progress) -> CatalogTables`` entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from stvgdata.progress import ProgressFn
+
+
+@dataclass(frozen=True)
+class CatalogTables:
+    """The videos, queries and boxes tables of one dataset, already in the catalog convention.
+
+    Import failures are not here: the importer records them (they concern video files, which
+    adapters never open).
+    """
+
+    videos: pa.Table
+    queries: pa.Table
+    boxes: pa.Table
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """One on-disk layout of one dataset.
+
+    ``detect`` looks at file names only (cheap, used to pick a layout under ``--root``);
+    ``read`` parses the annotation files into catalog tables and raises ``BadInputError`` on
+    anything it cannot use.
+    """
+
+    layout: str
+    summary: str
+    detect: Callable[[Path], bool]
+    read: Callable[[Path, str, ProgressFn], CatalogTables]
+
+
+def find_path(root: Path, relative: str, max_depth: int = 2) -> Path | None:
+    """The shallowest ``root/[*/...]relative`` that exists, searching ``max_depth`` levels down.
+
+    Releases are unpacked under differently named top folders (``anno_v1/``, ``vidor/``, ...),
+    so adapters look for their well-known file names rather than one fixed path.
+    """
+    for depth in range(max_depth + 1):
+        matches = sorted(root.glob("/".join(["*"] * depth + [relative])))
+        if matches:
+            return matches[0]
+    return None

@@ -1,0 +1,119 @@
+"""The ``features`` manifest: what is cached, under which fingerprint, and how to drop it.
+
+Everything here reads Parquet manifest rows only, never feature data, so planning a resume
+over a large cache costs one small query.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from schemas import TABLES
+from schemas.arrays import ARRAY_LAYOUTS
+from stvgdata.catalog import connect, fetch_arrow, table_files, write_parquet
+from stvgdata.errors import BadInputError
+from stvgdata.workspace import Workspace
+
+REPLACE_OPTION = "--replace-model-cache"
+
+
+def item_column(model: str) -> str:
+    """Manifest column naming one cached item: a video for frame models, a query for tokens."""
+    return "query_id" if ARRAY_LAYOUTS[model].timeline == "token" else "video_id"
+
+
+def _fetch(ws: Workspace, sql: str, params: list[object] | None = None) -> pa.Table:
+    """Run one parameterized query over the catalog views."""
+    con = connect(ws)
+    try:
+        return fetch_arrow(con, sql, params)
+    finally:
+        con.close()
+
+
+def manifest_rows(ws: Workspace, dataset: str | None = None, model: str | None = None) -> pa.Table:
+    """Manifest rows (of ``dataset`` and ``model`` when given), ordered by shard."""
+    clauses = [(name, value) for name, value in (("dataset", dataset), ("model", model)) if value]
+    where = " AND ".join(f"{name} = ?" for name, _ in clauses) or "TRUE"
+    sql = f"SELECT * FROM features WHERE {where} ORDER BY shard, array_path, row_start"
+    return _fetch(ws, sql, [value for _, value in clauses])
+
+
+def cached_by_fingerprint(ws: Workspace, dataset: str) -> dict[str, dict[str, set[str]]]:
+    """model -> fingerprint -> ids of the items cached under it, in one manifest query."""
+    rows = _fetch(
+        ws,
+        "SELECT DISTINCT model, fingerprint, video_id, query_id FROM features WHERE dataset = ?",
+        [dataset],
+    ).to_pylist()
+    cached: dict[str, dict[str, set[str]]] = {}
+    for row in rows:
+        items = cached.setdefault(row["model"], {}).setdefault(row["fingerprint"], set())
+        items.add(row[item_column(row["model"])])
+    return cached
+
+
+def cached_items(ws: Workspace, dataset: str, model: str, fingerprint: str) -> set[str]:
+    """Ids of the items already cached for ``model`` under ``fingerprint``."""
+    return cached_by_fingerprint(ws, dataset).get(model, {}).get(fingerprint, set())
+
+
+def referenced_shards(ws: Workspace) -> set[str]:
+    """Every shard some manifest row points at."""
+    return set(_fetch(ws, "SELECT DISTINCT shard FROM features")["shard"].to_pylist())
+
+
+def check_fingerprint(
+    ws: Workspace,
+    dataset: str,
+    model: str,
+    fingerprint: str,
+    cached: dict[str, dict[str, set[str]]] | None = None,
+) -> None:
+    """Refuse to mix features of different configurations of one model in one dataset's cache.
+
+    A query must read ResNet rows computed with the same weights, fps and preprocessing for
+    every video, so a second fingerprint is an error that says how to proceed. ``cached`` is
+    ``cached_by_fingerprint``'s answer when the caller already has it.
+    """
+    by_fingerprint = (cached if cached is not None else cached_by_fingerprint(ws, dataset)).get(
+        model, {}
+    )
+    others = {fp: len(items) for fp, items in by_fingerprint.items() if fp != fingerprint}
+    if others:
+        old = ", ".join(f"{fp} ({n} items)" for fp, n in others.items())
+        raise BadInputError(
+            ws.features_dir,
+            f"{dataset}/{model}",
+            f"the cache holds {model} features with fingerprint {old}, this run computes "
+            f"{fingerprint} (different weights, fps, size or preprocessing); rerun with "
+            f"{REPLACE_OPTION} to drop the cached {model} features of {dataset}, "
+            "or use another --workspace",
+        )
+
+
+def drop_model(ws: Workspace, dataset: str, model: str) -> int:
+    """Remove every manifest row of ``dataset``/``model`` and then their shards; returns rows.
+
+    Manifest parts are rewritten (atomically) before shards are deleted, so no surviving row
+    ever points at a missing file. Run it while no extraction of this model is running.
+    """
+    dropped, shards = 0, set()
+    for path in table_files(ws, "features"):
+        part = pq.read_table(path, schema=TABLES["features"])
+        doomed = pc.and_(pc.equal(part["dataset"], dataset), pc.equal(part["model"], model))
+        count = pc.sum(doomed).as_py() or 0
+        if not count:
+            continue
+        shards.update(part.filter(doomed)["shard"].to_pylist())
+        kept = part.filter(pc.invert(doomed))
+        if kept.num_rows:
+            write_parquet(path, kept)
+        else:
+            path.unlink()
+        dropped += count
+    for shard in shards - referenced_shards(ws):
+        (ws.features_dir / shard).unlink(missing_ok=True)
+    return dropped

@@ -1,0 +1,287 @@
+"""HDF5 shard files of the feature cache: the one writer/reader pair that knows the layout.
+
+The layout is ``schemas.arrays``: frame models store one (T, H, W, C) dataset per video, token
+models one concatenated (N_tokens, C) dataset plus token ids. A shard is written by one process
+under a hidden temporary name; ``ShardWriter.commit`` renames it into place and only then
+appends its manifest rows, so every manifest row points at a complete file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import pyarrow as pa
+
+from schemas.arrays import ARRAY_LAYOUTS, TOKEN_IDS_PATH
+from stvgdata.atomic import temp_sibling
+from stvgdata.catalog import append_rows
+from stvgdata.workspace import Workspace
+
+SHARD_SUFFIX = ".h5"
+COMPRESSIONS = (None, "gzip", "lzf")
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    """How arrays are stored: dtype, compression, chunking along time, and shard rotation."""
+
+    dtype: str = "float16"  # halves the cache; features are consumed as float32 by the loader
+    compression: str | None = None  # None, "gzip" or "lzf": lzf is cheap, gzip smaller
+    # HDF5 chunks hold whole rows (sampled frames / tokens) along time, about this many bytes:
+    # big enough for fast sequential reads, small enough that a query's clip reads little extra
+    chunk_bytes: int = 4 << 20
+    max_items: int = 512  # rotate to a new shard after this many videos/queries ...
+    max_bytes: int = 4 << 30  # ... or this many stored bytes, whichever comes first
+
+    def __post_init__(self) -> None:
+        if self.compression not in COMPRESSIONS:
+            raise ValueError(f"compression must be one of {COMPRESSIONS}, not {self.compression}")
+
+
+@dataclass(frozen=True)
+class ModelIdentity:
+    """What a stored array was computed with; written as attributes of every dataset."""
+
+    model: str
+    fingerprint: str
+    description: str  # readable summary of the fingerprinted configuration
+
+
+def array_key(video_id: str) -> str:
+    """HDF5-safe dataset name for a video id ('/' would create groups)."""
+    return video_id.replace("/", "%2F")
+
+
+@dataclass
+class _OpenArray:
+    path: str
+    num_rows: int
+    rows_written: int
+    manifest: dict[str, Any]
+
+
+@dataclass
+class ShardWriter:
+    """Writes one shard (one process, one file) and commits it with its manifest rows."""
+
+    ws: Workspace
+    relative_path: str  # shard path relative to ``ws.features_dir``
+    dataset: str
+    storage: StorageConfig = field(default_factory=StorageConfig)
+
+    def __post_init__(self) -> None:
+        self.final_path = self.ws.features_dir / self.relative_path
+        self.final_path.parent.mkdir(parents=True, exist_ok=True)
+        self.temp_path = temp_sibling(self.final_path)
+        self._file = h5py.File(self.temp_path, "w", libver="latest")
+        self._open: dict[str, _OpenArray] = {}
+        self._rows: list[dict[str, Any]] = []
+        self.nbytes = 0
+
+    @property
+    def num_items(self) -> int:
+        """Completed items (videos or queries) in this shard."""
+        return len(self._rows)
+
+    @property
+    def has_open_arrays(self) -> bool:
+        """Whether some video array is begun but neither finished nor discarded."""
+        return bool(self._open)
+
+    @property
+    def full(self) -> bool:
+        return self.num_items >= self.storage.max_items or self.nbytes >= self.storage.max_bytes
+
+    def _attributes(self, identity: ModelIdentity) -> dict[str, Any]:
+        layout = ARRAY_LAYOUTS[identity.model]
+        return {
+            "model": identity.model,
+            "fingerprint": identity.fingerprint,
+            "description": identity.description,
+            "axes": ",".join(layout.axes),
+            "dataset": self.dataset,
+            "doc": layout.doc,
+        }
+
+    def _create(self, path: str, shape: tuple[int, ...], dtype: str, maxshape=None) -> h5py.Dataset:
+        row_bytes = int(np.prod(shape[1:], dtype=np.int64)) * np.dtype(dtype).itemsize
+        rows = max(1, self.storage.chunk_bytes // max(row_bytes, 1))
+        chunk = (min(rows, max(shape[0], 1)) if maxshape is None else rows, *shape[1:])
+        return self._file.create_dataset(
+            path,
+            shape=shape,
+            maxshape=maxshape,
+            dtype=dtype,
+            chunks=chunk,
+            compression=self.storage.compression,
+        )
+
+    def begin_video(
+        self,
+        identity: ModelIdentity,
+        video_id: str,
+        fps: float,
+        frame_idx: np.ndarray,
+        row_shape: tuple[int, int, int],
+    ) -> str:
+        """Create the (T, H, W, C) array of one video; returns the handle for ``write_rows``."""
+        path = ARRAY_LAYOUTS[identity.model].array_path(array_key(video_id))
+        num_rows = len(frame_idx)
+        data = self._create(path, (num_rows, *row_shape), self.storage.dtype)
+        data.attrs.update(self._attributes(identity))
+        data.attrs.update(video_id=video_id, fps=fps, frame_idx=np.asarray(frame_idx, np.int64))
+        manifest = {
+            "dataset": self.dataset,
+            "video_id": video_id,
+            "query_id": None,
+            "model": identity.model,
+            "fingerprint": identity.fingerprint,
+            "shard": self.relative_path,
+            "array_path": path,
+            "row_start": 0,
+            "row_end": num_rows,
+            "fps": float(fps),
+            "frame_idx": [int(f) for f in frame_idx],
+            "shape": list(row_shape),
+            "dtype": self.storage.dtype,
+        }
+        self._open[path] = _OpenArray(path, num_rows, 0, manifest)
+        return path
+
+    def write_rows(self, handle: str, row_start: int, rows: np.ndarray) -> None:
+        """Write rows [row_start, row_start + len(rows)) of an open video array."""
+        entry = self._open[handle]
+        stop = row_start + len(rows)
+        if stop > entry.num_rows:
+            raise ValueError(f"{handle}: rows up to {stop} exceed its {entry.num_rows} rows")
+        self._file[handle][row_start:stop] = rows.astype(self.storage.dtype, copy=False)
+        entry.rows_written += len(rows)
+        self.nbytes += rows.size * np.dtype(self.storage.dtype).itemsize
+
+    def finish_video(self, handle: str) -> None:
+        """Mark an array complete; it enters the manifest when the shard commits."""
+        entry = self._open.pop(handle)
+        if entry.rows_written != entry.num_rows:
+            del self._file[handle]
+            raise ValueError(f"{handle}: {entry.rows_written} of {entry.num_rows} rows written")
+        self._rows.append(entry.manifest)
+
+    def discard_video(self, handle: str) -> None:
+        """Drop a partially written array (its video failed); nothing of it is committed."""
+        if self._open.pop(handle, None) is not None:
+            del self._file[handle]
+
+    def add_query_tokens(
+        self,
+        identity: ModelIdentity,
+        query_id: str,
+        video_id: str,
+        token_ids: np.ndarray,
+        feats: np.ndarray,
+    ) -> None:
+        """Append one query's tokens (L,) and features (L, C) to the model's token arrays."""
+        path = ARRAY_LAYOUTS[identity.model].array_path(query_id)
+        ids_path = TOKEN_IDS_PATH.format(model=identity.model)
+        if path not in self._file:
+            channels = feats.shape[1]
+            data = self._create(path, (0, channels), self.storage.dtype, maxshape=(None, channels))
+            data.attrs.update(self._attributes(identity))
+            self._create(ids_path, (0,), "int32", maxshape=(None,))
+        data, ids = self._file[path], self._file[ids_path]
+        start, stop = data.shape[0], data.shape[0] + len(feats)
+        data.resize(stop, axis=0)
+        ids.resize(stop, axis=0)
+        data[start:stop] = feats.astype(self.storage.dtype, copy=False)
+        ids[start:stop] = token_ids
+        self.nbytes += feats.size * np.dtype(self.storage.dtype).itemsize
+        self._rows.append(
+            {
+                "dataset": self.dataset,
+                "video_id": video_id,
+                "query_id": query_id,
+                "model": identity.model,
+                "fingerprint": identity.fingerprint,
+                "shard": self.relative_path,
+                "array_path": path,
+                "row_start": start,
+                "row_end": stop,
+                "fps": None,
+                "frame_idx": [],
+                "shape": [int(feats.shape[1])],
+                "dtype": self.storage.dtype,
+            }
+        )
+
+    def commit(self) -> int:
+        """Close, rename into place, then append the manifest rows; returns rows committed.
+
+        An empty shard (every item failed) is removed instead of committed.
+        """
+        for handle in list(self._open):
+            self.discard_video(handle)
+        self._file.close()
+        if not self._rows:
+            self.temp_path.unlink(missing_ok=True)
+            return 0
+        with open(self.temp_path, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(self.temp_path, self.final_path)
+        created_at = datetime.now(UTC)
+        table = pa.Table.from_pylist([{**row, "created_at": created_at} for row in self._rows])
+        append_rows(self.ws, "features", table)
+        return len(self._rows)
+
+    def abort(self) -> None:
+        """Close and delete the temporary file: nothing of this shard becomes visible."""
+        self._file.close()
+        self.temp_path.unlink(missing_ok=True)
+
+
+class ShardReader:
+    """Reads manifest rows; opens each shard lazily on first use and keeps it open.
+
+    Create one per process (DataLoader workers each get their own after pickling).
+    """
+
+    def __init__(self, features_dir: Path) -> None:
+        self.features_dir = Path(features_dir)
+        self._files: dict[str, h5py.File] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"features_dir": self.features_dir, "_files": {}}
+
+    def file(self, shard: str) -> h5py.File:
+        if shard not in self._files:
+            # no chunk cache: reads cover whole row ranges, so HDF5 can read chunks straight
+            # into the result instead of copying them through its cache (2x on big reads)
+            self._files[shard] = h5py.File(self.features_dir / shard, "r", rdcc_nbytes=0)
+        return self._files[shard]
+
+    def read(self, row: dict[str, Any], rows: np.ndarray | None = None) -> np.ndarray:
+        """The array of one manifest row, or only its ``rows`` (sorted positions within it)."""
+        data = self.file(row["shard"])[row["array_path"]]
+        start, stop = int(row["row_start"]), int(row["row_end"])
+        if rows is None:
+            return data[start:stop]
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) and rows[-1] - rows[0] + 1 <= 2 * len(rows):
+            # dense selection: one contiguous read beats h5py's point selection
+            block = data[start + rows[0] : start + rows[-1] + 1]
+            return block if len(block) == len(rows) else block[rows - rows[0]]
+        return data[start + rows] if len(rows) else data[start:start]
+
+    def read_token_ids(self, row: dict[str, Any]) -> np.ndarray:
+        """Token ids (L,) of a token-model manifest row."""
+        ids = self.file(row["shard"])[TOKEN_IDS_PATH.format(model=row["model"])]
+        return ids[int(row["row_start"]) : int(row["row_end"])]
+
+    def close(self) -> None:
+        for handle in self._files.values():
+            handle.close()
+        self._files.clear()

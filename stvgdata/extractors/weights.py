@@ -1,0 +1,87 @@
+"""Loading local PyTorch checkpoints into a backbone trunk, with one-line errors for the user.
+
+A checkpoint may be a bare state dict or nest it under ``model_state`` (pytorchvideo),
+``state_dict`` or ``model``; a ``module.`` prefix (DataParallel) is dropped. Every parameter and
+buffer of the trunk must be present with its exact shape; classifier-head keys are ignored.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Mapping
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from stvgdata.errors import BadInputError
+from stvgdata.extractors.config import ExtractorConfig
+from stvgdata.extractors.fingerprint import hash_weights, random_init_tag
+from stvgdata.extractors.random_init import warn_random_init
+
+_NESTING_KEYS = ("model_state", "state_dict", "model")
+_OPTIONAL_SUFFIXES = ("num_batches_tracked",)  # absent from old torchvision checkpoints
+
+
+def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    """The flat ``name -> tensor`` mapping inside a checkpoint file (tensors only, never code)."""
+    path = Path(path)
+    if not path.is_file():
+        raise BadInputError(path, None, "weights file not found")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise BadInputError(path, None, f"not a PyTorch checkpoint: {reason}") from err
+    while isinstance(state, Mapping):
+        nested = next((state[key] for key in _NESTING_KEYS if key in state), None)
+        if not isinstance(nested, Mapping):
+            break
+        state = nested
+    if not isinstance(state, Mapping) or not all(
+        isinstance(value, torch.Tensor) for value in state.values()
+    ):
+        raise BadInputError(path, None, "checkpoint holds no state dict of tensors")
+    return {key.removeprefix("module."): value for key, value in state.items()}
+
+
+def load_trunk_weights(
+    trunk: nn.Module, path: Path, architecture: str, ignored_prefixes: tuple[str, ...]
+) -> None:
+    """Load ``path`` into ``trunk`` strictly; keys under ``ignored_prefixes`` (the classifier
+    head) are skipped. The first missing, unexpected or wrongly shaped key is reported."""
+    state = {k: v for k, v in read_state_dict(path).items() if not k.startswith(ignored_prefixes)}
+    expected = trunk.state_dict()
+    hint = f"not a {architecture} checkpoint"
+    for key, tensor in expected.items():
+        if key not in state:
+            if key.endswith(_OPTIONAL_SUFFIXES):
+                continue
+            raise BadInputError(path, key, f"missing key ({hint})")
+        if tuple(state[key].shape) != tuple(tensor.shape):
+            raise BadInputError(
+                path,
+                key,
+                f"shape {tuple(state[key].shape)} does not match the expected "
+                f"{tuple(tensor.shape)} ({hint})",
+            )
+    unexpected = next((key for key in state if key not in expected), None)
+    if unexpected is not None:
+        raise BadInputError(path, unexpected, f"unexpected key ({hint})")
+    trunk.load_state_dict(state, strict=False)
+
+
+def trunk_weights_tag(
+    trunk: nn.Module,
+    config: ExtractorConfig,
+    model: str,
+    architecture: str,
+    ignored_prefixes: tuple[str, ...],
+) -> str:
+    """Load ``config.weights`` into ``trunk`` and return the fingerprint's weights field: the
+    file hash, or ``random-init:SEED`` (loudly warned; the caller then calibrates BatchNorm)."""
+    if config.weights is None:
+        warn_random_init(model, config.seed)
+        return random_init_tag(config.seed)
+    load_trunk_weights(trunk, Path(config.weights), architecture, ignored_prefixes)
+    return hash_weights(Path(config.weights))

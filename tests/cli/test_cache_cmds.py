@@ -1,0 +1,87 @@
+"""``stvg extract`` and ``stvg verify`` from the command line (tiny networks, tiny videos)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pytest
+import torch
+
+from stvgdata.workspace import Workspace
+from tests.stvgdata.cache_fixtures import TINY_CLIP, VIDEO_FPS, install_catalog, make_videos
+
+TINY = [
+    "--dataset",
+    "vidstg",
+    "--tiny",
+    "--fps",
+    str(VIDEO_FPS),
+    "--size",
+    "64x64",
+    "--clip-frames",
+    str(TINY_CLIP),
+]
+
+
+@pytest.fixture(autouse=True)
+def _quiet_random_init():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+@pytest.fixture
+def ws(workspace, tmp_path) -> Workspace:
+    ws = Workspace(workspace)
+    install_catalog(ws, make_videos(tmp_path / "videos", {"a": 12, "b": 8}), queries_per_video=2)
+    return ws
+
+
+def test_dry_run_then_extract_then_sql_then_verify(run_cli, ws: Workspace) -> None:
+    plan = run_cli("extract", *TINY, "--dry-run", "--json")
+    assert plan.exit_code == 0, plan.stderr
+    planned = {m["model"]: m for m in json.loads(plan.stdout)["models"]}
+    assert planned["resnet101"]["rows"] == 20 and planned["resnet101"]["bytes"] > 0
+    assert not ws.features_dir.exists()
+
+    done = run_cli("extract", *TINY)
+    assert done.exit_code == 0, done.stderr
+    assert "3 shards written, 0 failures" in done.stdout
+
+    sql = run_cli(
+        "sql",
+        "SELECT model, count(*) AS n FROM features GROUP BY model ORDER BY model",
+        "--format",
+        "csv",
+    )
+    assert sql.stdout.splitlines() == ["model,n", "resnet101,2", "roberta,4", "slowfast,2"]
+
+    verified = run_cli("verify", "--deep", "--json")
+    assert verified.exit_code == 0 and json.loads(verified.stdout)["rows_checked"] == 8
+
+    again = run_cli("extract", *TINY, "--json")  # resume: nothing left to do
+    assert [m["cached"] for m in json.loads(again.stdout)["models"]] == [2, 2, 4]
+
+
+def test_verify_fails_on_a_damaged_shard(run_cli, ws: Workspace) -> None:
+    assert run_cli("extract", *TINY, "--features", "resnet101").exit_code == 0
+    shard = next(ws.features_dir.rglob("*.h5"))
+    shard.write_bytes(shard.read_bytes()[:100])
+    result = run_cli("verify")
+    assert result.exit_code == 1 and "2 PROBLEMS" in result.stdout
+
+
+def test_bad_options_and_wrong_weights_are_one_line_errors(run_cli, ws: Workspace, tmp_path):
+    weights = tmp_path / "wrong.pth"
+    torch.save({"conv.weight": torch.zeros(3, 3)}, weights)
+    for args in (
+        ["--size", "64"],
+        ["--weights", "resnet101"],
+        ["--features", "resnet101", "--weights", f"resnet101={weights}"],
+        ["--num-shards", "2", "--shard-index", "2"],
+    ):
+        result = run_cli("extract", *TINY, *args)
+        assert result.exit_code == 2, (args, result.stderr)
+        assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert "not a resnet" in result.stderr or "shard index" in result.stderr

@@ -1,0 +1,102 @@
+"""``stvg eval`` end to end: a TubeDETR-style result file scored into the runs table."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+
+from heads.predictions import QueryPrediction, write_stvg_predictions
+from stvgdata.catalog import query
+from stvgdata.workspace import Workspace
+from tests.heads.test_evaluate import BOX, CaseQuery, build_catalog
+
+QUERIES = [
+    CaseQuery("vidstg/d1", "v30", "declarative", (6, 30), source_query_id="0"),
+    CaseQuery("vidstg/i1", "v30", "interrogative", (12, 24), source_query_id="1"),
+]
+
+
+def tubedetr_file(path, steds: dict[str, list[float]]):
+    """A TubeDETR evaluator dump: sted per sentence, the GT box on every 6th frame."""
+    document = {
+        "video_predictions": {vid: {"sted": sted, "qtype": "x"} for vid, sted in steds.items()},
+        "predictions": {
+            f"{vid}_{frame}": {"boxes": [list(BOX)]} for vid in steds for frame in range(0, 60, 6)
+        },
+    }
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_tubedetr_file_scored_into_the_runs_table(run_cli, workspace, tmp_path):
+    ws = Workspace(workspace)
+    build_catalog(ws, "vidstg", QUERIES)
+    preds = tubedetr_file(tmp_path / "res.json", {"0": [6.0, 30.0], "1": [36.0, 48.0]})
+    result = run_cli(
+        "eval", "--dataset", "vidstg", "--split", "test", "--predictions", preds,
+        "--protocol", "sampled-5fps", "--method", "tubedetr",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "sampled-5fps" in result.stdout and "declarative" in result.stdout
+    runs = query(ws, "SELECT * FROM runs ORDER BY sentence_type").to_pylist()
+    assert [(r["sentence_type"], r["m_viou"]) for r in runs] == [
+        ("all", 0.5),
+        ("declarative", 1.0),
+        ("interrogative", 0.0),
+    ]
+    assert {(r["method"], r["protocol"], r["num_missing"]) for r in runs} == {
+        ("tubedetr", "sampled-5fps", 0)
+    }
+
+
+def test_json_output_and_stvg_format(run_cli, workspace, tmp_path):
+    ws = Workspace(workspace)
+    build_catalog(ws, "vidstg", QUERIES)
+    path = tmp_path / "preds.json"
+    write_stvg_predictions(path, [QueryPrediction("vidstg/d1", 6, 30, [10], [BOX])])
+    result = run_cli(
+        "eval", "--dataset", "vidstg", "--split", "test", "--predictions", path, "--json"
+    )
+    assert result.exit_code == 0, result.stderr
+    records = json.loads(result.stdout)
+    assert [r["sentence_type"] for r in records] == ["all", "declarative", "interrogative"]
+    assert records[0]["protocol"] == "all-frames"
+    assert (records[0]["num_queries"], records[0]["num_missing"]) == (2, 1)
+    assert records[1]["m_viou"] == 1.0  # one box filled onto every frame of the tube
+
+
+def test_bad_inputs_exit_2_with_one_line(run_cli, workspace, tmp_path):
+    ws = Workspace(workspace)
+    build_catalog(ws, "vidstg", QUERIES)
+    unknown = tubedetr_file(tmp_path / "other.json", {"99": [0.0, 6.0]})
+    result = run_cli("eval", "--dataset", "vidstg", "--split", "test", "--predictions", unknown)
+    assert result.exit_code == 2
+    assert "other.json: video_predictions['99']: unknown id" in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+    neither = run_cli("eval", "--dataset", "vidstg", "--split", "test")
+    assert neither.exit_code == 2 and "exactly one of --predictions or --run" in neither.stderr
+    assert query(ws, "SELECT count(*) AS n FROM runs").to_pylist() == [{"n": 0}]
+
+
+def test_run_predictions_come_from_the_training_run(run_cli, workspace, monkeypatch):
+    ws = Workspace(workspace)
+    build_catalog(ws, "vidstg", QUERIES)
+    calls = []
+
+    def predict_run(ws_arg, run_id, dataset, split):
+        calls.append((ws_arg.root, run_id, dataset, split))
+        return {"vidstg/i1": QueryPrediction("vidstg/i1", 12, 24, [12], [BOX])}
+
+    # A stand-in for heads.train, so the test needs neither torch nor a trained run.
+    monkeypatch.setitem(sys.modules, "heads.train", types.SimpleNamespace(predict_run=predict_run))
+    result = run_cli("eval", "--dataset", "vidstg", "--split", "test", "--run", "csdvl-full-1")
+    assert result.exit_code == 0, result.stderr
+    assert calls == [(ws.root, "csdvl-full-1", "vidstg", "test")]
+    runs = query(ws, "SELECT run_id, method, sentence_type, m_viou FROM runs ORDER BY 3")
+    assert runs.to_pylist()[2] == {
+        "run_id": "csdvl-full-1",
+        "method": "csdvl",
+        "sentence_type": "interrogative",
+        "m_viou": 1.0,
+    }

@@ -1,0 +1,106 @@
+"""``stvg train``, ``stvg ablate`` and ``stvg show`` end to end on a tiny cached workspace,
+through the real loader, evaluator and catalog."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PIL import Image
+
+from tests.heads.cached_workspace import DATASET, build_cached_workspace
+
+
+@pytest.fixture(scope="module")
+def cached_ws(tmp_path_factory):
+    return build_cached_workspace(tmp_path_factory.mktemp("cached"))
+
+
+@pytest.fixture(scope="module")
+def trained_run(cached_ws):
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    args = ["--workspace", str(cached_ws.root), "train", "--dataset", DATASET]
+    result = CliRunner().invoke(app, [*args, "--epochs", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_train_writes_a_checkpointed_run_and_resumes_it(run_cli, cached_ws, trained_run):
+    assert trained_run["epochs"] == 1 and trained_run["variant"] == "s2d+d2s"
+    run_dir = cached_ws.runs_dir / trained_run["run_id"]
+    assert (run_dir / "config.json").is_file() and (run_dir / "checkpoint-last.pt").is_file()
+    resumed = run_cli(
+        "train", "--dataset", DATASET, "--resume", trained_run["run_id"], "--epochs", "2", "--json",
+        workspace_path=cached_ws.root,
+    )  # fmt: skip
+    assert resumed.exit_code == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["epochs"] == 2
+
+
+def test_eval_scores_a_trained_run(run_cli, cached_ws, trained_run):
+    result = run_cli(
+        "eval", "--dataset", DATASET, "--split", "test", "--run", trained_run["run_id"], "--json",
+        workspace_path=cached_ws.root,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    records = {r["sentence_type"]: r for r in json.loads(result.stdout)}
+    record = records["all"]
+    assert record["num_queries"] == 2 and record["num_missing"] == 0
+
+
+def test_ablate_no_s2d_runs_full_and_variant_and_writes_runs_rows(run_cli, cached_ws):
+    result = run_cli(
+        "ablate", "--dataset", DATASET, "--no-s2d", "--epochs", "1", "--json",
+        workspace_path=cached_ws.root,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["split"] == "test"
+    assert [v["variant"] for v in report["variants"]] == ["s2d+d2s", "no-s2d"]
+    assert all(0 <= v["m_viou_mean"] <= 1 and v["m_viou_std"] == 0 for v in report["variants"])
+    rows = run_cli(
+        "sql", "SELECT variant, seed FROM runs WHERE method = 'csdvl' ORDER BY variant",
+        "--format", "json", workspace_path=cached_ws.root,
+    )  # fmt: skip
+    variants = {(r["variant"], r["seed"]) for r in json.loads(rows.stdout)}
+    assert {("s2d+d2s", 0), ("no-s2d", 0)} <= variants
+
+
+def test_ablate_table_shows_each_variant(run_cli, cached_ws):
+    result = run_cli(
+        "ablate", "--dataset", DATASET, "--fusion", "sum", "--epochs", "1",
+        workspace_path=cached_ws.root,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "fusion=sum" in result.stdout and "m_vIoU" in result.stdout
+
+
+def test_show_writes_frames_and_score_map(run_cli, cached_ws, trained_run, tmp_path):
+    out = tmp_path / "pics" / "q.gif"
+    result = run_cli(
+        "show", "t-q0", "--run", trained_run["run_id"], "--out", str(out), "--frames", "4",
+        workspace_path=cached_ws.root,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    with Image.open(out) as gif:
+        assert gif.n_frames == 4
+    with Image.open(tmp_path / "pics" / "q-scores.png") as heatmap:
+        assert heatmap.size[0] == heatmap.size[1] > 0
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("train", "--dataset", "nowhere"), "no queries with cached features"),
+        (("train", "--dataset", DATASET, "--resume", "no-such-run"), "no run"),
+        (("show", "t-q0", "--run", "no-such-run", "--out", "x.png"), "checkpoint"),
+        (("ablate", "--dataset", DATASET, "--seeds", "0"), "at least 1"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(run_cli, cached_ws, args, message):
+    result = run_cli(*args, workspace_path=cached_ws.root)
+    assert result.exit_code == 2, (result.stdout, result.stderr, result.exception)
+    assert message in result.stderr and "Traceback" not in result.stderr

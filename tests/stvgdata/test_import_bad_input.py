@@ -1,0 +1,269 @@
+"""Every kind of bad input aborts the import with one line naming file, record and problem, and
+leaves the catalog exactly as it was."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from stvgdata.catalog import read_index, read_table
+from stvgdata.errors import BadInputError
+from stvgdata.importer import import_dataset
+from stvgdata.workspace import Workspace
+from tests.stvgdata.dataset_files import (
+    hcstvg_sample,
+    vidstg_sample,
+    write_hcstvg,
+    write_vidstg_original,
+    write_vidstg_tubedetr,
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    dataset: str
+    write: Callable[[Path], Path]  # writes the broken dataset under the given dir, returns root
+    message: str  # regex the one-line error must match: file, record, reason
+
+
+def vidstg(mutate: Callable[[dict], None], writer=write_vidstg_original) -> Callable[[Path], Path]:
+    def write(root: Path) -> Path:
+        sample = vidstg_sample()
+        mutate(sample)
+        return writer(root, sample)
+
+    return write
+
+
+def hcstvg(mutate: Callable[[dict], None]) -> Callable[[Path], Path]:
+    def write(root: Path) -> Path:
+        sample = hcstvg_sample()
+        mutate(sample)
+        return write_hcstvg(root, sample)
+
+    return write
+
+
+def first_entry(sample: dict) -> dict:
+    return sample["sentences"]["train"][0]
+
+
+def not_json(root: Path) -> Path:
+    write_vidstg_original(root, vidstg_sample())
+    (root / "vidstg" / "train_annotations.json").write_text('[{"vid": "v1",')
+    return root
+
+
+def vidor_box(sample: dict, frame: int, tid: int) -> dict:
+    items = sample["vidor"]["v1"]["trajectories"][frame]
+    return next(item for item in items if item["tid"] == tid)["bbox"]
+
+
+def tubedetr_duplicate_id(root: Path) -> Path:
+    write_vidstg_tubedetr(root, vidstg_sample())
+    path = root / "annotations" / "train.json"
+    path.write_text(path.read_text().replace('"video_id": 1,', '"video_id": 0,'))
+    return root
+
+
+def tubedetr_frame_beyond(root: Path) -> Path:
+    write_vidstg_tubedetr(root, vidstg_sample())
+    path = root / "annotations" / "train.json"
+    path.write_text(path.read_text().replace('"9": {"bbox"', '"12": {"bbox"', 1))
+    return root
+
+
+def set_in(path: list, value: object) -> Callable[[dict], None]:
+    """A mutation setting ``sample[path[0]][path[1]]... = value``."""
+
+    def mutate(sample: dict) -> None:
+        target = sample
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+    return mutate
+
+
+def delete_vidor_file(root: Path) -> Path:
+    write_vidstg_original(root, vidstg_sample())
+    (root / "vidor" / "annotation" / "training" / "0000" / "v2.json").unlink()
+    return root
+
+
+def video_in_two_splits(sample: dict) -> None:
+    sample["sentences"]["val"].append(first_entry(sample))
+    sample["split_lists"]["val"].append("v1")
+
+
+def unrelated_files(root: Path) -> Path:
+    (root / "README.txt").write_text("not a dataset")
+    return root
+
+
+def hcstvg_duplicate(sample: dict) -> None:
+    sample["test"]["a.mkv"] = sample["test"]["b.mkv"]
+
+
+CASES = {
+    "non-json file": Case("vidstg", not_json, r"train_annotations\.json: not valid JSON"),
+    "missing field": Case(
+        "vidstg",
+        vidstg(lambda s: first_entry(s).pop("temporal_gt")),
+        r"train_annotations\.json: entry 0 \(vid v1\): missing required field 'temporal_gt'",
+    ),
+    "wrong type": Case(
+        "vidstg",
+        vidstg(set_in(["sentences", "train", 0, "frame_count"], "10")),
+        r"train_annotations\.json: entry 0 \(vid v1\): field 'frame_count' must be an integer",
+    ),
+    "wrong type in list item": Case(
+        "vidstg",
+        vidstg(set_in(["sentences", "train", 0, "questions", 1, "target_id"], 0.5)),
+        r"entry 0 \(vid v1\) questions\[1\]: field 'target_id' must be an integer, got float",
+    ),
+    "box x2 <= x1": Case(
+        "vidstg",
+        vidstg(lambda s: vidor_box(s, 5, 0).update(xmax=6.0)),
+        r"v1\.json: video v1, target 0, frame 5: box \(6, 10, 6, 40\) has x2 <= x1",
+    ),
+    "box outside the frame": Case(
+        "hcstvg-v1",
+        hcstvg(set_in(["train", "a.mp4", "bbox", 2], [60.0, 4.0, 20.0, 30.0])),
+        r"train\.json: video a\.mp4, frame 2: box \(60, 4, 80, 34\) lies outside the 64x48",
+    ),
+    "non-numeric box": Case(
+        "hcstvg-v1",
+        hcstvg(set_in(["train", "a.mp4", "bbox", 1], ["x", 4.0, 20.0, 30.0])),
+        r"train\.json: video a\.mp4: field 'bbox' must be a list of \[x, y, w, h\]",
+    ),
+    "two boxes for one target": Case(
+        "vidstg",
+        vidstg(
+            lambda s: s["vidor"]["v1"]["trajectories"][7].append(
+                {"tid": 0, "bbox": vidor_box(s, 7, 0)}
+            )
+        ),
+        r"v1\.json: video v1, target 0, frame 7: two boxes for one target",
+    ),
+    "malformed VidOR item": Case(
+        "vidstg",
+        vidstg(lambda s: vidor_box(s, 6, 0).pop("ymax")),
+        r"v1\.json: video v1, trajectories\[6\]: malformed box item",
+    ),
+    "VidOR frames beyond the video": Case(
+        "vidstg",
+        vidstg(lambda s: s["vidor"]["v1"]["trajectories"].append([])),
+        r"v1\.json: video v1: trajectories cover 11 frames, beyond the video's 10",
+    ),
+    "TubeDETR frame beyond the video": Case(
+        "vidstg",
+        tubedetr_frame_beyond,
+        r"train\.json: videos\[0\] \(video_id 0\): trajectory frame index '12' is beyond",
+    ),
+    "temporal_gt beyond the video": Case(
+        "vidstg",
+        vidstg(set_in(["sentences", "train", 0, "temporal_gt", "end_fid"], 11)),
+        r"entry 0 \(vid v1\): temporal_gt \[4, 11\) reaches beyond the video's frames \[0, 10\)",
+    ),
+    "HC-STVG tube beyond img_num": Case(
+        "hcstvg-v1",
+        hcstvg(set_in(["test", "b.mkv", "st_frame"], 32)),
+        r"test\.json: video b\.mkv: tube \[31, 41\) reaches beyond the video's frames \[0, 40\)",
+    ),
+    "HC-STVG st_frame 0": Case(
+        "hcstvg-v1",
+        hcstvg(set_in(["train", "a.mp4", "st_frame"], 0)),
+        r"train\.json: video a\.mp4: st_frame 0 is not 1-based",
+    ),
+    "tube end before start": Case(
+        "vidstg",
+        vidstg(set_in(["sentences", "train", 0, "temporal_gt"], {"begin_fid": 6, "end_fid": 3})),
+        r"entry 0 \(vid v1\): temporal_gt end 3 is not after its start 6",
+    ),
+    "duplicate video across splits": Case(
+        "vidstg",
+        vidstg(video_in_two_splits),
+        r"val_annotations\.json: entry 1 \(vid v1\): duplicate video id 'v1': already in split "
+        r"train",
+    ),
+    "duplicate TubeDETR video_id": Case(
+        "vidstg",
+        tubedetr_duplicate_id,
+        r"train\.json: videos\[1\] \(video_id 0\): duplicate video_id '0' \(also at .*videos\[0\]",
+    ),
+    "duplicate HC-STVG video": Case(
+        "hcstvg-v1", hcstvg(hcstvg_duplicate), r"test\.json: video a\.mkv: duplicate video id 'a'"
+    ),
+    "unknown split": Case(
+        "vidstg",
+        vidstg(set_in(["split_lists", "train"], ["v9"])),
+        r"train_annotations\.json: entry 0 \(vid v1\): unknown split: video v1 is not in "
+        r"train_files\.json",
+    ),
+    "unknown target": Case(
+        "vidstg",
+        vidstg(set_in(["sentences", "train", 0, "captions", 0, "target_id"], 7)),
+        r"captions\[0\]: target_id 7 is not among subject/objects",
+    ),
+    "missing VidOR file": Case(
+        "vidstg", delete_vidor_file, r"v2\.json: video v2: VidOR annotation file not found"
+    ),
+    "unknown dataset": Case(
+        "vidstg-v9", lambda root: root, r"^dataset: vidstg-v9: unknown dataset"
+    ),
+    "empty root": Case("vidstg", lambda root: root, r": root is empty$"),
+    "missing root": Case("vidstg", lambda root: root / "nope", r"nope: root is not a directory$"),
+    "no layout under root": Case(
+        "hcstvg-v2",
+        unrelated_files,
+        r": no hcstvg-v2 layout found \(expected release: HC-STVG v2",
+    ),
+}
+
+
+@pytest.fixture
+def populated(tmp_path: Path) -> Workspace:
+    """A workspace holding good vidstg and hcstvg-v1 imports."""
+    ws = Workspace(tmp_path / "ws")
+    import_dataset(ws, "vidstg", write_vidstg_original(tmp_path / "good-vidstg", vidstg_sample()))
+    import_dataset(ws, "hcstvg-v1", write_hcstvg(tmp_path / "good-hcstvg", hcstvg_sample()))
+    return ws
+
+
+def snapshot(ws: Workspace) -> tuple:
+    files = sorted(p.relative_to(ws.root) for p in ws.root.rglob("*") if p.name != ".lock")
+    tables = tuple(read_table(ws, name).to_pylist() for name in ("videos", "queries", "boxes"))
+    return read_index(ws), files, tables
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input_is_one_line_and_leaves_catalog_untouched(populated, tmp_path, name):
+    case = CASES[name]
+    bad_root = tmp_path / "bad"
+    bad_root.mkdir()
+    root = case.write(bad_root)
+    before = snapshot(populated)
+    with pytest.raises(BadInputError) as caught:
+        import_dataset(populated, case.dataset, root)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert re.search(case.message, message), message
+    assert snapshot(populated) == before
+
+
+def test_bad_input_error_survives_worker_processes():
+    import pickle
+
+    error = BadInputError("f.json", "video v1", "broken")
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.file, copy.record, copy.reason, str(copy)) == (
+        "f.json",
+        "video v1",
+        "broken",
+        "f.json: video v1: broken",
+    )
