@@ -76,6 +76,7 @@ def run(root: Path, workspace: Path) -> dict[str, object]:
         "annotation_mb": round(parsed_bytes / 1e6, 1),
         "import_s": round(summary.seconds, 2),
         "import_cpu_s": round(import_cpu_s, 2),
+        "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
         "load_average_before": round(load_before, 2),
         "cores": len(os.sched_getaffinity(0)),
         "stages_done_at_s": stages,

@@ -49,12 +49,13 @@ def extract(
         str, typer.Option(help="Comma-separated models to extract.")
     ] = "resnet101,slowfast,roberta",
     split: Annotated[
-        list[str] | None, typer.Option(help="Only these splits (repeatable) [default: all].")
+        list[str] | None, typer.Option(help="Only these splits (repeatable; default: all).")
     ] = None,
     fps: Annotated[
-        float | None, typer.Option(help="Sampling rate [default: 5 per dataset].")
+        float | None,
+        typer.Option(help="Sampling rate in fps (default: 5, see docs/feature-cache.md)."),
     ] = None,
-    size: Annotated[str | None, typer.Option(help="Frame size HxW [default: 224x384].")] = None,
+    size: Annotated[str | None, typer.Option(help="Frame size HxW (default: 224x384).")] = None,
     weights: Annotated[
         list[str] | None, typer.Option(help="MODEL=PATH checkpoint (repeatable).")
     ] = None,

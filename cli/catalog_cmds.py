@@ -30,7 +30,7 @@ def import_cmd(
     layout: Annotated[
         str | None,
         typer.Option(
-            help="Layout under --root (vidstg: original, tubedetr, stcat) [default: detect]."
+            help="Layout under --root (vidstg: original, tubedetr, stcat); detected if omitted."
         ),
     ] = None,
     annotations_only: Annotated[

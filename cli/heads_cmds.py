@@ -37,7 +37,8 @@ class Fusion(StrEnum):
 
 Dataset = Annotated[str, typer.Option(help="Dataset name in the catalog (features extracted).")]
 PresetOpt = Annotated[
-    PresetName, typer.Option(help="small: minutes on 2 CPU cores; paper: the paper's sizes.")
+    PresetName,
+    typer.Option("--preset", help="small: minutes on 2 CPU cores; paper: the paper's sizes."),
 ]
 DModel = Annotated[int | None, typer.Option("--d-model", help="Model width d (default: preset's).")]
 Layers = Annotated[
@@ -47,6 +48,7 @@ Epochs = Annotated[int | None, typer.Option(help="Training epochs (default: the 
 BatchSize = Annotated[int | None, typer.Option(help="Queries per batch (default: the preset's).")]
 LearningRate = Annotated[float | None, typer.Option("--lr", help="AdamW learning rate.")]
 MaxFrames = Annotated[int | None, typer.Option(help="Sampled frames per query at most.")]
+Workers = Annotated[int, typer.Option(help="DataLoader workers reading the cache.")]
 Device = Annotated[str, typer.Option(help="torch device: cpu, cuda, cuda:1, ...")]
 NoS2D = Annotated[bool, typer.Option("--no-s2d", help="Drop static-to-dynamic transmission.")]
 NoD2S = Annotated[bool, typer.Option("--no-d2s", help="Drop dynamic-to-static transmission.")]
@@ -79,7 +81,7 @@ def build_configs(preset_name: PresetName, model: dict[str, Any], train: dict[st
 def train_command(
     ctx: typer.Context,
     dataset: Dataset,
-    preset_name: Annotated[PresetName, typer.Option("--preset")] = PresetName.small,
+    preset_name: PresetOpt = PresetName.small,
     d_model: DModel = None,
     layers: Layers = None,
     epochs: Epochs = None,
@@ -94,6 +96,7 @@ def train_command(
         int | None, typer.Option(help="Stop after this many epochs without val improvement.")
     ] = None,
     device: Device = "cpu",
+    num_workers: Workers = 0,
     no_s2d: NoS2D = False,
     no_d2s: NoD2S = False,
     fusion: Annotated[
@@ -135,6 +138,7 @@ def train_command(
                 "val_split": val_split,
                 "patience": patience,
                 "device": device,
+                "num_workers": num_workers,
             },
         )
     with RichProgress(transient=True) as progress:
@@ -189,7 +193,7 @@ def ablate_command(
     no_spatial: NoSpatial = False,
     no_mean_pool: NoMeanPool = False,
     seeds: Annotated[int, typer.Option(help="Seeds per variant (0..K-1): mean ± std.")] = 1,
-    preset_name: Annotated[PresetName, typer.Option("--preset")] = PresetName.small,
+    preset_name: PresetOpt = PresetName.small,
     d_model: DModel = None,
     layers: Layers = None,
     epochs: Epochs = None,
@@ -201,6 +205,7 @@ def ablate_command(
     ] = None,
     protocol: Annotated[str, typer.Option(help="sampled-5fps or all-frames.")] = "all-frames",
     device: Device = "cpu",
+    num_workers: Workers = 0,
     as_json: AsJson = False,
 ) -> None:
     """Train and evaluate ablation variants (no flags: the paper's Table 3 grid)."""
@@ -218,6 +223,7 @@ def ablate_command(
             "lr": lr,
             "max_frames": max_frames,
             "device": device,
+            "num_workers": num_workers,
         },
     )
     variants = selected_variants(

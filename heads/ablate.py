@@ -128,14 +128,16 @@ def run_ablation(
     eval_split: str = "test",
     protocol: str = DEFAULT_PROTOCOL,
 ) -> AblationResult:
-    """Train and evaluate every variant with every seed; runs rows carry the variant name."""
-    results = []
-    total = len(variants) * len(seeds)
-    for variant in variants:
-        config = variant.apply(base_config)
-        result = VariantResult(variant.name, list(seeds), [], [])
-        for seed in seeds:
-            seeded = dataclasses.replace(train_config, seed=seed)
+    """Train and evaluate every variant with every seed; runs rows carry the variant name.
+
+    Seed-major order (all variants with seed 0, then seed 1, ...), so the runs table holds a
+    complete comparison for the first seeds while later ones are still training."""
+    results = {v.name: VariantResult(v.name, list(seeds), [], []) for v in variants}
+    total, done = len(variants) * len(seeds), 0
+    for seed in seeds:
+        seeded = dataclasses.replace(train_config, seed=seed)
+        for variant in variants:
+            config = variant.apply(base_config)
             run = train(ws, dataset, config, seeded, progress)
             predictions = predict_run(ws, run.run_id, dataset, eval_split)
             info = RunInfo(
@@ -147,11 +149,11 @@ def run_ablation(
                 checkpoint=str(run.checkpoint),
             )
             report = evaluate(ws, dataset, eval_split, predictions, protocol, info)
-            result.run_ids.append(run.run_id)
-            result.summaries.append(report.summaries["all"])
-            progress("ablation", len(results) * len(seeds) + len(result.run_ids), total)
-        results.append(result)
-    return AblationResult(dataset, eval_split, protocol, results)
+            results[variant.name].run_ids.append(run.run_id)
+            results[variant.name].summaries.append(report.summaries["all"])
+            done += 1
+            progress("ablation", done, total)
+    return AblationResult(dataset, eval_split, protocol, list(results.values()))
 
 
 def default_eval_split(ws: Workspace, dataset: str) -> str:

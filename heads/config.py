@@ -108,7 +108,7 @@ def preset(name: str) -> Preset:
     if name == "small":
         return Preset(
             model=CSDVLConfig(
-                d_model=64,
+                d_model=32,
                 num_layers=2,
                 num_heads=4,
                 ffn_dim=128,
@@ -117,7 +117,7 @@ def preset(name: str) -> Preset:
                 map_conv_layers=2,
                 map_kernel=3,
             ),
-            train=TrainConfig(epochs=12, batch_size=8, lr=5e-4, grad_clip=1.0, max_frames=32),
+            train=TrainConfig(epochs=6, batch_size=16, lr=5e-4, grad_clip=1.0, max_frames=16),
         )
     raise ValueError(f"unknown preset {name!r}; known: paper, small")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ from stvgdata.workspace import Workspace
 
 # PRAGMA is left out: some pragmas write files (profiling_output); DESCRIBE and SHOW are SELECTs.
 READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN"}
+_EXPLAIN_PREFIX = re.compile(r"^EXPLAIN(\s+ANALY[SZ]E)?(\s*\([^)]*\))?\s*", re.IGNORECASE)
 
 
 @contextmanager
@@ -146,6 +148,11 @@ def check_read_only(sql: str) -> None:
             raise BadInputError(
                 "sql", None, f"{kind} statements are not allowed: the catalog is read-only"
             )
+        if kind == "EXPLAIN":  # EXPLAIN ANALYZE runs its statement: check that one too
+            explained = _EXPLAIN_PREFIX.sub("", statement.query, count=1)
+            if explained == statement.query:
+                raise BadInputError("sql", None, "cannot tell what this EXPLAIN explains")
+            check_read_only(explained)
 
 
 def fetch_arrow(

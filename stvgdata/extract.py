@@ -28,7 +28,6 @@ import pyarrow as pa
 
 from schemas.arrays import ARRAY_LAYOUTS
 from stvgdata.cache import (
-    REPLACE_OPTION,
     ModelIdentity,
     ShardWriter,
     StorageConfig,
@@ -186,7 +185,9 @@ def _sampled_count(video: _Video, target_fps: float) -> int:
     return len(sample_frame_indices(video.num_frames, video.fps, target_fps))
 
 
-def _estimate(summary: ModelSummary, extractor: Any, todo: list[Any], config: ExtractConfig):
+def _estimate(
+    summary: ModelSummary, extractor: Any, todo: list[Any], config: ExtractConfig
+) -> None:
     """Planned rows and stored bytes of the items still to do (from catalog metadata only)."""
     itemsize = np.dtype(config.storage.dtype).itemsize
     if ARRAY_LAYOUTS[summary.model].timeline == "token":
@@ -206,7 +207,9 @@ class _Writers:
     """One open shard per model; rotates full shards and commits each once no video in it is
     still being written. Used by one thread at a time (the writer thread, or the caller)."""
 
-    def __init__(self, ws: Workspace, config: ExtractConfig, identities: dict[str, ModelIdentity]):
+    def __init__(
+        self, ws: Workspace, config: ExtractConfig, identities: dict[str, ModelIdentity]
+    ) -> None:
         self.ws, self.config, self.identities = ws, config, identities
         self.current: dict[str, ShardWriter] = {}
         self.retiring: list[ShardWriter] = []
@@ -330,7 +333,13 @@ class _Decoders:
     """Threads that turn videos into ``_Start``/``_Chunk``/``_Failed`` events, in a bounded
     queue (PyAV releases the GIL while decoding)."""
 
-    def __init__(self, todo: list[tuple[_Video, tuple[str, ...]]], config, min_frames, chunk_len):
+    def __init__(
+        self,
+        todo: list[tuple[_Video, tuple[str, ...]]],
+        config: ExtractConfig,
+        min_frames: dict[str, int],
+        chunk_len: int,
+    ) -> None:
         self.tasks: queue.Queue = queue.Queue()
         for task in todo:
             self.tasks.put(task)
@@ -593,7 +602,7 @@ def run_extraction(
     )
     if config.replace_model_cache and not config.dry_run:
         for model in config.models:
-            drop_model(ws, config.dataset, model)
+            drop_model(ws, config.dataset, model, keep_fingerprint=identities[model].fingerprint)
     cached = cached_by_fingerprint(ws, config.dataset)
     for model in config.models:
         if not config.replace_model_cache:
@@ -660,7 +669,6 @@ __all__ = [
     "ALL_MODELS",
     "DEFAULT_FPS",
     "DEFAULT_INPUT_SIZE",
-    "REPLACE_OPTION",
     "ExtractConfig",
     "ExtractSummary",
     "ModelSummary",

@@ -141,7 +141,9 @@ class CachedQueryDataset(Dataset):
             for query_id, items in grouped.items()
         }
 
-    def _record(self, query: dict, by_item: dict, boxes: dict, max_frames: int):
+    def _record(
+        self, query: dict, by_item: dict, boxes: dict, max_frames: int
+    ) -> QueryRecord | None:
         """The query's record, or None when a model's features or the clip's frames lack."""
         rows = {}
         for model in self.models:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
 class MultiHeadAttention(nn.Module):
-    """Scaled dot-product attention over ``num_heads`` heads; returns the output and the
-    attention weights averaged over heads."""
+    """Scaled dot-product attention over ``num_heads`` heads; on request also the attention
+    weights averaged over heads (the static decoder's, for s2d)."""
 
     def __init__(self, d_model: int, num_heads: int, dropout: float) -> None:
         super().__init__()
@@ -35,20 +36,29 @@ class MultiHeadAttention(nn.Module):
         key: torch.Tensor,
         value: torch.Tensor,
         key_mask: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """query (N, Q, d), key/value (N, K, d), key_mask (N, K) -> (N, Q, d), weights (N, Q, K)."""
+        need_weights: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """query (N, Q, d), key/value (N, K, d), key_mask (N, K) -> (N, Q, d), and the weights
+        (N, Q, K) when asked for (otherwise the fused kernel runs and they are None)."""
         q, k, v = (
             self._split(self.q_proj(query)),
             self._split(self.k_proj(key)),
             self._split(self.v_proj(value)),
         )
-        scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])  # (N, heads, Q, K)
-        if key_mask is not None:
-            scores = scores.masked_fill(~key_mask[:, None, None, :], float("-inf"))
-        weights = scores.softmax(dim=-1)
-        out = self.dropout(weights) @ v  # (N, heads, Q, d / heads)
+        mask = None if key_mask is None else key_mask[:, None, None, :]  # (N, 1, 1, K)
+        if need_weights:
+            scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])  # (N, heads, Q, K)
+            if mask is not None:
+                scores = scores.masked_fill(~mask, float("-inf"))
+            weights = scores.softmax(dim=-1)
+            out = self.dropout(weights) @ v  # (N, heads, Q, d / heads)
+            weights = weights.mean(dim=1)
+        else:
+            dropout = self.dropout.p if self.training else 0.0
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout)
+            weights = None
         out = out.transpose(1, 2).reshape(query.shape)
-        return self.out_proj(out), weights.mean(dim=1)
+        return self.out_proj(out), weights
 
 
 class AttentionBlock(nn.Module):
@@ -61,10 +71,15 @@ class AttentionBlock(nn.Module):
         self.norm = nn.LayerNorm(d_model)
 
     def forward(
-        self, x: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """x (N, Q, d) attends memory (N, K, d) -> updated x (N, Q, d), weights (N, Q, K)."""
-        out, weights = self.attention(x, memory, memory, memory_mask)
+        self,
+        x: torch.Tensor,
+        memory: torch.Tensor,
+        memory_mask: torch.Tensor | None = None,
+        need_weights: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """x (N, Q, d) attends memory (N, K, d) -> updated x (N, Q, d), weights (N, Q, K) or
+        None."""
+        out, weights = self.attention(x, memory, memory, memory_mask, need_weights)
         return self.norm(x + self.dropout(out)), weights
 
 

@@ -57,19 +57,25 @@ class CSDVL(nn.Module):
         self.temporal_head = build_temporal_head(config)
 
     def _static_memory(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
-        """Encode each frame's [H*W ; L] tokens -> memory (B*T, HW+L, d) and its mask."""
+        """Encode each frame's [H*W ; L] tokens -> memory (B*T, HW+L, d) and its mask.
+
+        The grid encoding is added to the visual tokens before the encoder and again to the
+        encoded visual memory the decoder reads (keys and values, as DETR re-injects positions
+        at every attention), so the object query can read where it looks, not only what."""
         frames = batch["frame_feats"]
         b, t, h, w, _ = frames.shape
         visual = self.frame_proj(frames).reshape(b, t, h * w, -1)  # (B, T, HW, d)
-        visual = visual + grid_encoding(h, w, visual.shape[-1], visual.device)
+        grid = grid_encoding(h, w, visual.shape[-1], visual.device)  # (HW, d)
         text = self.static_text_proj(batch["text_feats"])  # (B, L, d)
         length = text.shape[1]
-        tokens = torch.cat([visual, text[:, None].expand(b, t, length, -1)], dim=2)
+        tokens = torch.cat([visual + grid, text[:, None].expand(b, t, length, -1)], dim=2)
         visual_mask = batch["text_mask"].new_ones(b, t, h * w)
         mask = torch.cat([visual_mask, batch["text_mask"][:, None].expand(b, t, length)], dim=2)
         # (B, T, HW+L, d) -> (B*T, HW+L, d): the static stream sees each frame alone
         tokens, mask = tokens.reshape(b * t, h * w + length, -1), mask.reshape(b * t, -1)
-        return self.encoder(tokens, mask), mask
+        memory = self.encoder(tokens, mask)
+        positions = torch.cat([grid, grid.new_zeros(length, grid.shape[1])])  # (HW+L, d)
+        return memory + positions, mask
 
     def _dynamic_input(self, batch: dict) -> torch.Tensor:
         """Projected clip features with time and space encodings -> (B, T, S, d)."""

@@ -49,7 +49,7 @@ class DecoderLayer(nn.Module):
         self, queries: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """queries (B*T, 1, d), memory (B*T, HW+L, d) -> queries, weights (B*T, HW+L)."""
-        queries, weights = self.cross_attention(queries, memory, memory_mask)
+        queries, weights = self.cross_attention(queries, memory, memory_mask, need_weights=True)
         return self.ffn(queries), weights[:, 0, :]
 
 

@@ -2,9 +2,7 @@
 of work between processes (``plan``) and ``verify``. Only this package knows the HDF5 layout."""
 
 from stvgdata.cache.manifest import (
-    REPLACE_OPTION,
     cached_by_fingerprint,
-    cached_items,
     check_fingerprint,
     drop_model,
     item_column,
@@ -15,7 +13,6 @@ from stvgdata.cache.shard import ModelIdentity, ShardReader, ShardWriter, Storag
 from stvgdata.cache.verify import Problem, VerifyReport, verify_cache
 
 __all__ = [
-    "REPLACE_OPTION",
     "ModelIdentity",
     "Problem",
     "ShardReader",
@@ -24,7 +21,6 @@ __all__ = [
     "VerifyReport",
     "WorkSplit",
     "cached_by_fingerprint",
-    "cached_items",
     "check_fingerprint",
     "drop_model",
     "item_column",

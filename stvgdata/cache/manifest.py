@@ -55,11 +55,6 @@ def cached_by_fingerprint(ws: Workspace, dataset: str) -> dict[str, dict[str, se
     return cached
 
 
-def cached_items(ws: Workspace, dataset: str, model: str, fingerprint: str) -> set[str]:
-    """Ids of the items already cached for ``model`` under ``fingerprint``."""
-    return cached_by_fingerprint(ws, dataset).get(model, {}).get(fingerprint, set())
-
-
 def referenced_shards(ws: Workspace) -> set[str]:
     """Every shard some manifest row points at."""
     return set(_fetch(ws, "SELECT DISTINCT shard FROM features")["shard"].to_pylist())
@@ -94,16 +89,21 @@ def check_fingerprint(
         )
 
 
-def drop_model(ws: Workspace, dataset: str, model: str) -> int:
-    """Remove every manifest row of ``dataset``/``model`` and then their shards; returns rows.
+def drop_model(ws: Workspace, dataset: str, model: str, keep_fingerprint: str = "") -> int:
+    """Remove the manifest rows of ``dataset``/``model`` (except those of ``keep_fingerprint``)
+    and then their shards; returns the rows removed.
 
     Manifest parts are rewritten (atomically) before shards are deleted, so no surviving row
-    ever points at a missing file. Run it while no extraction of this model is running.
+    ever points at a missing file. Keeping the new fingerprint lets every process of a sharded
+    ``--replace-model-cache`` run drop the old features without dropping each other's new ones.
     """
     dropped, shards = 0, set()
     for path in table_files(ws, "features"):
         part = pq.read_table(path, schema=TABLES["features"])
-        doomed = pc.and_(pc.equal(part["dataset"], dataset), pc.equal(part["model"], model))
+        doomed = pc.and_(
+            pc.and_(pc.equal(part["dataset"], dataset), pc.equal(part["model"], model)),
+            pc.not_equal(part["fingerprint"], keep_fingerprint),
+        )
         count = pc.sum(doomed).as_py() or 0
         if not count:
             continue

@@ -25,6 +25,7 @@ from stvgdata.workspace import Workspace
 
 SHARD_SUFFIX = ".h5"
 COMPRESSIONS = (None, "gzip", "lzf")
+TOKEN_CHUNK_ROWS = 256
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,8 @@ class ShardWriter:
     def _create(self, path: str, shape: tuple[int, ...], dtype: str, maxshape=None) -> h5py.Dataset:
         row_bytes = int(np.prod(shape[1:], dtype=np.int64)) * np.dtype(dtype).itemsize
         rows = max(1, self.storage.chunk_bytes // max(row_bytes, 1))
-        chunk = (min(rows, max(shape[0], 1)) if maxshape is None else rows, *shape[1:])
+        # growable token arrays: a query owns ~20 rows, so small chunks keep its read small
+        chunk = (min(rows, max(shape[0], 1) if maxshape is None else TOKEN_CHUNK_ROWS), *shape[1:])
         return self._file.create_dataset(
             path,
             shape=shape,

@@ -71,7 +71,8 @@ def probe(path: Path) -> VideoInfo:
     container = _open(path)
     try:
         stream = container.streams.video[0]
-        if stream.codec_context.codec is None or not stream.codec_context.is_decoder:
+        context = stream.codec_context
+        if context is None or context.codec is None or not context.is_decoder:
             raise VideoDecodeError(path, "unreadable codec: no decoder")
         rate = stream.average_rate or stream.guessed_rate
         if not rate or float(rate) <= 0:
@@ -83,9 +84,9 @@ def probe(path: Path) -> VideoInfo:
             path=path,
             fps=float(rate),
             num_frames=int(num_frames),
-            width=int(stream.codec_context.width),
-            height=int(stream.codec_context.height),
-            codec=stream.codec_context.name,
+            width=int(context.width),
+            height=int(context.height),
+            codec=context.name,
         )
     except av.FFmpegError as err:
         raise VideoDecodeError(path, f"unreadable video: {err}") from err

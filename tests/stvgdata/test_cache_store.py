@@ -11,7 +11,7 @@ from stvgdata.cache import (
     ShardWriter,
     StorageConfig,
     WorkSplit,
-    cached_items,
+    cached_by_fingerprint,
     check_fingerprint,
     drop_model,
     manifest_rows,
@@ -116,8 +116,7 @@ def test_fingerprint_mismatch_is_refused_with_a_way_out(ws: Workspace) -> None:
 def test_cached_items_come_from_the_manifest_without_opening_shards(ws: Workspace) -> None:
     writer, _ = commit_random_shard(ws, {"a": 6, "b": 6})
     writer.final_path.write_bytes(b"garbage")  # unreadable now; planning must not care
-    assert cached_items(ws, "vidstg", "resnet101", RESNET.fingerprint) == {"a", "b"}
-    assert cached_items(ws, "vidstg", "resnet101", "other") == set()
+    assert cached_by_fingerprint(ws, "vidstg") == {"resnet101": {RESNET.fingerprint: {"a", "b"}}}
 
 
 def test_drop_model_removes_rows_then_shards_of_that_model_only(ws: Workspace) -> None:
@@ -125,6 +124,7 @@ def test_drop_model_removes_rows_then_shards_of_that_model_only(ws: Workspace) -
     tokens = ShardWriter(ws, "shards/vidstg/roberta/t.h5", "vidstg")
     tokens.add_query_tokens(ROBERTA, "q", "a", np.arange(2, dtype=np.int32), np.ones((2, 4)))
     tokens.commit()
+    assert drop_model(ws, "vidstg", "resnet101", keep_fingerprint=RESNET.fingerprint) == 0
     assert drop_model(ws, "vidstg", "resnet101") == 1
     assert manifest_rows(ws)["model"].to_pylist() == ["roberta"]
     assert not writer.final_path.exists() and tokens.final_path.exists()

@@ -125,4 +125,7 @@ def test_files_that_are_not_checkpoints_are_refused(tmp_path: Path) -> None:
     garbage = tmp_path / "notes.pth"
     garbage.write_text("not a checkpoint\n")
     assert "not a PyTorch checkpoint" in _one_line_error("slowfast", garbage)
+    passwd_like = tmp_path / "passwd.pth"
+    passwd_like.write_text("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/bin/sh\n")
+    assert "not a PyTorch checkpoint" in _one_line_error("resnet101", passwd_like)
     assert "weights file not found" in _one_line_error("resnet101", tmp_path / "absent.pth")

@@ -120,7 +120,14 @@ def test_summary_of_an_empty_catalog_is_empty(ws):
 
 
 @pytest.mark.parametrize(
-    "sql", ["DESCRIBE queries", "SHOW TABLES", "SELECT * FROM pragma_table_info('boxes')"]
+    "sql",
+    [
+        "DESCRIBE queries",
+        "SHOW TABLES",
+        "SELECT * FROM pragma_table_info('boxes')",
+        "EXPLAIN SELECT count(*) FROM boxes",
+        "EXPLAIN ANALYZE SELECT count(*) FROM boxes",
+    ],
 )
 def test_inspection_statements_are_allowed(ws, tmp_path, sql):
     import_dataset(ws, "hcstvg-v1", write_hcstvg(tmp_path, hcstvg_sample()))
@@ -138,6 +145,8 @@ def test_inspection_statements_are_allowed(ws, tmp_path, sql):
         ("PRAGMA enable_profiling", "PRAGMA"),
         ("SET profiling_output = 'out.txt'", "SET"),
         ("SELECT 1; DROP VIEW videos", "DROP"),
+        ("EXPLAIN ANALYZE COPY (SELECT 1) TO 'out.csv'", "COPY"),
+        ("explain analyze create table t as select 1", "CREATE"),
     ],
 )
 def test_writing_sql_is_refused(ws, tmp_path, monkeypatch, sql, kind):
