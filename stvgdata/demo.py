@@ -1,0 +1,65 @@
+"""The data half of ``stvg demo``: a small synthetic VidSTG-layout dataset, imported and with its
+features cached, ready for the heads. Each step is the same library call as its command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from stvgdata.extract import ExtractConfig, ExtractSummary, run_extraction
+from stvgdata.importer import ImportSummary, import_dataset
+from stvgdata.progress import ProgressFn, no_progress
+from stvgdata.synth import SynthSummary, default_config, generate, with_overrides
+from stvgdata.workspace import Workspace
+
+DEMO_DATASET = "vidstg"
+
+
+@dataclass(frozen=True)
+class DemoDataConfig:
+    """Sizes that keep the whole demo within minutes on 2 CPU cores (see docs/results.md)."""
+
+    videos: int = 80
+    seed: int = 0
+    fps: float = 5.0  # source videos at 5 fps: extraction at 5 fps keeps every frame
+    video_seconds: float = 12.0
+    tube_seconds: float = 4.0
+    input_size: tuple[int, int] = (128, 224)  # a 4 x 7 feature grid
+    tiny_backbones: bool = True  # small networks with the same interface; False: ResNet-101 etc.
+
+
+@dataclass(frozen=True)
+class DemoData:
+    root: Path
+    synth: SynthSummary | None  # None when an earlier demo's data was reused
+    imported: ImportSummary
+    extracted: ExtractSummary
+
+
+def demo_data_root(ws: Workspace) -> Path:
+    return ws.root / "demo-data" / DEMO_DATASET
+
+
+def prepare_demo_data(
+    ws: Workspace, config: DemoDataConfig, progress: ProgressFn = no_progress
+) -> DemoData:
+    """Generate (unless already there), import and extract the demo dataset; re-runs resume."""
+    root = demo_data_root(ws)
+    synth = None
+    if not root.exists():
+        synth_config = with_overrides(
+            DEMO_DATASET,
+            default_config(DEMO_DATASET),
+            fps=config.fps,
+            video_seconds=config.video_seconds,
+            tube_seconds=config.tube_seconds,
+        )
+        synth = generate(
+            root, DEMO_DATASET, config.videos, config.seed, True, synth_config, progress
+        )
+    imported = import_dataset(ws, DEMO_DATASET, root, progress=progress)
+    extract_config = ExtractConfig(
+        dataset=DEMO_DATASET, input_size=config.input_size, tiny=config.tiny_backbones
+    )
+    extracted = run_extraction(ws, extract_config, progress)
+    return DemoData(root, synth, imported, extracted)
