@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import pyarrow as pa
 
@@ -51,3 +52,27 @@ def find_path(root: Path, relative: str, max_depth: int = 2) -> Path | None:
         if matches:
             return matches[0]
     return None
+
+
+class SplitFileReader(Protocol):
+    """A reader that turns one annotation file per split into catalog row buffers."""
+
+    videos: Any
+    queries: Any
+    boxes: Any
+
+    def read_file(self, path: Path, split: str) -> None: ...
+
+
+def read_split_files(
+    reader: SplitFileReader, files: dict[str, Path], dataset: str, progress: ProgressFn
+) -> CatalogTables:
+    """Feed every split's file to ``reader`` (reporting progress) and build the tables."""
+    for done, (split, path) in enumerate(files.items(), 1):
+        reader.read_file(path, split)
+        progress("read annotations", done, len(files))
+    return CatalogTables(
+        videos=reader.videos.rows.to_table(dataset),
+        queries=reader.queries.to_table(dataset),
+        boxes=reader.boxes.to_table(dataset, reader.queries.column("query_id")),
+    )

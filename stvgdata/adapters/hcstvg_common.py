@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stvgdata.adapters.base import CatalogTables, find_path
+from stvgdata.adapters.base import CatalogTables, find_path, read_split_files
 from stvgdata.adapters.checks import check_boxes, check_range
 from stvgdata.adapters.fields import expect_type, get_field, load_json
 from stvgdata.adapters.rows import BoxChunks, RowBuffer, VideoRows
@@ -122,14 +122,7 @@ def read_hcstvg(root: Path, dataset: str, fmt: HcstvgFormat, progress: ProgressF
         raise BadInputError(root, None, f"no {dataset} annotation file ({names}) under the root")
     video_dirs = (find_path(root, name, max_depth=1) for name in VIDEO_DIRS)
     reader = HcstvgReader(fmt, next((d for d in video_dirs if d is not None), root / "video"))
-    for done, (split, path) in enumerate(files.items(), 1):
-        reader.read_file(path, split)
-        progress("read annotations", done, len(files))
-    return CatalogTables(
-        videos=reader.videos.rows.to_table(dataset),
-        queries=reader.queries.to_table(dataset),
-        boxes=reader.boxes.to_table(dataset, reader.queries.column("query_id")),
-    )
+    return read_split_files(reader, files, dataset, progress)
 
 
 def _boxes(bbox: list, path: Path, where: str) -> np.ndarray:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stvgdata.adapters.base import Adapter, CatalogTables, find_path
+from stvgdata.adapters.base import Adapter, CatalogTables, find_path, read_split_files
 from stvgdata.adapters.checks import check_boxes, check_range
 from stvgdata.adapters.fields import get_field, load_json
 from stvgdata.adapters.rows import BoxChunks, RowBuffer, UniqueIds, VideoRows
@@ -166,14 +166,7 @@ def read(root: Path, dataset: str, progress: ProgressFn) -> CatalogTables:
         raise BadInputError(root, None, "expected TubeDETR's {train,val,test}.json under the root")
     video_dir = find_path(root, "video") or find_path(root, "videos") or root / "video"
     reader = TubeDetrReader(video_dir)
-    for done, (split, path) in enumerate(files.items(), 1):
-        reader.read_file(path, split)
-        progress("read annotations", done, len(files))
-    return CatalogTables(
-        videos=reader.videos.rows.to_table(dataset),
-        queries=reader.queries.to_table(dataset),
-        boxes=reader.boxes.to_table(dataset, reader.queries.column("query_id")),
-    )
+    return read_split_files(reader, files, dataset, progress)
 
 
 ADAPTER = Adapter(

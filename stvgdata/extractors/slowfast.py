@@ -14,14 +14,21 @@ No row sees frames outside its clip: at 5 fps and K = 32 a clip spans 6.4 s of v
 
 from __future__ import annotations
 
+import warnings
+
 import torch
-from pytorchvideo.models.net import Net
-from pytorchvideo.models.slowfast import create_slowfast
 
 from stvgdata.extractors.base import FrameExtractor, frame_fingerprint
 from stvgdata.extractors.config import ExtractorConfig
 from stvgdata.extractors.random_init import seeded
 from stvgdata.extractors.weights import trunk_weights_tag
+
+with warnings.catch_warnings():
+    # fvcore, imported by pytorchvideo.models, calls the deprecated torch.jit.script at import
+    # time: the warning concerns fvcore's code and would only add noise to every extraction.
+    warnings.filterwarnings("ignore", "`torch.jit.script` is deprecated", FutureWarning)
+    from pytorchvideo.models.net import Net
+    from pytorchvideo.models.slowfast import create_slowfast
 
 KINETICS_NORMALIZATION = ((0.45, 0.45, 0.45), (0.225, 0.225, 0.225))  # (mean, std)
 # variant -> (depth, fast-to-slow fusion kernel) as in pytorchvideo's hub models, so their
