@@ -19,6 +19,16 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+# Catalog column -> the label papers use, in the order STVG tables print them.
+METRIC_COLUMNS = (
+    ("m_viou", "m_vIoU"),
+    ("viou_03", "vIoU@0.3"),
+    ("viou_05", "vIoU@0.5"),
+    ("m_tiou", "m_tIoU"),
+    ("m_siou", "m_sIoU"),
+)
+
+
 class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"

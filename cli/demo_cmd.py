@@ -29,8 +29,11 @@ def demo_command(
         ),
     ] = False,
 ) -> None:
-    """Synthesize a VidSTG-layout dataset, import it, extract features, run the Table 3 ablation
-    (none, d2s, s2d, both) and print the catalog summary and the ablation table."""
+    """The whole pipeline on synthetic data: synth, import, extract, Table 3 ablation, report.
+
+    A VidSTG-layout dataset is written under the workspace (reused on re-runs), imported, its
+    features cached (resumed on re-runs), and the four collaboration variants trained and scored.
+    """
     from heads.ablate import run_ablation, table3_variants
     from stvgdata.demo import DEMO_DATASET, DemoDataConfig, prepare_demo_data
     from stvgdata.importer import catalog_summary

@@ -14,7 +14,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from cli.console import RichProgress, console, workspace_of
+from cli.console import METRIC_COLUMNS, RichProgress, console, workspace_of
 from heads.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth
 from heads.predictions import FORMATS, read_predictions, tubedetr_id_map
 from heads.protocols import DEFAULT_PROTOCOL, PROTOCOLS, get_protocol
@@ -22,14 +22,6 @@ from stvgdata.errors import BadInputError
 
 ProtocolName = StrEnum("ProtocolName", {name: name for name in PROTOCOLS})
 PredictionFormat = StrEnum("PredictionFormat", {name: name for name in FORMATS})
-
-METRIC_COLUMNS = (
-    ("m_viou", "m_vIoU"),
-    ("viou_03", "vIoU@0.3"),
-    ("viou_05", "vIoU@0.5"),
-    ("m_tiou", "m_tIoU"),
-    ("m_siou", "m_sIoU"),
-)
 
 
 def report_records(report: EvalReport) -> list[dict]:

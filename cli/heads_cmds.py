@@ -12,16 +12,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cli.console import RichProgress, console, workspace_of
+from cli.console import METRIC_COLUMNS, RichProgress, console, workspace_of
 from stvgdata.errors import BadInputError
-
-METRIC_COLUMNS = (
-    ("m_viou", "m_vIoU"),
-    ("viou_03", "vIoU@0.3"),
-    ("viou_05", "vIoU@0.5"),
-    ("m_tiou", "m_tIoU"),
-    ("m_siou", "m_sIoU"),
-)
 
 
 class PresetName(StrEnum):

@@ -1,0 +1,38 @@
+"""The data half of the demo: synth -> import -> extract, and a re-run that resumes."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+from stvgdata.catalog import query
+from stvgdata.demo import DemoDataConfig, demo_data_root, prepare_demo_data
+from stvgdata.workspace import Workspace
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_data_is_generated_imported_and_cached_then_reused(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "ws")
+    config = DemoDataConfig(videos=3, video_seconds=10.0, tube_seconds=2.0, input_size=(64, 96))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = prepare_demo_data(ws, config)
+        second = prepare_demo_data(ws, config)
+
+    assert first.synth is not None and demo_data_root(ws).is_dir()
+    written = sum(split.queries for split in first.synth.splits.values())
+    assert first.imported.counts["queries"] == written
+    counts = query(ws, "SELECT model, count(*) AS n FROM features GROUP BY model").to_pylist()
+    assert {row["model"]: row["n"] for row in counts} == {
+        "resnet101": 3,
+        "slowfast": 3,
+        "roberta": written,
+    }
+    assert first.extracted.frames > 0 and not first.extracted.failures
+
+    assert second.synth is None  # the generated data is reused, not rewritten
+    assert second.extracted.frames == 0  # everything was already cached
+    assert all(model.cached == model.owned for model in second.extracted.models)
