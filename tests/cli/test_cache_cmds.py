@@ -9,19 +9,9 @@ import pytest
 import torch
 
 from stvgdata.workspace import Workspace
-from tests.stvgdata.cache_fixtures import TINY_CLIP, VIDEO_FPS, install_catalog, make_videos
+from tests.stvgdata.cache_fixtures import TINY_EXTRACT_ARGS, install_catalog, make_videos
 
-TINY = [
-    "--dataset",
-    "vidstg",
-    "--tiny",
-    "--fps",
-    str(VIDEO_FPS),
-    "--size",
-    "64x64",
-    "--clip-frames",
-    str(TINY_CLIP),
-]
+TINY = list(TINY_EXTRACT_ARGS)
 
 
 @pytest.fixture(autouse=True)

@@ -21,6 +21,11 @@ VIDEO_FPS = 10
 VIDEO_SIZE = (48, 64)  # (H, W) of the encoded test videos
 TINY_SIZE = (64, 64)  # (H, W) frames are resized to: a 2x2 feature grid
 TINY_CLIP = 4  # SlowFast clip length in sampled frames for the tests
+# `stvg extract` options of the tiny test configuration (the CLI twin of ``tiny_config``)
+TINY_EXTRACT_ARGS = (
+    "--dataset", DATASET, "--tiny", "--fps", str(VIDEO_FPS), "--size", "64x64",
+    "--clip-frames", str(TINY_CLIP),
+)  # fmt: skip
 
 
 def write_video(

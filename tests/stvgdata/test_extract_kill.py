@@ -16,9 +16,7 @@ from stvgdata.cache import manifest_rows, verify_cache
 from stvgdata.extract import run_extraction
 from stvgdata.workspace import Workspace
 from tests.stvgdata.cache_fixtures import (
-    DATASET,
-    TINY_CLIP,
-    VIDEO_FPS,
+    TINY_EXTRACT_ARGS,
     install_catalog,
     make_videos,
     tiny_config,
@@ -38,15 +36,7 @@ def test_sigkill_mid_extraction_then_rerun_completes(tmp_path) -> None:
         "--workspace",
         str(ws.root),
         "extract",
-        "--dataset",
-        DATASET,
-        "--tiny",
-        "--fps",
-        str(VIDEO_FPS),
-        "--size",
-        "64x64",
-        "--clip-frames",
-        str(TINY_CLIP),
+        *TINY_EXTRACT_ARGS,
         "--batch-size",
         "8",
         "--shard-items",
