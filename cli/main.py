@@ -9,7 +9,15 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from cli import cache_cmds, catalog_cmds, demo_cmd, eval_cmd, heads_cmds, synth_cmd
+from cli import (
+    cache_cmds,
+    catalog_cmds,
+    demo_cmd,
+    detections_cmds,
+    eval_cmd,
+    heads_cmds,
+    synth_cmd,
+)
 from cli.console import err_console
 from schemas.errors import SchemaMismatch
 from stvgdata.errors import BadInputError
@@ -58,7 +66,15 @@ def global_options(
     ctx.obj = Workspace.resolve(workspace)
 
 
-for module in (catalog_cmds, synth_cmd, cache_cmds, heads_cmds, eval_cmd, demo_cmd):
+for module in (
+    catalog_cmds,
+    synth_cmd,
+    detections_cmds,
+    cache_cmds,
+    heads_cmds,
+    eval_cmd,
+    demo_cmd,
+):
     module.register(app)
 
 

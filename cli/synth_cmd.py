@@ -46,6 +46,14 @@ def synth(
         str | None,
         typer.Option(help="vidstg: original, tubedetr or stcat (default: the release's)."),
     ] = None,
+    detections: Annotated[
+        bool,
+        typer.Option(
+            "--detections/--no-detections",
+            help="Also write SIMULATED detector output (detections.parquet: jittered true "
+            "boxes, misses, false positives).",
+        ),
+    ] = True,
     workers: Annotated[
         int | None, typer.Option(help="Processes (default: one per available core).")
     ] = None,
@@ -75,6 +83,7 @@ def synth(
             progress=progress,
             workers=workers,
             layout=layout,
+            detections=detections,
         )
     if json_output:
         typer.echo(json.dumps(summary.to_dict()))
@@ -82,6 +91,10 @@ def synth(
     rows = [{"split": split, **vars(counts)} for split, counts in summary.splits.items()]
     render_arrow(pa.Table.from_pylist(rows), OutputFormat.table, title=f"{dataset.value} synth")
     console.print(f"wrote {summary.out}", markup=False, highlight=False)
+    if summary.detections_file:
+        console.print(
+            f"simulated detections: {summary.detections_file}", markup=False, highlight=False
+        )
 
 
 def register(app: typer.Typer) -> None:

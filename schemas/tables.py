@@ -168,6 +168,49 @@ PREDICTED_BOXES = _schema(
     _field("y2", pa.float32(), "Bottom edge in pixels."),
 )
 
+DETECTIONS = _schema(
+    "Per-frame detector output (one row per box), replaced as a whole per (dataset, source).",
+    DATASET,
+    VIDEO_ID,
+    _field("frame_idx", pa.int32(), "Absolute frame index in the source video."),
+    _field("x1", pa.float32(), "Left edge in pixels."),
+    _field("y1", pa.float32(), "Top edge in pixels."),
+    _field("x2", pa.float32(), "Right edge in pixels (> x1)."),
+    _field("y2", pa.float32(), "Bottom edge in pixels (> y1)."),
+    _field("score", pa.float32(), "Detector confidence (finite, >= 0)."),
+    _field("label", pa.string(), "Class the detector assigned (e.g. adult, square, person)."),
+    _field(
+        "source",
+        pa.string(),
+        "Where the boxes came from: synthetic-simulated, or the detector file's absolute path.",
+    ),
+)
+
+TUBELETS = _schema(
+    "Detections linked over time by the Kalman tracker: one row per (tubelet, frame).",
+    DATASET,
+    VIDEO_ID,
+    _field("tubelet_id", pa.int64(), "Tubelet number, unique within (dataset, source)."),
+    _field("frame_idx", pa.int32(), "Absolute frame index in the source video."),
+    _field("x1", pa.float32(), "Left edge in pixels (the filter's estimate, inside the frame)."),
+    _field("y1", pa.float32(), "Top edge in pixels."),
+    _field("x2", pa.float32(), "Right edge in pixels (> x1)."),
+    _field("y2", pa.float32(), "Bottom edge in pixels (> y1)."),
+    _field(
+        "score",
+        pa.float32(),
+        "Score of the detection matched on this frame (null where the box is predicted).",
+        True,
+    ),
+    _field("label", pa.string(), "Class of the tubelet (the tracker links one class only)."),
+    _field(
+        "observed",
+        pa.bool_(),
+        "True: a detection was matched on this frame; false: the filter bridged a miss.",
+    ),
+    _field("source", pa.string(), "The detections source the tubelet was tracked from."),
+)
+
 TABLES: dict[str, pa.Schema] = {
     "videos": VIDEOS,
     "queries": QUERIES,
@@ -177,6 +220,8 @@ TABLES: dict[str, pa.Schema] = {
     "runs": RUNS,
     "predictions": PREDICTIONS,
     "predicted_boxes": PREDICTED_BOXES,
+    "detections": DETECTIONS,
+    "tubelets": TUBELETS,
 }
 
 # Tables written by `stvg import` as one versioned unit per dataset (replaced atomically).

@@ -6,12 +6,15 @@ Two kinds of tables (see ``schemas.tables``):
   dataset and is replaced atomically, so a re-import swaps a dataset in one step and leaves the
   other datasets untouched;
 - append-only tables (features manifest, runs, predictions, extract failures) grow by whole
-  Parquet part files, each renamed into place only when complete.
+  Parquet part files, each renamed into place only when complete; a *keyed* part (detections
+  and tubelets of one dataset and source) has a name derived from its key, so writing it again
+  replaces it in one rename and a re-import never duplicates rows.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import re
 import shutil
@@ -96,6 +99,23 @@ def append_rows(ws: Workspace, table: str, data: pa.Table) -> Path | None:
     return path
 
 
+def keyed_part_path(ws: Workspace, table: str, key: tuple[str, ...]) -> Path:
+    """The one part file of ``table`` that holds the rows of ``key`` (e.g. dataset, source)."""
+    digest = hashlib.sha256("\0".join(key).encode()).hexdigest()[:24]
+    return ws.table_dir(table) / f"part-key-{digest}.parquet"
+
+
+def replace_part(ws: Workspace, table: str, key: tuple[str, ...], data: pa.Table) -> Path:
+    """Install ``data`` as the rows of ``key`` in ``table``, replacing the previous ones in one
+    rename (readers see the old rows or the new ones, never both). Zero rows remove the part."""
+    path = keyed_part_path(ws, table, key)
+    if data.num_rows == 0:
+        path.unlink(missing_ok=True)
+    else:
+        write_parquet(path, validate_table(table, data))
+    return path
+
+
 def table_files(ws: Workspace, table: str) -> list[Path]:
     """Every Parquet file that currently makes up ``table``."""
     files: list[Path] = []
@@ -167,12 +187,13 @@ def fetch_arrow(
     return fetch()
 
 
-def query(ws: Workspace, sql: str) -> pa.Table:
-    """Run read-only SQL over the catalog views and return the result as Arrow."""
+def query(ws: Workspace, sql: str, params: list[object] | None = None) -> pa.Table:
+    """Run read-only SQL (``?`` placeholders bound to ``params``) over the catalog views and
+    return the result as Arrow."""
     check_read_only(sql)
     con = connect(ws)
     try:
-        return fetch_arrow(con, sql)
+        return fetch_arrow(con, sql, params)
     except duckdb.Error as exc:
         message = str(exc).splitlines()[0]
         raise BadInputError("sql", None, message) from None

@@ -42,6 +42,26 @@ def cxcywh_norm_to_xyxy(boxes: np.ndarray, width: float, height: float) -> np.nd
     )
 
 
+XYXY_TO_CXCYWH = np.array(
+    [[0.5, 0.0, 0.5, 0.0], [0.0, 0.5, 0.0, 0.5], [-1.0, 0.0, 1.0, 0.0], [0.0, -1.0, 0.0, 1.0]]
+)
+"""Pixel corners -> pixel (cx, cy, w, h) as a linear map: ``XYXY_TO_CXCYWH @ box`` (4,); cheap
+for the one-box-at-a-time conversions of a Kalman filter."""
+CXCYWH_TO_XYXY = np.linalg.inv(XYXY_TO_CXCYWH)
+"""The inverse map: pixel (cx, cy, w, h) -> pixel corners."""
+
+
+def clip_boxes(boxes: np.ndarray, width: float, height: float, min_size: float = 1.0) -> np.ndarray:
+    """xyxy boxes clipped to the frame [0, width] x [0, height], each at least ``min_size``
+    pixels wide and high (a box that drifted out of the frame keeps a sliver at the border)."""
+    x1, y1, x2, y2 = np.moveaxis(np.asarray(boxes, dtype=np.float64), -1, 0)
+    x1 = np.clip(x1, 0, width - min_size)
+    y1 = np.clip(y1, 0, height - min_size)
+    x2 = np.clip(x2, x1 + min_size, width)
+    y2 = np.clip(y2, y1 + min_size, height)
+    return np.stack([x1, y1, x2, y2], axis=-1)
+
+
 def box_area(boxes: np.ndarray) -> np.ndarray:
     x1, y1, x2, y2 = np.moveaxis(np.asarray(boxes, dtype=np.float64), -1, 0)
     return np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)

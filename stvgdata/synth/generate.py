@@ -22,6 +22,8 @@ from stvgdata.errors import BadInputError
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.synth import hcstvg_layout, tubedetr_layout, vidstg_layout
 from stvgdata.synth.config import SynthConfig, check_config, default_config
+from stvgdata.synth.detections import FILE_NAME as DETECTIONS_FILE
+from stvgdata.synth.detections import DetectionsWriter
 from stvgdata.synth.encode import write_mp4
 from stvgdata.synth.plan import VideoPlan, assign_splits, plan_video
 from stvgdata.synth.render import render_frames
@@ -110,6 +112,8 @@ class SynthSummary:
     videos_written: bool
     config: SynthConfig
     splits: dict[str, SplitCounts] = field(default_factory=dict)
+    detections_file: str | None = None
+    """The SIMULATED detector output, when written."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -167,11 +171,13 @@ def generate(
     progress: ProgressFn | None = None,
     workers: int | None = None,
     layout: str | None = None,
+    detections: bool = True,
 ) -> SynthSummary:
     """Write ``videos`` synthetic videos of ``dataset`` in ``layout`` (default: the dataset's
     own release) under ``out``: annotations, and the encoded videos unless ``write_videos`` is
     False. Deterministic for a given ``seed``, whatever the number of ``workers`` (default:
-    one per available core); the layout changes the files, never the content."""
+    one per available core); the layout changes the files, never the content. ``detections``
+    adds the SIMULATED detector output ``detections.parquet`` (see ``synth.detections``)."""
     config = config or default_config(dataset)
     check_config(dataset, config)
     layout = layout or layouts_of(dataset)[0]
@@ -189,15 +195,20 @@ def generate(
     frames_done = 0
     with atomic_output(out) as staging:
         staging.mkdir()
-        writer = LAYOUTS[dataset, layout].split_files(staging)
+        writers: list[SplitFilesWriter] = [LAYOUTS[dataset, layout].split_files(staging)]
+        if detections:
+            writers.append(DetectionsWriter(staging, dataset))
+            summary.detections_file = str(Path(summary.out) / DETECTIONS_FILE)
         jobs = [
             VideoJob(dataset, layout, config, seed, index, split, staging, write_videos)
             for index, split in enumerate(assign_splits(videos, config.split_weights))
         ]
         for done, plan in enumerate(_made_videos(jobs, workers), 1):
-            writer.add(plan)
+            for writer in writers:
+                writer.add(plan)
             summary.splits.setdefault(plan.split, SplitCounts()).add(plan)
             frames_done += plan.scene.frame_count if write_videos else 0
             report("videos", done, videos, frames=frames_done)
-        writer.close()
+        for writer in writers:
+            writer.close()
     return summary

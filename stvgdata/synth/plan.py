@@ -2,7 +2,8 @@
 
 Every video has its own random stream, so a video does not depend on how many came before it
 or on whether videos are rendered; the render stream is separate from the scene stream so that
-``--no-videos`` writes byte-identical annotations.
+``--no-videos`` writes byte-identical annotations, and the simulated detector has a third stream
+so that adding it changed nothing else.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class VideoPlan:
     entries: tuple[Entry, ...]
     look_seed: np.random.SeedSequence
     """Seed of the renderer's stream (background texture)."""
+    detector_seed: np.random.SeedSequence
+    """Seed of the simulated detector's stream (jitter, misses, false positives)."""
 
 
 def assign_splits(videos: int, weights: dict[str, float]) -> list[str]:
@@ -50,9 +53,10 @@ def assign_splits(videos: int, weights: dict[str, float]) -> list[str]:
 def plan_video(dataset: str, config: SynthConfig, seed: int, index: int, split: str) -> VideoPlan:
     """The scene and entries of video ``index``; redraws the scene in the rare case that no
     entry with a unique description exists."""
-    scene_seed, look_seed = np.random.SeedSequence(
+    # spawn(3)'s first two children are spawn(2)'s: scenes and renders are as before.
+    scene_seed, look_seed, detector_seed = np.random.SeedSequence(
         seed, spawn_key=(DATASET_KEYS[dataset], index)
-    ).spawn(2)
+    ).spawn(3)
     rng = np.random.default_rng(scene_seed)
     spread = config.video_seconds_spread
     seconds = config.video_seconds * rng.uniform(1 - spread, 1 + spread)
@@ -62,5 +66,5 @@ def plan_video(dataset: str, config: SynthConfig, seed: int, index: int, split: 
         scene = make_scene(rng, config, frame_count)
         entries = design_entries(rng, scene, config, caption)
         if entries:
-            return VideoPlan(index, split, scene, tuple(entries), look_seed)
+            return VideoPlan(index, split, scene, tuple(entries), look_seed, detector_seed)
     raise RuntimeError(f"video {index}: no describable target in {SCENE_ATTEMPTS} scenes")

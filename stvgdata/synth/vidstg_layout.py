@@ -28,7 +28,7 @@ import orjson
 
 from stvgdata.synth.plan import VideoPlan
 from stvgdata.synth.queries import Entry, Sentence
-from stvgdata.synth.scene import Scene
+from stvgdata.synth.scene import Scene, SceneObject
 
 VIDOR_PART = {"train": "training", "val": "training", "test": "validation"}
 """VidSTG train/val videos come from VidOR training, test videos from VidOR validation."""
@@ -45,14 +45,13 @@ def vidor_ids(index: int) -> tuple[str, str]:
     return f"{index // VIDEOS_PER_DIR:04d}", f"{index:010d}"
 
 
+def object_category(obj: SceneObject) -> str:
+    """VidOR's category of an object: adult for people, else the shape's name."""
+    return PERSON_CATEGORY if obj.appearance.is_person else obj.appearance.shape
+
+
 def _objects(scene: Scene) -> list[dict]:
-    return [
-        {
-            "tid": obj.tid,
-            "category": PERSON_CATEGORY if obj.appearance.is_person else obj.appearance.shape,
-        }
-        for obj in scene.objects
-    ]
+    return [{"tid": obj.tid, "category": object_category(obj)} for obj in scene.objects]
 
 
 def _relation(entry: Entry) -> dict:

@@ -122,7 +122,7 @@ def test_vidstg_layout_fields_and_frame_conventions(tmp_path):
 )
 def test_hcstvg_layout_fields_and_frame_conventions(tmp_path, dataset, files, sentence_key):
     out, summary = make(tmp_path, dataset, videos=5)
-    assert sorted(p.name for p in out.iterdir()) == sorted(files.values())
+    assert sorted(p.name for p in out.iterdir()) == sorted([*files.values(), "detections.parquet"])
     for split, name in files.items():
         records = json.loads((out / name).read_text())
         assert len(records) == summary.splits[split].videos
