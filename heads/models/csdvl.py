@@ -17,7 +17,7 @@ from heads.config import CSDVLConfig
 from heads.models.attention import grid_encoding, sine_encoding
 from heads.models.collaboration import build_collaboration
 from heads.models.dynamic_stream import build_dynamic_stream
-from heads.models.spatial_head import build_spatial_head
+from heads.models.spatial_head import attention_centre, build_spatial_head
 from heads.models.static_stream import build_static_stream
 from heads.models.temporal_head import build_temporal_head
 
@@ -39,17 +39,26 @@ class FeatureDims:
         )
 
 
+def feature_projection(in_dim: int, config: CSDVLConfig) -> nn.Sequential:
+    """The FC behind a feature extractor (paper Sec. 3.1), followed by LayerNorm and dropout
+    as MDETR's and TubeDETR's feature resizers do: extractor outputs come at any scale (a
+    ResNet's post-ReLU maps have a large shared mean), and without the norm they drown the
+    position encodings added next or are drowned by them."""
+    return nn.Sequential(
+        nn.Linear(in_dim, config.d_model), nn.LayerNorm(config.d_model), nn.Dropout(config.dropout)
+    )
+
+
 class CSDVL(nn.Module):
     def __init__(self, config: CSDVLConfig, dims: FeatureDims) -> None:
         super().__init__()
-        d = config.d_model
         self.config = config
         self.dims = dims
-        self.frame_proj = nn.Linear(dims.frame, d)
-        self.clip_proj = nn.Linear(dims.clip, d)
-        self.static_text_proj = nn.Linear(dims.text, d)
-        self.dynamic_text_proj = nn.Linear(dims.text, d)
-        self.object_query = nn.Parameter(torch.zeros(d))
+        self.frame_proj = feature_projection(dims.frame, config)
+        self.clip_proj = feature_projection(dims.clip, config)
+        self.static_text_proj = feature_projection(dims.text, config)
+        self.dynamic_text_proj = feature_projection(dims.text, config)
+        self.object_query = nn.Parameter(torch.zeros(config.d_model))
         self.encoder, self.decoder = build_static_stream(config)
         self.dynamic_layers = build_dynamic_stream(config)
         self.collaboration = build_collaboration(config)
@@ -115,7 +124,8 @@ class CSDVL(nn.Module):
                 attention = attention.sum(dim=2, keepdim=True)
             queries, dynamic = exchange(queries, dynamic, attention, frame_mask)
         outputs = self.temporal_head(dynamic, frame_mask)
-        outputs["boxes"] = self.spatial_head(queries)
+        reference = attention_centre(attentions[-1], h, w)  # (B, T, 2)
+        outputs["boxes"] = self.spatial_head(queries, reference)
         outputs["static_attention"] = torch.stack(attentions)
         return outputs
 

@@ -1,5 +1,13 @@
 """Spatial prediction head (paper Sec. 3.4): a 3-layer MLP on each frame's final object query
--> box (cx, cy, w, h) normalized to [0, 1] by the frame size."""
+-> box (cx, cy, w, h) normalized to [0, 1] by the frame size.
+
+The centre is predicted relative to a reference point: the centre of mass of the static
+decoder's last cross-attention over the H x W grid (as Conditional / Deformable DETR anchor
+boxes on where a query looks). The MLP adds its output to the reference in logit space. Without
+the anchor, a from-scratch head (the paper starts from MDETR weights, which we cannot) sees no
+gradient tying *where it attends* to *where the box is*, attention stays uniform and every box
+collapses onto the mean box; with it, the box loss trains the attention directly.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,20 @@ import torch
 from torch import nn
 
 from heads.config import CSDVLConfig
+
+
+def grid_centres(height: int, width: int, device: torch.device) -> torch.Tensor:
+    """Normalized (cx, cy) of each cell of an H x W grid, row-major -> (H*W, 2)."""
+    ys = (torch.arange(height, device=device, dtype=torch.float32) + 0.5) / height
+    xs = (torch.arange(width, device=device, dtype=torch.float32) + 0.5) / width
+    return torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).reshape(-1, 2)
+
+
+def attention_centre(attention: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """attention (B, T, H*W) over the grid (any mass, e.g. the visual share of the weights)
+    -> its centre of mass (B, T, 2) normalized (cx, cy)."""
+    weights = attention / attention.sum(dim=-1, keepdim=True).clamp(min=1e-6)
+    return weights @ grid_centres(height, width, attention.device)
 
 
 class SpatialHead(nn.Module):
@@ -20,9 +42,12 @@ class SpatialHead(nn.Module):
             nn.Linear(d_model, 4),
         )
 
-    def forward(self, queries: torch.Tensor) -> torch.Tensor:
-        """queries (B, T, d) -> boxes (B, T, 4) normalized cxcywh."""
-        return self.mlp(queries).sigmoid()
+    def forward(self, queries: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+        """queries (B, T, d), reference centres (B, T, 2) in (0, 1) -> boxes (B, T, 4)
+        normalized cxcywh."""
+        offsets = self.mlp(queries)
+        centre = offsets[..., :2] + torch.logit(reference.clamp(1e-4, 1 - 1e-4))
+        return torch.cat([centre, offsets[..., 2:]], dim=-1).sigmoid()
 
 
 def build_spatial_head(config: CSDVLConfig) -> SpatialHead:

@@ -66,7 +66,7 @@ def test_same_seed_same_run_and_other_seed_other_run(tmp_path):
     _assert_same_weights(tmp_path / "a", tmp_path / "b")
     fit(tmp_path / "c", _data(), TINY, dataclasses.replace(TRAIN, seed=4))
     wa, wc = _weights(tmp_path / "a"), _weights(tmp_path / "c")
-    assert not torch.equal(wa["frame_proj.weight"], wc["frame_proj.weight"])
+    assert not torch.equal(wa["frame_proj.0.weight"], wc["frame_proj.0.weight"])
 
 
 def test_resume_gives_the_same_result_as_an_uninterrupted_run(tmp_path):
