@@ -4,8 +4,6 @@ metrics under the named protocol, and record them in the ``runs`` table."""
 from __future__ import annotations
 
 import json
-import uuid
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +13,7 @@ from rich import box
 from rich.table import Table
 
 from cli.console import METRIC_COLUMNS, RichProgress, console, workspace_of
-from heads.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth
+from heads.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth, new_run_id
 from heads.predictions import FORMATS, read_predictions, tubedetr_id_map
 from heads.protocols import DEFAULT_PROTOCOL, PROTOCOLS, get_protocol
 from stvgdata.errors import BadInputError
@@ -60,10 +58,6 @@ def render_report(report: EvalReport) -> None:
     console.print(table)
 
 
-def _new_run_id() -> str:
-    return f"eval-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-
-
 def eval_command(
     ctx: typer.Context,
     dataset: Annotated[str, typer.Option(help="Dataset name in the catalog.")],
@@ -101,7 +95,7 @@ def eval_command(
         id_map = tubedetr_id_map(ground_truth.queries, annotations)
         preds = read_predictions(predictions, fmt.value, id_map)
         config |= {"predictions": str(predictions.resolve()), "format": fmt.value}
-        info = RunInfo(_new_run_id(), method or "external", variant, config=config)
+        info = RunInfo(new_run_id("eval"), method or "external", variant, config=config)
     else:
         from heads.train import predict_run  # torch only when a run must predict
 

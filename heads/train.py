@@ -14,10 +14,8 @@ import dataclasses
 import json
 import os
 import random
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +28,7 @@ from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
 from heads.config import CSDVLConfig, TrainConfig, config_from_dict, config_to_dict
 from heads.data import QueryData, ordered_batches, query_data
 from heads.engine import predict, train_one_epoch
-from heads.evaluate import load_ground_truth, score_all
+from heads.evaluate import load_ground_truth, new_run_id, score_all
 from heads.metrics import summarize
 from heads.models import CSDVL, FeatureDims, build_csdvl
 from heads.predictions import QueryPrediction
@@ -84,10 +82,6 @@ def seed_everything(seed: int, device: torch.device) -> None:
     torch.manual_seed(seed)
     if device.type != "cpu":
         torch.use_deterministic_algorithms(True, warn_only=True)
-
-
-def new_run_id(variant: str) -> str:
-    return f"csdvl-{variant}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
 
 
 def _distributed() -> bool:
@@ -298,7 +292,7 @@ def train(
         raise BadInputError("--patience", train_config.patience, "early stopping needs --val-split")
     created = _init_distributed()
     try:
-        run_id = _broadcast(run_id or new_run_id(config.variant_name()))
+        run_id = _broadcast(run_id or new_run_id(f"csdvl-{config.variant_name()}"))
         run_dir = ws.runs_dir / run_id
         if resume and not (run_dir / LAST_CHECKPOINT).exists():
             raise BadInputError(run_dir, None, "no checkpoint to resume from")
