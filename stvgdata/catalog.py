@@ -88,6 +88,26 @@ def replace_dataset(ws: Workspace, dataset: str, tables: dict[str, pa.Table]) ->
     return final_dir
 
 
+def failure_row(
+    stage: str,
+    dataset: str,
+    item: str,
+    error: str,
+    file: str | None = None,
+    model: str | None = None,
+) -> dict[str, object]:
+    """One ``failures`` record: what a batch job could not do for one item, stamped now."""
+    return {
+        "stage": stage,
+        "dataset": dataset,
+        "item": item,
+        "error": error,
+        "file": file,
+        "model": model,
+        "created_at": datetime.now(UTC),
+    }
+
+
 def append_rows(ws: Workspace, table: str, data: pa.Table) -> Path | None:
     """Append ``data`` to an append-only table as one new part file; returns its path."""
     if data.num_rows == 0:

@@ -19,7 +19,6 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,7 @@ from stvgdata.cache import (
     remove_stale_files,
     worker_lock,
 )
-from stvgdata.catalog import append_rows, connect, fetch_arrow
+from stvgdata.catalog import append_rows, connect, failure_row, fetch_arrow
 from stvgdata.errors import BadInputError
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.video import VideoDecodeError, iter_frames, probe, sample_frame_indices
@@ -474,18 +473,6 @@ class _Progress:
         self.report(self.task, self.videos, self.total_videos, frames_per_s=self.frames / elapsed)
 
 
-def _failure(dataset: str, item: str, reason: str, file: str | None, model: str) -> dict:
-    return {
-        "stage": "extract",
-        "dataset": dataset,
-        "item": item,
-        "error": reason,
-        "file": file,
-        "model": model,
-        "created_at": datetime.now(UTC),
-    }
-
-
 def _run_frame_models(
     todo: list[tuple[_Video, tuple[str, ...]]],
     extractors: dict[str, Any],
@@ -549,7 +536,14 @@ def _run_frame_models(
                         writer.submit("discard", model, video.video_id)
                     by_model[model].failed += 1
                     summary.failures.append(
-                        _failure(config.dataset, video.video_id, event.reason, video.path, model)
+                        failure_row(
+                            "extract",
+                            config.dataset,
+                            video.video_id,
+                            event.reason,
+                            video.path,
+                            model,
+                        )
                     )
                     settle(model, video.video_id)
         for model in models:

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
 
 from schemas import empty_table, schema_for, validate_table
 from stvgdata.adapters import ADAPTERS, Adapter
-from stvgdata.catalog import query, replace_dataset
+from stvgdata.catalog import failure_row, query, replace_dataset
 from stvgdata.errors import BadInputError
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.workspace import Workspace
@@ -72,7 +71,6 @@ def _check_root(root: Path) -> None:
 def video_failures(dataset: str, videos: pa.Table, progress: ProgressFn) -> pa.Table:
     """One ``failures`` row per video whose file is missing or empty (files are not opened)."""
     rows: list[dict[str, object]] = []
-    now = datetime.now(UTC)
     video_ids = videos.column("video_id").to_pylist()
     paths = videos.column("path").to_pylist()
     for done, (video_id, path) in enumerate(zip(video_ids, paths, strict=True), 1):
@@ -83,16 +81,7 @@ def video_failures(dataset: str, videos: pa.Table, progress: ProgressFn) -> pa.T
         elif file.stat().st_size == 0:
             problem = "video file is empty"
         if problem:
-            rows.append(
-                dict(
-                    stage=IMPORT_STAGE,
-                    dataset=dataset,
-                    item=video_id,
-                    error=problem,
-                    file=path,
-                    created_at=now,
-                )
-            )
+            rows.append(failure_row(IMPORT_STAGE, dataset, video_id, problem, path))
         if done % 1000 == 0 or done == len(paths):
             progress("check videos", done, len(paths))
     table = pa.Table.from_pylist(rows, schema=schema_for("failures"))
