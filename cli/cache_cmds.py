@@ -76,6 +76,12 @@ def extract(
         bool, typer.Option(help="Print the work and storage estimate only.")
     ] = False,
     tiny: Annotated[bool, typer.Option(help="Tiny networks (tests and demos).")] = False,
+    vit_arch: Annotated[
+        str, typer.Option(help="vit shape without --weights: b32 (CLIP ViT-B/32) or mini.")
+    ] = "b32",
+    vit_layer: Annotated[
+        int | None, typer.Option(help="vit: cache tokens after this layer (default: half).")
+    ] = None,
     replace_model_cache: Annotated[
         bool,
         typer.Option(help="Drop cached features of these models made with another fingerprint."),
@@ -108,6 +114,8 @@ def extract(
         ),
         split=WorkSplit(num_shards, shard_index),
         tiny=tiny,
+        vit_arch=vit_arch,
+        vit_layer=vit_layer,
         dry_run=dry_run,
         replace_model_cache=replace_model_cache,
     )

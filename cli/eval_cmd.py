@@ -83,9 +83,23 @@ def eval_command(
         str | None, typer.Option(help="Method name recorded in the runs table.")
     ] = None,
     variant: Annotated[str, typer.Option(help="Variant recorded in the runs table.")] = "full",
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="KEY=VALUE setting of --method e3m's config (repeatable)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON records instead.")] = False,
 ) -> None:
-    """Score predictions (of a run, or a file from another codebase) against the catalog."""
+    """Score predictions (of a run, or a file from another codebase) against the catalog;
+    with ``--method e3m`` and neither, ground the split with training-free E3M and score it."""
+    if method == "e3m" and predictions is None and run is None:
+        from cli.e3m_cmds import eval_e3m
+        from cli.methods import parse_overrides
+
+        report = eval_e3m(ctx, dataset, split, protocol.value, parse_overrides(set_ or []))
+        show_report(report, as_json)
+        return
+    if set_:
+        raise BadInputError("--set", set_[0], "only --method e3m takes --set in stvg eval")
     if (predictions is None) == (run is None):
         raise BadInputError("stvg eval", None, "give exactly one of --predictions or --run")
     ws = workspace_of(ctx)
@@ -105,6 +119,11 @@ def eval_command(
         report = evaluate(
             ws, dataset, split, preds, protocol.value, info, progress, ground_truth=ground_truth
         )
+    show_report(report, as_json)
+
+
+def show_report(report: EvalReport, as_json: bool) -> None:
+    """JSON records, or the paper-style table."""
     if as_json:
         typer.echo(json.dumps(report_records(report)))
     else:

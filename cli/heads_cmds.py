@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from cli.console import METRIC_COLUMNS, RichProgress, console, workspace_of
+from cli.methods import MethodArgs, method_commands, parse_overrides, reject_csdvl_only
 from stvgdata.errors import BadInputError
 
 
@@ -51,6 +52,13 @@ NoMeanPool = Annotated[
     bool, typer.Option("--no-mean-pool", help="Text attends all T*H*W dynamic tokens.")
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+Method = Annotated[
+    str, typer.Option("--method", help="Head: csdvl, or one of cli.methods.METHODS (stop).")
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="KEY=VALUE setting of a non-csdvl method's config (repeatable)."),
+]
 
 
 def build_configs(preset_name: PresetName, model: dict[str, Any], train: dict[str, Any]):
@@ -100,10 +108,45 @@ def train_command(
         str | None, typer.Option(help="Resume this run id from its last checkpoint.")
     ] = None,
     as_json: AsJson = False,
+    method: Method = "csdvl",
+    set_: SetOpt = None,
 ) -> None:
-    """Train the CSDVL head on cached features; checkpoints go to runs/<run_id>/."""
+    """Train a head on cached features (CSDVL by default); checkpoints go to runs/<run_id>/."""
     from heads.train import read_run_config, train
 
+    if method != "csdvl":
+        reject_csdvl_only(
+            method,
+            {
+                "--preset": preset_name is not PresetName.small,
+                "--d-model": d_model is not None,
+                "--layers": layers is not None,
+                "--max-frames": max_frames is not None,
+                "--val-split": val_split is not None,
+                "--patience": patience is not None,
+                "--no-s2d": no_s2d,
+                "--no-d2s": no_d2s,
+                "--fusion": fusion is not None,
+                "--no-spatial": no_spatial,
+                "--no-mean-pool": no_mean_pool,
+                "--resume": resume is not None,
+            },
+        )
+        args = MethodArgs(
+            dataset=dataset,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            seed=seed,
+            device=device,
+            num_workers=num_workers,
+            overrides=parse_overrides(set_ or []),
+            as_json=as_json,
+        )
+        method_commands(method, "train")(ctx, args)
+        return
+    if set_:
+        raise BadInputError("--set", set_[0], "csdvl takes its named options, not --set")
     ws = workspace_of(ctx)
     if resume is not None:
         model_config, train_config = read_run_config(ws, resume)
@@ -199,12 +242,47 @@ def ablate_command(
     device: Device = "cpu",
     num_workers: Workers = 0,
     as_json: AsJson = False,
+    method: Method = "csdvl",
+    set_: SetOpt = None,
 ) -> None:
-    """Train and evaluate ablation variants (no flags: the paper's Table 3 grid)."""
+    """Train and evaluate ablation variants (no flags: the paper's Table 3 grid; another
+    --method: that method's own grid)."""
     from heads.ablate import default_eval_split, run_ablation, selected_variants
 
     if seeds < 1:
         raise BadInputError("--seeds", seeds, "must be at least 1")
+    if method != "csdvl":
+        reject_csdvl_only(
+            method,
+            {
+                "--no-s2d": no_s2d,
+                "--no-d2s": no_d2s,
+                "--fusion": bool(fusion),
+                "--no-spatial": no_spatial,
+                "--no-mean-pool": no_mean_pool,
+                "--preset": preset_name is not PresetName.small,
+                "--d-model": d_model is not None,
+                "--layers": layers is not None,
+                "--max-frames": max_frames is not None,
+                "--protocol": protocol != "all-frames",
+            },
+        )
+        args = MethodArgs(
+            dataset=dataset,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            seeds=seeds,
+            split=split,
+            device=device,
+            num_workers=num_workers,
+            overrides=parse_overrides(set_ or []),
+            as_json=as_json,
+        )
+        method_commands(method, "ablate")(ctx, args)
+        return
+    if set_:
+        raise BadInputError("--set", set_[0], "csdvl takes its named options, not --set")
     ws = workspace_of(ctx)
     model_config, train_config = build_configs(
         preset_name,

@@ -16,6 +16,7 @@ from cli import (
     detections_cmds,
     eval_cmd,
     heads_cmds,
+    regions_cmds,
     synth_cmd,
 )
 from cli.console import err_console
@@ -72,6 +73,7 @@ for module in (
     detections_cmds,
     cache_cmds,
     heads_cmds,
+    regions_cmds,
     eval_cmd,
     demo_cmd,
 ):

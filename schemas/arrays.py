@@ -56,6 +56,17 @@ ARRAY_LAYOUTS: dict[str, ArrayLayout] = {
         ),
         attributes=FRAME_ATTRIBUTES,
     ),
+    "vit": ArrayLayout(
+        model="vit",
+        timeline="frame",
+        axes=("T", "N", "C"),
+        default_channels=768,
+        doc=(
+            "CLIP-style ViT tokens of each sampled frame after layer k (CLS first, then the "
+            "patches row-major): the input of the frozen top layers a prompt head runs."
+        ),
+        attributes=FRAME_ATTRIBUTES,
+    ),
     "roberta": ArrayLayout(
         model="roberta",
         timeline="token",
@@ -67,3 +78,35 @@ ARRAY_LAYOUTS: dict[str, ArrayLayout] = {
 }
 
 TOKEN_IDS_PATH = "/{model}/token_ids"
+
+
+@dataclass(frozen=True)
+class RegionLayout:
+    """How the region cache lays out one shard (``stvgdata.regions.store`` reads and writes it).
+
+    Video items live in one group per (kind, video): ``/<kind>/<video key>`` holding
+    ``frame_idx`` (N,) int32 absolute frames and ``embeddings`` (N, D) float32 L2-normalized;
+    box kinds (tubelets, detections) add ``boxes`` (N, 4) float32 pixel xyxy, ``tubelet_id``
+    (N,) int64 (-1 for raw detections), ``scores`` (N,) float32 (nan where the tracker bridged
+    a miss) and ``labels`` (N,) strings. Sentences of all queries of the shard are rows of
+    ``/sentences/embeddings`` (Q, D) with ``/sentences/query_id`` (Q,) beside them.
+    """
+
+    video_kinds: tuple[str, ...] = ("frames", "tubelets", "detections")
+    box_kinds: tuple[str, ...] = ("tubelets", "detections")
+    frame_arrays: tuple[str, ...] = ("frame_idx", "embeddings")
+    box_arrays: tuple[str, ...] = (
+        "frame_idx",
+        "boxes",
+        "tubelet_id",
+        "scores",
+        "labels",
+        "embeddings",
+    )
+    sentence_path: str = "/sentences/embeddings"
+    sentence_ids_path: str = "/sentences/query_id"
+    # attributes of every group and of the sentence dataset (h5ls -v shows them)
+    attributes: tuple[str, ...] = ("encoder", "weights", "dataset", "kind", "doc")
+
+
+REGION_LAYOUT = RegionLayout()

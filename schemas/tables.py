@@ -133,11 +133,20 @@ RUNS = _schema(
         "Queries without a prediction, scored 0 (included in num_queries).",
         True,
     ),
-    _field("m_viou", pa.float64(), "Mean vIoU."),
-    _field("viou_03", pa.float64(), "Fraction of queries with vIoU > 0.3."),
-    _field("viou_05", pa.float64(), "Fraction of queries with vIoU > 0.5."),
-    _field("m_tiou", pa.float64(), "Mean temporal IoU."),
-    _field("m_siou", pa.float64(), "Mean spatial IoU over GT frames."),
+    _field("m_viou", pa.float64(), "Mean vIoU (null for a non-grounding run, e.g. stop).", True),
+    _field("viou_03", pa.float64(), "Fraction of queries with vIoU > 0.3.", True),
+    _field("viou_05", pa.float64(), "Fraction of queries with vIoU > 0.5.", True),
+    _field("m_tiou", pa.float64(), "Mean temporal IoU.", True),
+    _field("m_siou", pa.float64(), "Mean spatial IoU over GT frames.", True),
+    _field(
+        "r_at_1", pa.float64(), "Text-to-video retrieval: fraction with the clip ranked 1.", True
+    ),
+    _field("r_at_5", pa.float64(), "Text-to-video retrieval: fraction ranked in the top 5.", True),
+    _field(
+        "r_at_10", pa.float64(), "Text-to-video retrieval: fraction ranked in the top 10.", True
+    ),
+    _field("median_rank", pa.float64(), "Text-to-video retrieval: median rank (1 = best).", True),
+    _field("accuracy", pa.float64(), "Video classification accuracy (e.g. motion class).", True),
     _field("config", pa.string(), "Full configuration of the run, as JSON."),
     _field("checkpoint", pa.string(), "Checkpoint evaluated, when there is one.", True),
     _field("created_at", pa.timestamp("us", tz="UTC"), "When the run was recorded."),
@@ -211,6 +220,32 @@ TUBELETS = _schema(
     _field("source", pa.string(), "The detections source the tubelet was tracked from."),
 )
 
+REGIONS = _schema(
+    "Manifest of the region cache: each row points at one item's arrays in one HDF5 shard "
+    "(layout in schemas.arrays.REGION_LAYOUT).",
+    DATASET,
+    VIDEO_ID,
+    _field("query_id", pa.string(), "Query of a sentence embedding (null for video items).", True),
+    _field(
+        "kind",
+        pa.string(),
+        "frames (whole sampled frames), tubelets or detections (boxes), sentences (queries).",
+    ),
+    _field("encoder", pa.string(), "Encoder fingerprint, e.g. stvg-vl-synth:<digest>."),
+    _field("weights", pa.string(), "Path of the encoder's weights (file or directory)."),
+    _field("shard", pa.string(), "Shard file, relative to the workspace's features directory."),
+    _field("array_path", pa.string(), "HDF5 group (video items) or dataset (sentences)."),
+    _field("row_start", pa.int64(), "First row of this item in its arrays (inclusive)."),
+    _field("row_end", pa.int64(), "End row of this item in its arrays (exclusive)."),
+    _field(
+        "input_digest",
+        pa.string(),
+        "Digest of what was embedded (boxes, frame indices or sentence): changed input is redone.",
+    ),
+    _field("dim", pa.int32(), "Embedding dimension D."),
+    _field("created_at", pa.timestamp("us", tz="UTC"), "When the shard was committed."),
+)
+
 TABLES: dict[str, pa.Schema] = {
     "videos": VIDEOS,
     "queries": QUERIES,
@@ -222,6 +257,7 @@ TABLES: dict[str, pa.Schema] = {
     "predicted_boxes": PREDICTED_BOXES,
     "detections": DETECTIONS,
     "tubelets": TUBELETS,
+    "regions": REGIONS,
 }
 
 # Tables written by `stvg import` as one versioned unit per dataset (replaced atomically).
@@ -241,12 +277,25 @@ def empty_table(table: str) -> pa.Table:
     return schema_for(table).empty_table()
 
 
+# Columns added to a table after writers of it existed: a writer may leave them out (they are
+# nullable and filled with nulls), so adding a metric never breaks the writers of other heads.
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "runs": ("r_at_1", "r_at_5", "r_at_10", "median_rank", "accuracy"),
+}
+
+
 def validate_table(table: str, data: pa.Table, source: str = "") -> pa.Table:
     """Check ``data`` against the table's schema and return it cast to that schema.
 
     Columns are matched by name; extra columns are an error so that typos do not pass silently.
+    Absent ``OPTIONAL_COLUMNS`` are filled with nulls.
     """
     schema = schema_for(table)
+    for name in OPTIONAL_COLUMNS.get(table, ()):
+        if name not in data.column_names:
+            data = data.append_column(
+                schema.field(name), pa.nulls(data.num_rows, schema.field(name).type)
+            )
     missing = [name for name in schema.names if name not in data.column_names]
     extra = [name for name in data.column_names if name not in schema.names]
     where = f"{source}: " if source else ""

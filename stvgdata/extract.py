@@ -69,6 +69,8 @@ class ExtractConfig:
     compute_dtype: str = "float32"
     batch_size: int = 32  # frames per forward, rounded up to whole chunks (SlowFast clips)
     clip_frames: int = 32  # SlowFast clip length in sampled frames
+    vit_arch: str = "b32"  # ViT shape without --weights (see stvgdata.extractors.vit)
+    vit_layer: int | None = None  # ViT layer after which tokens are cached (None: half depth)
     decode_threads: int = 1
     prefetch_chunks: int = 4  # decoded chunks in flight: bounds memory
     storage: StorageConfig = field(default_factory=StorageConfig)
@@ -174,6 +176,8 @@ def build_extractors(config: ExtractConfig) -> dict[str, Any]:
                 tiny=config.tiny,
                 dtype=config.compute_dtype,
                 clip_frames=config.clip_frames,
+                vit_arch=config.vit_arch,
+                vit_layer=config.vit_layer,
             ),
         )
         for model in config.models
@@ -193,9 +197,9 @@ def _estimate(
         summary.rows = sum(int(len(s.split()) * TOKENS_PER_WORD) + 2 for s in todo)
         summary.bytes = summary.rows * extractor.channels * itemsize
     else:
-        height, width = extractor.output_grid()
+        cells = math.prod(extractor.output_grid())  # h*w positions, or tokens (vit)
         summary.rows = sum(_sampled_count(video, config.target_fps) for video in todo)
-        summary.bytes = summary.rows * height * width * extractor.channels * itemsize
+        summary.bytes = summary.rows * cells * extractor.channels * itemsize
 
 
 # --------------------------------------------------------------------------------------------

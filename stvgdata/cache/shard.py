@@ -278,6 +278,10 @@ class ShardReader:
             return block if len(block) == len(rows) else block[rows - rows[0]]
         return data[start + rows] if len(rows) else data[start:start]
 
+    def description(self, row: dict[str, Any]) -> str:
+        """The readable fingerprint stored with a manifest row's array (what computed it)."""
+        return str(self.file(row["shard"])[row["array_path"]].attrs["description"])
+
     def read_token_ids(self, row: dict[str, Any]) -> np.ndarray:
         """Token ids (L,) of a token-model manifest row."""
         ids = self.file(row["shard"])[TOKEN_IDS_PATH.format(model=row["model"])]

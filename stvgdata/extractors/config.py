@@ -29,3 +29,5 @@ class ExtractorConfig:
     clip_frames: int = 32  # slowfast: sampled frames per clip (fast pathway), multiple of alpha
     alpha: int = 4  # slowfast: the slow pathway sees every alpha-th frame of the clip
     text_batch_size: int = 32  # roberta: sentences per forward
+    vit_arch: str = "b32"  # vit without --weights: "b32" (CLIP ViT-B/32 shape) or "mini"
+    vit_layer: int | None = None  # vit: cache tokens after this many layers (None: half)

@@ -1,0 +1,117 @@
+"""``stvg train --method stop`` and ``stvg ablate --method stop``: thin wrappers over
+``heads.stop`` (torch is imported only when one of them runs)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import TYPE_CHECKING
+
+import typer
+from rich.table import Table
+
+from cli.console import RichProgress, console, workspace_of
+from stvgdata.errors import BadInputError
+
+if TYPE_CHECKING:
+    from cli.methods import MethodArgs
+
+# runs column -> table label, and whether it is a fraction shown in percent
+STOP_COLUMNS = (
+    ("r_at_1", "R@1", True),
+    ("r_at_5", "R@5", True),
+    ("r_at_10", "R@10", True),
+    ("median_rank", "MdR", False),
+    ("accuracy", "Acc", True),
+)
+
+
+def stop_config(args: MethodArgs):  # noqa: ANN201 - heads.stop.config.StopConfig (lazy import)
+    """StopConfig from the common options, then ``--set`` overrides."""
+    from heads.stop.config import StopConfig
+
+    common = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr}
+    config = dataclasses.replace(
+        StopConfig(seed=args.seed, device=args.device),
+        **{k: v for k, v in common.items() if v is not None},
+    )
+    return args.apply_overrides(config)
+
+
+def _eval_split(ctx: typer.Context, args: MethodArgs) -> str:
+    from heads.ablate import default_eval_split
+
+    return args.split or default_eval_split(workspace_of(ctx), args.dataset)
+
+
+def train_stop(ctx: typer.Context, args: MethodArgs) -> None:
+    """Train STOP's prompts and heads on cached vit/roberta tokens, evaluate, record in runs."""
+    from heads.stop.train import train_stop as train
+
+    config = stop_config(args)
+    with RichProgress(transient=True) as progress:
+        run = train(workspace_of(ctx), args.dataset, config, _eval_split(ctx, args), progress)
+    summary = {
+        "run_id": run.run_id,
+        "variant": config.variant_name(),
+        "split": run.eval_split,
+        "epochs": len(run.history),
+        "checkpoint": str(run.run_dir),
+        **dataclasses.asdict(run.retrieval),
+        "accuracy": run.accuracy,
+        "final_loss": run.history[-1]["total"] if run.history else None,
+        "seconds_per_step": run.seconds_per_step,
+    }
+    if args.as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        for key, value in summary.items():
+            console.print(f"{key}: {value}", highlight=False)
+
+
+def _cell(mean: float, std: float, seeds: int, percent: bool) -> str:
+    scale, digits = (100, 1) if percent else (1, 1)
+    if mean != mean:  # NaN: no seed had this metric
+        return "-"
+    text = f"{scale * mean:.{digits}f}"
+    return text if seeds == 1 else f"{text} ± {scale * std:.{digits}f}"
+
+
+def render_stop_ablation(result) -> None:  # noqa: ANN001 - heads.stop.ablate.StopAblationResult
+    """One row per prompt variant: R@K and accuracy in percent, MdR in ranks, mean ± std."""
+    seeds = len(result.variants[0].seeds) if result.variants else 0
+    table = Table(
+        title=f"STOP ablation - {result.dataset} {result.split} - {result.protocol}"
+        f" - {seeds} seed(s)"
+    )
+    table.add_column("prompts", no_wrap=True)
+    for _, label, _ in STOP_COLUMNS:
+        table.add_column(label, justify="right")
+    for variant in result.variants:
+        cells = [
+            _cell(variant.mean(m), variant.std(m), seeds, percent) for m, _, percent in STOP_COLUMNS
+        ]
+        table.add_row(variant.variant, *cells)
+    console.print(table)
+
+
+def ablate_stop(ctx: typer.Context, args: MethodArgs) -> None:
+    """No prompts, spatial only, temporal only, both: trained and evaluated per seed."""
+    from heads.stop.ablate import run_stop_ablation
+
+    if args.seeds < 1:
+        raise BadInputError("--seeds", args.seeds, "must be at least 1")
+    config = stop_config(args)
+    with RichProgress(transient=True) as progress:
+        result = run_stop_ablation(
+            workspace_of(ctx),
+            args.dataset,
+            config,
+            list(range(args.seeds)),
+            _eval_split(ctx, args),
+            progress,
+        )
+    if args.as_json:
+        typer.echo(json.dumps(result.to_dict()))
+    else:
+        render_stop_ablation(result)

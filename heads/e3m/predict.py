@@ -1,0 +1,153 @@
+"""E3M over a split: ground every query from the region cache, score it with the common
+evaluator (``runs``, ``predictions``, ``predicted_boxes``), and sweep the variants.
+
+Everything is deterministic given the config (k-means is seeded), so an ablation runs one seed
+unless asked for more; the seed only moves the k-means initialisation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+
+from heads.e3m.config import E3MConfig
+from heads.e3m.em import Grounding, ground_baseline, ground_e3m, to_prediction
+from heads.e3m.visual import modulate_regions
+from heads.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth, new_run_id
+from heads.predictions import QueryPrediction
+from heads.protocols import DEFAULT_PROTOCOL
+from stvgdata.progress import ProgressFn, no_progress
+from stvgdata.regions.store import VideoRegions, read_query_embeddings, read_video_regions
+from stvgdata.workspace import Workspace
+
+METHOD = "e3m"
+
+# The ablation table, top to bottom: what each variant switches off.
+VARIANTS: dict[str, dict] = {
+    "baseline": {"baseline": True},
+    "no-em": {"iterations": 1},
+    "no-visual-mod": {"visual_modulation": False},
+    "no-text-mod": {"text_modulation": False},
+    "full": {},
+}
+
+
+def clip_regions(regions: VideoRegions, start: int, end: int) -> tuple[VideoRegions, np.ndarray]:
+    """(the part of ``regions`` on frames [start, end), the mask (N,) of the regions kept): a
+    query is grounded inside its clip (VidSTG's ``used_segment``), as every STVG method is."""
+    frames = (regions.frame_idx >= start) & (regions.frame_idx < end)
+    kept = (regions.region_frame >= start) & (regions.region_frame < end)
+    clipped = dataclasses.replace(
+        regions,
+        frame_idx=regions.frame_idx[frames],
+        frame_embeddings=regions.frame_embeddings[frames],
+        region_frame=regions.region_frame[kept],
+        boxes=regions.boxes[kept],
+        tubelet_id=regions.tubelet_id[kept],
+        scores=regions.scores[kept],
+        labels=regions.labels[kept],
+        embeddings=regions.embeddings[kept],
+    )
+    return clipped, kept
+
+
+def ground_video(
+    regions: VideoRegions,
+    queries: np.ndarray,
+    clips: Sequence[tuple[int, int]],
+    config: E3MConfig,
+) -> list[tuple[VideoRegions, Grounding]]:
+    """(clip regions, grounding) of each sentence embedding of ``queries`` (Q, D) in its clip
+    [start, end) of one video (the visual modulation does not depend on the sentence, so it is
+    computed once per video, over the whole video)."""
+    if not config.baseline:
+        embeddings = (
+            modulate_regions(regions, config)
+            if config.visual_modulation
+            else np.asarray(regions.embeddings, np.float64)
+        )
+    out = []
+    for query, (start, end) in zip(queries, clips, strict=True):
+        clipped, kept = clip_regions(regions, start, end)
+        grounding = (
+            ground_baseline(clipped, query)
+            if config.baseline
+            else ground_e3m(clipped, query, embeddings[kept], config)
+        )
+        out.append((clipped, grounding))
+    return out
+
+
+def predict_e3m(
+    ws: Workspace,
+    dataset: str,
+    split: str,
+    config: E3MConfig = E3MConfig(),
+    progress: ProgressFn = no_progress,
+) -> dict[str, QueryPrediction]:
+    """A prediction for every query of ``dataset``/``split``, from its cached regions."""
+    ground_truth = load_ground_truth(ws, dataset, split)
+    by_video: dict[str, list[str]] = {}
+    for query_id, video_id in zip(
+        ground_truth.queries["query_id"].to_pylist(),
+        ground_truth.queries["video_id"].to_pylist(),
+        strict=True,
+    ):
+        by_video.setdefault(video_id, []).append(query_id)
+    predictions = {}
+    for done, (video_id, query_ids) in enumerate(sorted(by_video.items()), start=1):
+        regions = read_video_regions(ws, dataset, video_id, config.boxes)
+        sentences = read_query_embeddings(ws, dataset, query_ids)
+        clips = [ground_truth.by_query[q].clip for q in query_ids]
+        groundings = ground_video(regions, sentences, clips, config)
+        for query_id, (clipped, grounding) in zip(query_ids, groundings, strict=True):
+            predictions[query_id] = to_prediction(query_id, clipped, grounding)
+        progress("e3m", done, len(by_video))
+    return predictions
+
+
+def evaluate_e3m(
+    ws: Workspace,
+    dataset: str,
+    split: str,
+    config: E3MConfig = E3MConfig(),
+    protocol: str = DEFAULT_PROTOCOL,
+    progress: ProgressFn = no_progress,
+) -> EvalReport:
+    """Predict and score ``split``; the runs rows carry method e3m and the config's variant."""
+    predictions = predict_e3m(ws, dataset, split, config, progress)
+    info = RunInfo(
+        run_id=new_run_id(METHOD),
+        method=METHOD,
+        variant=config.variant_name(),
+        seed=config.seed,
+        config=dataclasses.asdict(config) | {"dataset": dataset, "split": split},
+    )
+    return evaluate(ws, dataset, split, predictions, protocol, info, progress)
+
+
+def run_e3m_ablation(
+    ws: Workspace,
+    dataset: str,
+    split: str,
+    base: E3MConfig = E3MConfig(),
+    seeds: Sequence[int] = (0,),
+    protocol: str = DEFAULT_PROTOCOL,
+    progress: ProgressFn = no_progress,
+):  # noqa: ANN201 - heads.ablate.AblationResult (imported lazily: heads.ablate imports torch)
+    """Every variant of ``VARIANTS`` on ``split`` for each k-means seed, as an AblationResult."""
+    from heads.ablate import AblationResult, VariantResult
+
+    results = []
+    for name, overrides in VARIANTS.items():
+        result = VariantResult(name, list(seeds), [], [])
+        for seed in seeds:
+            config = dataclasses.replace(base, seed=seed, **overrides)
+            report = evaluate_e3m(ws, dataset, split, config, protocol)
+            result.run_ids.append(report.run.run_id)
+            result.summaries.append(report.summaries["all"])
+        results.append(result)
+        progress("ablation", len(results), len(VARIANTS))
+    return AblationResult(dataset, split, protocol, results)

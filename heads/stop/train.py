@@ -1,0 +1,236 @@
+"""Training and evaluation of STOP on cached tokens: only prompts and small heads learn, with a
+symmetric contrastive loss plus motion classification; the run is evaluated on ``eval_split``
+and recorded in ``runs``.
+
+An epoch visits every clip once, in batches of distinct clips, each paired with one of its
+sentences drawn at random (so a batch holds no duplicate positives and an epoch costs one
+forward per clip, not per sentence)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import torch
+import torch.nn.functional as F
+
+from heads.evaluate import new_run_id
+from heads.stop.config import StopConfig
+from heads.stop.data import MOTIONS, RetrievalSplit, load_split
+from heads.stop.frozen import build_frozen_top
+from heads.stop.metrics import RetrievalSummary, accuracy, retrieval_summary
+from heads.stop.model import StopDims, StopModel, build_stop
+from stvgdata.atomic import atomic_output, write_bytes_atomic
+from stvgdata.catalog import append_rows
+from stvgdata.progress import ProgressFn, no_progress
+from stvgdata.workspace import Workspace
+
+PROTOCOL = "retrieval-tube-clips"  # runs.protocol of STOP rows (see heads.stop.data)
+CHECKPOINT = "prompts-and-heads.pt"
+EVAL_BATCH = 64  # clips per forward at evaluation
+
+
+@dataclass(frozen=True)
+class StopData:
+    train: RetrievalSplit
+    eval: RetrievalSplit
+    eval_split: str
+
+
+@dataclass
+class StopRun:
+    run_id: str
+    run_dir: Path
+    config: StopConfig
+    eval_split: str
+    retrieval: RetrievalSummary
+    accuracy: float | None
+    history: list[dict[str, float]] = field(default_factory=list)
+    seconds_per_step: float = 0.0
+
+
+def load_data(ws: Workspace, dataset: str, config: StopConfig, eval_split: str) -> StopData:
+    return StopData(
+        train=load_split(ws, dataset, config.train_split, config.frames),
+        eval=load_split(ws, dataset, eval_split, config.frames),
+        eval_split=eval_split,
+    )
+
+
+def build_model(config: StopConfig, data: RetrievalSplit) -> StopModel:
+    """The frozen top matching the cached tokens (checked), prompters and heads."""
+    frozen = build_frozen_top(config, data.description)
+    height, width = data.frame_size
+    dims = StopDims(
+        vit_dim=data.clips.shape[-1],
+        grid=(height // frozen.patch_size, width // frozen.patch_size),
+        text_dim=data.text.shape[-1],
+        num_classes=len(MOTIONS),
+    )
+    return build_stop(config, dims, frozen)
+
+
+def contrastive_loss(text: torch.Tensor, video: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Symmetric InfoNCE over a batch of matching pairs: text (B, D) and clip (B, D) unit
+    embeddings, row i of each describing the same clip."""
+    logits = text @ video.T / temperature  # (B, B)
+    labels = torch.arange(len(text), device=text.device)
+    return (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
+
+
+def training_step(
+    model: StopModel,
+    data: RetrievalSplit,
+    clips: torch.Tensor,
+    sentences: torch.Tensor,
+    config: StopConfig,
+) -> dict[str, torch.Tensor]:
+    """Losses of a batch of distinct clips (B,) and one sentence of each (B,)."""
+    device = next(model.video_proj.parameters()).device
+    video = model.encode_video(data.clips[clips].to(device, torch.float32))
+    mask = data.text_mask[sentences].to(device)
+    text = model.encode_text(data.text[sentences].to(device), mask)
+    retrieval = contrastive_loss(text, video, config.temperature)
+    labels = data.clip_labels[clips].to(device)
+    known = labels >= 0
+    classification = (
+        F.cross_entropy(model.classify(video[known]), labels[known])
+        if known.any()
+        else video.new_zeros(())
+    )
+    total = retrieval + config.class_weight * classification
+    return {"total": total, "retrieval": retrieval, "classification": classification}
+
+
+def sentence_draw(data: RetrievalSplit, generator: torch.Generator) -> torch.Tensor:
+    """One sentence index per clip (G,), drawn uniformly among the clip's sentences."""
+    keys = torch.rand(len(data.target), generator=generator) + data.target  # clip + U[0, 1)
+    order = keys.argsort()  # sentences grouped by clip, shuffled within
+    first = torch.searchsorted(data.target[order], torch.arange(len(data.clips)))
+    return order[first]
+
+
+@torch.no_grad()
+def evaluate_split(model: StopModel, data: RetrievalSplit) -> tuple[RetrievalSummary, float | None]:
+    """Text-to-video retrieval over the split's clips, and motion accuracy of its clips."""
+    model.eval()
+    device = next(model.video_proj.parameters()).device
+    videos = torch.cat(
+        [
+            model.encode_video(data.clips[start : start + EVAL_BATCH].to(device, torch.float32))
+            for start in range(0, len(data.clips), EVAL_BATCH)
+        ]
+    )
+    text = model.encode_text(data.text.to(device), data.text_mask.to(device))
+    summary = retrieval_summary(text @ videos.T, data.target.to(device))
+    return summary, accuracy(model.classify(videos).cpu(), data.clip_labels)
+
+
+def fit(
+    model: StopModel, data: RetrievalSplit, config: StopConfig, progress: ProgressFn
+) -> tuple[list[dict[str, float]], float]:
+    """Train the prompts and heads; returns per-epoch mean losses and seconds per step."""
+    optimizer = torch.optim.AdamW(
+        model.trainable_parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
+    generator = torch.Generator().manual_seed(config.seed)
+    history, steps, started = [], 0, time.perf_counter()
+    for epoch in range(config.epochs):
+        model.train()
+        clips = torch.randperm(len(data.clips), generator=generator)
+        sentences = sentence_draw(data, generator)
+        sums: dict[str, float] = {}
+        batches = [
+            clips[i : i + config.batch_size] for i in range(0, len(clips), config.batch_size)
+        ]
+        for done, batch in enumerate(batches, 1):
+            losses = training_step(model, data, batch, sentences[batch], config)
+            optimizer.zero_grad(set_to_none=True)
+            losses["total"].backward()
+            optimizer.step()
+            for name, value in losses.items():
+                sums[name] = sums.get(name, 0.0) + float(value.detach())
+            steps += 1
+            progress(f"epoch {epoch + 1}/{config.epochs}", done, len(batches))
+        history.append({"epoch": epoch + 1, **{k: v / len(batches) for k, v in sums.items()}})
+    return history, (time.perf_counter() - started) / max(steps, 1)
+
+
+def trainable_state(model: StopModel) -> dict[str, torch.Tensor]:
+    """The trained tensors only (prompters and heads); the frozen top is rebuilt from weights."""
+    return {k: v for k, v in model.state_dict().items() if not k.startswith("frozen.")}
+
+
+def run_stop(
+    ws: Workspace,
+    config: StopConfig,
+    data: StopData,
+    progress: ProgressFn = no_progress,
+) -> StopRun:
+    """Train ``config`` on ``data.train``, evaluate on ``data.eval``, keep the trained tensors
+    and the configuration in ``runs/<run_id>/``."""
+    torch.manual_seed(config.seed)
+    model = build_model(config, data.train).to(config.device)
+    history, seconds_per_step = fit(model, data.train, config, progress)
+    summary, motion_accuracy = evaluate_split(model, data.eval)
+    run_id = new_run_id(f"stop-{config.variant_name()}")
+    run_dir = ws.runs_dir / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(run_dir / "config.json", json.dumps(config.to_dict(), indent=2).encode())
+    with atomic_output(run_dir / CHECKPOINT) as tmp:
+        torch.save({"model": trainable_state(model), "config": config.to_dict()}, tmp)
+    return StopRun(
+        run_id,
+        run_dir,
+        config,
+        data.eval_split,
+        summary,
+        motion_accuracy,
+        history,
+        seconds_per_step,
+    )
+
+
+def runs_row(run: StopRun, dataset: str, created_at: datetime) -> pa.Table:
+    """The run's row of the ``runs`` table (grounding metrics null, retrieval ones set)."""
+    row = {
+        "run_id": run.run_id,
+        "dataset": dataset,
+        "method": "stop",
+        "variant": run.config.variant_name(),
+        "split": run.eval_split,
+        "protocol": PROTOCOL,
+        "sentence_type": "all",
+        "seed": run.config.seed,
+        "num_queries": run.retrieval.num_queries,
+        "num_missing": 0,
+        **{m: None for m in ("m_viou", "viou_03", "viou_05", "m_tiou", "m_siou")},
+        "r_at_1": run.retrieval.r_at_1,
+        "r_at_5": run.retrieval.r_at_5,
+        "r_at_10": run.retrieval.r_at_10,
+        "median_rank": run.retrieval.median_rank,
+        "accuracy": run.accuracy,
+        "config": json.dumps(run.config.to_dict(), sort_keys=True),
+        "checkpoint": str(run.run_dir / CHECKPOINT),
+        "created_at": created_at,
+    }
+    return pa.Table.from_pylist([row])
+
+
+def train_stop(
+    ws: Workspace,
+    dataset: str,
+    config: StopConfig,
+    eval_split: str,
+    progress: ProgressFn = no_progress,
+    data: StopData | None = None,
+) -> StopRun:
+    """Train, evaluate and record one STOP run (``data``: splits already loaded)."""
+    data = data or load_data(ws, dataset, config, eval_split)
+    run = run_stop(ws, config, data, progress)
+    append_rows(ws, "runs", runs_row(run, dataset, datetime.now(UTC)))
+    return run

@@ -1,0 +1,19 @@
+"""Region and vision-language embeddings (issue 6, item 3): encoders, the region cache and
+its extraction. ``store`` is the reader API the zero-shot and weakly supervised heads call."""
+
+from stvgdata.regions.base import TextEncoder, VisionLanguageEncoder
+from stvgdata.regions.store import (
+    VideoRegions,
+    load_text_encoder,
+    read_query_embeddings,
+    read_video_regions,
+)
+
+__all__ = [
+    "TextEncoder",
+    "VideoRegions",
+    "VisionLanguageEncoder",
+    "load_text_encoder",
+    "read_query_embeddings",
+    "read_video_regions",
+]

@@ -1,0 +1,43 @@
+"""What every vision-language encoder offers, written without torch so readers stay light.
+
+An encoder maps images (region crops, whole frames) and texts into one space of dimension
+``dim`` where cosine similarity says how well a text describes an image; every embedding it
+returns is float32 and L2-normalized.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+SUBSTITUTE = "stvg-vl-synth"  # the encoder stvg trains offline (stvgdata.regions.substitute)
+CLIP = "clip"  # Hugging Face CLIP from a local directory (stvgdata.regions.clip)
+
+
+class TextEncoder(Protocol):
+    """The text side: sentences and phrases to vectors, and word-level vectors."""
+
+    fingerprint: str  # "<encoder name>:<digest>", the ``encoder`` column of the regions table
+    dim: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, D) float32 L2-normalized embedding of each text."""
+        ...
+
+    def encode_tokens(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """One (L_i, D) float32 L2-normalized array per text: a row per token, in the joint
+        space (for word-level matching such as CoSPaL's)."""
+        ...
+
+
+class VisionLanguageEncoder(TextEncoder, Protocol):
+    """Both sides; ``image_size`` is the square side crops and frames are resized to."""
+
+    image_size: int
+    weights: str  # the weights path, stored in the manifest so readers can reload the encoder
+
+    def encode_images(self, images: np.ndarray) -> np.ndarray:
+        """(n, D) float32 L2-normalized embeddings of ``images`` (n, S, S, 3) uint8 RGB."""
+        ...

@@ -1,0 +1,62 @@
+"""Choosing and reloading a vision-language encoder by name and weights path.
+
+Two encoders: ``clip`` (a local Hugging Face CLIP directory) and ``stvg-vl-synth`` (the
+substitute stvg trains on the synthetic train split). There is no random-init encoder: region
+similarities from random weights would look like results and mean nothing, so a missing path
+is an error that says what to pass.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from stvgdata.errors import BadInputError
+from stvgdata.regions.base import CLIP, SUBSTITUTE, VisionLanguageEncoder
+from stvgdata.workspace import Workspace
+
+ENCODERS = (SUBSTITUTE, CLIP)
+DEFAULT_ENCODER = SUBSTITUTE
+
+
+def substitute_dir(ws: Workspace, dataset: str) -> Path:
+    """Where ``stvg train-vl-encoder`` keeps the substitute trained on ``dataset``'s train split."""
+    return ws.root / "models" / SUBSTITUTE / dataset
+
+
+def build_encoder(name: str, weights: Path | None, device: str = "cpu") -> VisionLanguageEncoder:
+    """The encoder ``name`` with ``weights`` (required: nothing is downloaded, nothing random),
+    computing on ``device`` (cpu, cuda, cuda:1, ...)."""
+    if name not in ENCODERS:
+        raise BadInputError("--encoder", name, f"unknown encoder; known: {', '.join(ENCODERS)}")
+    if weights is None:
+        raise BadInputError(
+            "--weights",
+            name,
+            f"{name} needs weights (pass --weights {name}=PATH); pretrained CLIP cannot be "
+            f"downloaded here, so offline use the {SUBSTITUTE} substitute trained by "
+            "`stvg train-vl-encoder`",
+        )
+    weights = Path(weights).expanduser()
+    if not weights.exists():
+        hint = "; train one with `stvg train-vl-encoder`" if name == SUBSTITUTE else ""
+        raise BadInputError(weights, name, f"weights path not found{hint}")
+    if name == CLIP:  # transformers is imported only for CLIP: it takes seconds
+        from stvgdata.regions.clip import ClipEncoder
+
+        return ClipEncoder(weights, device)
+    from stvgdata.regions.substitute import SubstituteEncoder
+
+    return SubstituteEncoder(weights, device)
+
+
+def load_encoder(fingerprint: str, weights: str, device: str = "cpu") -> VisionLanguageEncoder:
+    """Reload the encoder a cache was written with, refusing weights changed since then."""
+    encoder = build_encoder(fingerprint.split(":", 1)[0], Path(weights), device)
+    if encoder.fingerprint != fingerprint:
+        raise BadInputError(
+            weights,
+            None,
+            f"weights changed since the regions were cached (now {encoder.fingerprint}, cached "
+            f"{fingerprint}); rerun extract-regions with --replace-region-cache",
+        )
+    return encoder

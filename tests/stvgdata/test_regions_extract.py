@@ -1,0 +1,173 @@
+"""``run_region_extraction`` and the region store: what is cached reads back exactly, reruns
+resume, changed inputs are redone, broken videos become failures rows, bad input is one error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stvgdata.catalog import query, read_table
+from stvgdata.errors import BadInputError
+from stvgdata.regions import extract as extract_module
+from stvgdata.regions import load_text_encoder, read_query_embeddings, read_video_regions
+from stvgdata.regions.config import RegionExtractConfig
+from stvgdata.regions.crops import crop_regions
+from stvgdata.regions.extract import run_region_extraction
+from stvgdata.regions.substitute import SubstituteEncoder
+from stvgdata.video.decode import iter_frames
+from tests.stvgdata.cache_fixtures import DATASET, CatalogVideo, install_catalog, make_videos
+from tests.stvgdata.regions_fixtures import (
+    LENGTHS,
+    install_boxes,
+    regions_workspace,
+    tiny_substitute,
+)
+
+
+@pytest.fixture
+def ws(tmp_path):
+    return regions_workspace(tmp_path)
+
+
+@pytest.fixture
+def weights(tmp_path):
+    return tiny_substitute(tmp_path / "encoder")
+
+
+def extract(ws, weights, **overrides):
+    """Extract both box kinds at the test videos' own 10 fps with ``weights``."""
+    values = dict(dataset=DATASET, boxes=("tubelets", "detections"), weights=weights, fps=10.0)
+    return run_region_extraction(ws, RegionExtractConfig(**(values | overrides)))
+
+
+def test_round_trip_returns_the_boxes_frames_and_embeddings(ws, weights):
+    summary = extract(ws, weights)
+    assert (summary.videos_done, summary.videos_failed) == (2, 0)
+    regions = read_video_regions(ws, DATASET, "v2", boxes="tubelets")
+    np.testing.assert_array_equal(regions.frame_idx, np.arange(16))
+    assert regions.region_frame.shape == (32,) and set(regions.region_frame) <= set(range(16))
+    assert regions.boxes[0].tolist() == [8.0, 6.0, 30.0, 30.0]
+    assert sorted(set(regions.tubelet_id)) == [0, 1]
+    assert np.isnan(regions.scores[regions.region_frame == 1]).all()  # bridged frame
+    assert set(regions.labels) == {"square", "circle"}
+    np.testing.assert_allclose(np.linalg.norm(regions.embeddings, axis=1), 1, atol=1e-5)
+    assert regions.frame_embeddings.shape == (16, 8)
+    # the cached embedding of a box is the encoder's embedding of that box's crop
+    encoder = SubstituteEncoder(weights)
+    video = query(ws, "SELECT path, width, height FROM videos WHERE video_id = 'v2'").to_pylist()[0]
+    _, rgb = next(iter_frames(video["path"], np.array([3]), (video["height"], video["width"])))
+    on_frame = regions.region_frame == 3
+    expected = encoder.encode_images(crop_regions(rgb, regions.boxes[on_frame], 16))
+    np.testing.assert_allclose(regions.embeddings[on_frame], expected, atol=1e-5)
+    detections = read_video_regions(ws, DATASET, "v2", boxes="detections")
+    assert (detections.tubelet_id == -1).all() and len(detections.boxes) == 32
+
+
+def test_sentences_and_text_encoder_match(ws, weights):
+    extract(ws, weights)
+    sentences = query(ws, "SELECT query_id, sentence FROM queries ORDER BY query_id").to_pylist()
+    ids = [row["query_id"] for row in sentences][::-1]
+    cached = read_query_embeddings(ws, DATASET, ids)
+    text = load_text_encoder(ws, DATASET)
+    assert text.fingerprint == SubstituteEncoder(weights).fingerprint
+    expected = text.encode([row["sentence"] for row in sentences][::-1])
+    np.testing.assert_allclose(cached, expected, atol=1e-5)
+    tokens = text.encode_tokens(["the red square"])
+    assert tokens[0].shape == (3, 8)
+    twice = read_query_embeddings(ws, DATASET, [ids[0], ids[0]])
+    np.testing.assert_array_equal(twice[0], twice[1])
+
+
+def test_video_without_boxes_has_frames_and_no_regions(ws, weights):
+    install_boxes(ws, "tubelets", {"v1": 12})
+    extract(ws, weights, boxes=("tubelets",))
+    regions = read_video_regions(ws, DATASET, "v2")
+    assert regions.embeddings.shape == (0, 8) and regions.boxes.shape == (0, 4)
+    assert regions.frame_embeddings.shape == (16, 8)
+
+
+def test_rerun_skips_cached_and_redoes_changed_boxes(ws, weights):
+    extract(ws, weights)
+    rows = read_table(ws, "regions").num_rows
+    again = extract(ws, weights)
+    assert (again.videos_cached, again.videos_done, again.sentences) == (2, 0, 0)
+    assert again.sentences_cached == 4
+    assert read_table(ws, "regions").num_rows == rows
+    install_boxes(ws, "tubelets", {"v1": 12, "v2": 10})  # re-tracked: v2 changed
+    third = extract(ws, weights)
+    assert (third.videos_cached, third.videos_done) == (1, 1)
+    assert len(read_video_regions(ws, DATASET, "v2").boxes) == 20
+
+
+def test_broken_video_is_a_failures_row_and_the_rest_goes_on(tmp_path, weights):
+    ws = regions_workspace(tmp_path)
+    videos = make_videos(tmp_path / "videos", LENGTHS)
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video")
+    install_catalog(ws, [*videos, CatalogVideo("v3", broken, 12)], queries_per_video=2)
+    install_boxes(ws, "tubelets", {**LENGTHS, "v3": 12})
+    summary = extract(ws, weights, boxes=("tubelets",))
+    assert (summary.videos_done, summary.videos_failed) == (2, 1)
+    failures = read_table(ws, "failures").to_pylist()
+    assert [(f["stage"], f["item"]) for f in failures] == [("extract-regions", "v3")]
+    with pytest.raises(BadInputError, match="v3: no cached frame embeddings"):
+        read_video_regions(ws, DATASET, "v3")
+
+
+def test_another_encoder_is_refused_unless_replaced(ws, weights, tmp_path):
+    extract(ws, weights)
+    other = tiny_substitute(tmp_path / "other", seed=1)
+    with pytest.raises(BadInputError, match="--replace-region-cache"):
+        extract(ws, other)
+    summary = extract(ws, other, replace_region_cache=True)
+    assert summary.videos_done == 2
+    assert set(read_table(ws, "regions")["encoder"].to_pylist()) == {summary.encoder}
+    assert len(list((ws.features_dir / "regions" / DATASET).glob("*.h5"))) == 2
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"dataset": "nope"}, "unknown dataset"),
+        ({"weights": "/no/such/dir"}, "weights path not found"),
+        ({"encoder": "clip", "weights": None}, "needs weights"),
+        ({"encoder": "siglip"}, "unknown encoder"),
+    ],
+)
+def test_bad_input_is_one_error(ws, weights, overrides, message):
+    overrides = {"weights": weights} | overrides
+    with pytest.raises(BadInputError, match=message):
+        extract(ws, **overrides)
+
+
+def test_no_tubelets_yet_names_the_command(tmp_path, weights):
+    ws = regions_workspace(tmp_path)
+    install_boxes(ws, "tubelets", {})
+    with pytest.raises(BadInputError, match="no tubelets for this dataset yet; run `stvg track`"):
+        extract(ws, weights, boxes=("tubelets",))
+
+
+def test_reading_before_extraction_names_the_command(ws):
+    with pytest.raises(BadInputError, match="run `stvg extract-regions --dataset vidstg`"):
+        read_video_regions(ws, DATASET, "v1")
+    with pytest.raises(BadInputError, match="stvg extract-regions"):
+        load_text_encoder(ws, DATASET)
+
+
+def test_interrupted_run_keeps_committed_videos_and_resumes(ws, weights, monkeypatch):
+    real = extract_module._embed_video
+
+    def interrupt_on_v2(encoder, video, kinds, batch_size):
+        if video.video_id == "v2":
+            raise KeyboardInterrupt
+        return real(encoder, video, kinds, batch_size)
+
+    monkeypatch.setattr(extract_module, "_embed_video", interrupt_on_v2)
+    with pytest.raises(KeyboardInterrupt):
+        extract(ws, weights, videos_per_shard=1)
+    assert len(read_video_regions(ws, DATASET, "v1").boxes) == 24
+    leftovers = [p.name for p in (ws.features_dir / "regions" / DATASET).iterdir()]
+    assert not [name for name in leftovers if ".tmp-" in name]
+    monkeypatch.setattr(extract_module, "_embed_video", real)
+    resumed = extract(ws, weights)
+    assert (resumed.videos_cached, resumed.videos_done, resumed.sentences) == (1, 1, 4)

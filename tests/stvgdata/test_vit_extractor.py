@@ -1,0 +1,82 @@
+"""The vit patch-token extractor: (T, 1 + P, C) rows cut at layer k, the same tokens as a
+direct forward of the bottom layers, weights from a local HF directory, one-line errors."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from stvgdata.cache import ShardReader, manifest_rows
+from stvgdata.errors import BadInputError
+from stvgdata.extractors import ExtractorConfig, RandomInitWarning, build_extractor
+from stvgdata.extractors.vit import bottom_tokens, build_vit_network, vit_layer
+from stvgdata.video import iter_frames
+from tests.heads.stop_workspace import DATASET, FRAME_SIZE, build_stop_workspace
+
+
+@pytest.fixture(autouse=True)
+def _quiet_random_init():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RandomInitWarning)
+        yield
+
+
+def test_cached_rows_are_the_bottom_layers_tokens_of_each_frame(tmp_path) -> None:
+    ws = build_stop_workspace(tmp_path)
+    row = manifest_rows(ws, DATASET, "vit").to_pylist()[0]
+    assert row["shape"] == [1 + (64 // 16) * (96 // 16), 32]
+    reader = ShardReader(ws.features_dir)
+    cached = reader.read(row)
+    assert "frozen_top=" in reader.description(row)
+    reader.close()
+    frames = np.stack(
+        [
+            rgb
+            for _, rgb in iter_frames(
+                _video_path(ws, row["video_id"]), row["frame_idx"], FRAME_SIZE
+            )
+        ]
+    )
+    extractor = build_extractor("vit", ExtractorConfig(tiny=True, input_size=FRAME_SIZE, fps=10.0))
+    direct = extractor.forward(extractor.preprocess(frames)).numpy()
+    np.testing.assert_allclose(cached, direct, atol=2e-2)  # cached as float16
+
+
+def _video_path(ws, video_id: str):
+    from stvgdata.catalog import connect
+
+    con = connect(ws)
+    (path,) = con.execute("SELECT path FROM videos WHERE video_id = ?", [video_id]).fetchone()
+    con.close()
+    return path
+
+
+def test_weights_load_from_a_hugging_face_directory(tmp_path) -> None:
+    network, tag, _ = build_vit_network(None, "tiny", seed=3)
+    network.save_pretrained(tmp_path / "clip-vit")
+    loaded, loaded_tag, _ = build_vit_network(tmp_path / "clip-vit", "ignored", seed=0)
+    assert loaded_tag.startswith("sha256:") and tag == "random-init:3"
+    images = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.allclose(bottom_tokens(network, images, 1), bottom_tokens(loaded, images, 1))
+
+
+def test_bad_inputs_are_one_line_errors(tmp_path) -> None:
+    with pytest.raises(BadInputError, match="Hugging Face directory"):
+        build_vit_network(tmp_path / "missing.pt", "tiny", seed=0)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BadInputError, match="cannot load"):
+        build_vit_network(tmp_path / "empty", "tiny", seed=0)
+    with pytest.raises(BadInputError, match="unknown"):
+        build_vit_network(None, "huge", seed=0)
+    with pytest.raises(BadInputError, match="must be in 1..1"):
+        vit_layer(2, depth=2)
+    with pytest.raises(BadInputError, match="patch size 16"):
+        build_extractor("vit", ExtractorConfig(tiny=True, input_size=(60, 64)))
+
+
+def test_the_cut_defaults_to_half_the_depth() -> None:
+    assert vit_layer(None, 12) == 6 and vit_layer(3, 4) == 3
