@@ -201,11 +201,11 @@ def _cell(mean: float, std: float, seeds: int) -> str:
     return f"{100 * mean:.1f}" if seeds == 1 else f"{100 * mean:.1f} ± {100 * std:.1f}"
 
 
-def render_ablation(result) -> None:  # noqa: ANN001 - heads.ablate.AblationResult (lazy import)
+def render_ablation(result, method: str = "CSDVL") -> None:  # noqa: ANN001 - AblationResult
     """Paper-style table: one row per variant, metrics in percent, mean ± std over seeds."""
     seeds = len(result.variants[0].seeds) if result.variants else 0
     table = Table(
-        title=f"CSDVL ablation - {result.dataset} {result.split} - protocol {result.protocol}"
+        title=f"{method} ablation - {result.dataset} {result.split} - protocol {result.protocol}"
         f" - {seeds} seed(s)"
     )
     table.add_column("variant")

@@ -14,9 +14,11 @@ from cli import (
     catalog_cmds,
     demo_cmd,
     detections_cmds,
+    e3m_cmds,
     eval_cmd,
     heads_cmds,
     regions_cmds,
+    stop_cmds,
     synth_cmd,
 )
 from cli.console import err_console
@@ -74,8 +76,10 @@ for module in (
     cache_cmds,
     heads_cmds,
     regions_cmds,
+    e3m_cmds,
     eval_cmd,
     demo_cmd,
+    stop_cmds,
 ):
     module.register(app)
 

@@ -8,7 +8,7 @@ Thin wrappers over ``stvgdata.regions``; see docs/region-features.md.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -56,6 +56,14 @@ def train_vl_encoder_cmd(
     ] = TRAIN.negatives,
     seed: Annotated[int, typer.Option(help="Seed of sampling and initialization.")] = TRAIN.seed,
     threads: Annotated[int, typer.Option(min=1, help="Torch CPU threads.")] = TRAIN.threads,
+    context_frames: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Consecutive sampled frames a region is seen on (1: one frame, like CLIP; "
+            "3: t-1, t, t+1, the motion-aware variant).",
+        ),
+    ] = TRAIN.model.context_frames,
     output: Annotated[
         Path | None,
         typer.Option(help="Directory to save to [default: WORKSPACE/models/stvg-vl-synth/D]."),
@@ -76,6 +84,7 @@ def train_vl_encoder_cmd(
         seed=seed,
         threads=threads,
         output=output,
+        model=replace(TRAIN.model, context_frames=context_frames),
     )
     with RichProgress(transient=True) as progress:
         summary = run_vl_training(workspace_of(ctx), config, progress)

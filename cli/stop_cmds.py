@@ -1,15 +1,18 @@
-"""``stvg train --method stop`` and ``stvg ablate --method stop``: thin wrappers over
-``heads.stop`` (torch is imported only when one of them runs)."""
+"""``stvg train --method stop``, ``stvg ablate --method stop`` and ``stvg pretrain-vit``: thin
+wrappers over ``heads.stop`` and ``stvgdata.extractors.vit_pretrain`` (torch is imported only
+when one of them runs)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
+from cli.cache_cmds import parse_size
 from cli.console import RichProgress, console, workspace_of
 from stvgdata.errors import BadInputError
 
@@ -115,3 +118,63 @@ def ablate_stop(ctx: typer.Context, args: MethodArgs) -> None:
         typer.echo(json.dumps(result.to_dict()))
     else:
         render_stop_ablation(result)
+
+
+def pretrain_vit_cmd(
+    ctx: typer.Context,
+    dataset: Annotated[str, typer.Option(help="Dataset whose split's frames to train on.")],
+    arch: Annotated[str, typer.Option(help="ViT shape: mini, b32 or tiny.")] = "mini",
+    size: Annotated[
+        str, typer.Option(help="Frame size HxW, the same as `extract --size` later.")
+    ] = "96x160",
+    split: Annotated[str, typer.Option(help="Split to train on (report results: train).")] = (
+        "train"
+    ),
+    epochs: Annotated[int | None, typer.Option(min=1)] = None,
+    batch_size: Annotated[int | None, typer.Option(min=2, help="Pairs per step.")] = None,
+    lr: Annotated[float | None, typer.Option()] = None,
+    frames_per_query: Annotated[
+        int | None, typer.Option(min=1, help="GT frames per query, evenly over its tube.")
+    ] = None,
+    seed: Annotated[int, typer.Option()] = 0,
+    output: Annotated[
+        Path | None,
+        typer.Option(help="Directory to write (default: WORKSPACE/models/vit-synth/D-ARCH)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Train a CLIP-style ViT's image tower contrastively (frame CLS vs sentence) on DATASET's
+    train frames: the offline substitute for pretrained CLIP weights; load it with
+    `stvg extract --features vit --weights vit=DIR`."""
+    from stvgdata.extractors.vit_pretrain import VitPretrainConfig, run_vit_pretraining
+
+    given = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "frames_per_query": frames_per_query,
+    }
+    config = dataclasses.replace(
+        VitPretrainConfig(
+            dataset=dataset,
+            arch=arch,
+            frame_size=parse_size(size),
+            split=split,
+            seed=seed,
+            output=output,
+        ),
+        **{k: v for k, v in given.items() if v is not None},
+    )
+    with RichProgress(transient=True) as progress:
+        summary = run_vit_pretraining(workspace_of(ctx), config, progress)
+    record = dataclasses.asdict(summary)
+    if as_json:
+        typer.echo(json.dumps(record))
+    else:
+        for key, value in record.items():
+            console.print(f"{key}: {value}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``pretrain-vit`` (train/ablate --method stop go through cli.methods)."""
+    app.command("pretrain-vit")(pretrain_vit_cmd)

@@ -8,7 +8,7 @@ unless asked for more; the seed only moves the k-means initialisation.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -80,14 +80,15 @@ def ground_video(
     return out
 
 
-def predict_e3m(
+def iter_groundings(
     ws: Workspace,
     dataset: str,
     split: str,
     config: E3MConfig = E3MConfig(),
     progress: ProgressFn = no_progress,
-) -> dict[str, QueryPrediction]:
-    """A prediction for every query of ``dataset``/``split``, from its cached regions."""
+) -> Iterator[tuple[str, np.ndarray, VideoRegions, Grounding]]:
+    """(query_id, sentence embedding (D,), clip regions, grounding) for every query of
+    ``dataset``/``split``, video by video, from its cached regions."""
     ground_truth = load_ground_truth(ws, dataset, split)
     by_video: dict[str, list[str]] = {}
     for query_id, video_id in zip(
@@ -96,16 +97,30 @@ def predict_e3m(
         strict=True,
     ):
         by_video.setdefault(video_id, []).append(query_id)
-    predictions = {}
     for done, (video_id, query_ids) in enumerate(sorted(by_video.items()), start=1):
         regions = read_video_regions(ws, dataset, video_id, config.boxes)
         sentences = read_query_embeddings(ws, dataset, query_ids)
         clips = [ground_truth.by_query[q].clip for q in query_ids]
         groundings = ground_video(regions, sentences, clips, config)
-        for query_id, (clipped, grounding) in zip(query_ids, groundings, strict=True):
-            predictions[query_id] = to_prediction(query_id, clipped, grounding)
+        for query_id, sentence, (clipped, grounding) in zip(
+            query_ids, sentences, groundings, strict=True
+        ):
+            yield query_id, sentence, clipped, grounding
         progress("e3m", done, len(by_video))
-    return predictions
+
+
+def predict_e3m(
+    ws: Workspace,
+    dataset: str,
+    split: str,
+    config: E3MConfig = E3MConfig(),
+    progress: ProgressFn = no_progress,
+) -> dict[str, QueryPrediction]:
+    """A prediction for every query of ``dataset``/``split``, from its cached regions."""
+    return {
+        query_id: to_prediction(query_id, clipped, grounding)
+        for query_id, _, clipped, grounding in iter_groundings(ws, dataset, split, config, progress)
+    }
 
 
 def evaluate_e3m(

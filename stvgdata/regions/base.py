@@ -33,11 +33,14 @@ class TextEncoder(Protocol):
 
 
 class VisionLanguageEncoder(TextEncoder, Protocol):
-    """Both sides; ``image_size`` is the square side crops and frames are resized to."""
+    """Both sides; ``image_size`` is the square side crops and frames are resized to, and
+    ``context_frames`` how many consecutive sampled frames each image stacks on channels (1 for
+    CLIP; more for the motion-aware substitute)."""
 
     image_size: int
+    context_frames: int
     weights: str  # the weights path, stored in the manifest so readers can reload the encoder
 
     def encode_images(self, images: np.ndarray) -> np.ndarray:
-        """(n, D) float32 L2-normalized embeddings of ``images`` (n, S, S, 3) uint8 RGB."""
+        """(n, D) float32 L2-normalized embeddings of ``images`` (n, S, S, 3c) uint8 RGB."""
         ...

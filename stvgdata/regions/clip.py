@@ -59,6 +59,7 @@ class ClipEncoder:
         self.mean = torch.tensor(mean, device=self.device).view(1, 3, 1, 1)
         self.std = torch.tensor(std, device=self.device).view(1, 3, 1, 1)
         self.image_size = int(self.model.config.vision_config.image_size)
+        self.context_frames = 1  # CLIP sees one frame
         self.dim = int(self.model.config.projection_dim)
         self.max_tokens = int(self.model.config.text_config.max_position_embeddings)
         self.weights = str(directory)

@@ -20,6 +20,13 @@ class SubstituteConfig:
     text_layers: int = 2
     text_heads: int = 4
     max_words: int = 32
+    # consecutive sampled frames a region is seen on (1 = one frame, like CLIP); 3 = t-1, t, t+1
+    # stacked on channels, the motion-aware stand-in for a video-language region encoder
+    context_frames: int = 1
+
+    def __post_init__(self) -> None:
+        if self.context_frames < 1:
+            raise ValueError(f"context_frames must be at least 1, not {self.context_frames}")
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,7 @@ class TrainVLConfig:
     weight_decay: float = 1e-4
     seed: int = 0
     threads: int = 1
+    sample_fps: float = 5.0  # extraction's sampling rate: context frames are 1/sample_fps apart
     output: Path | None = None  # default: <workspace>/models/stvg-vl-synth/<dataset>
     model: SubstituteConfig = field(default_factory=SubstituteConfig)
 

@@ -28,7 +28,7 @@ from stvgdata.errors import BadInputError
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.regions.base import VisionLanguageEncoder
 from stvgdata.regions.config import RegionExtractConfig
-from stvgdata.regions.crops import crop_regions, whole_frame
+from stvgdata.regions.crops import sliding_windows, stack_crops, stack_whole_frames
 from stvgdata.regions.encoders import DEFAULT_ENCODER, build_encoder, substitute_dir
 from stvgdata.regions.store import (
     BOX_KINDS,
@@ -187,7 +187,9 @@ class _Batcher:
 def _embed_video(
     encoder: VisionLanguageEncoder, video: _Video, kinds: tuple[str, ...], batch_size: int
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Decode the sampled frames once; returns (frame embeddings (T, D), kind -> (N, D))."""
+    """Decode the sampled frames once; returns (frame embeddings (T, D), kind -> (N, D)). An
+    encoder with ``context_frames`` c > 1 sees each frame and box on the window of c sampled
+    frames around it (crops of the same box, edge frames repeated)."""
     size = encoder.image_size
     frame_batch = _Batcher(encoder, batch_size)
     box_batches = {kind: _Batcher(encoder, batch_size) for kind in kinds}
@@ -196,12 +198,12 @@ def _embed_video(
         kind: dict(_frame_spans(video.boxes[kind].frame_idx, video.frame_idx)) for kind in kinds
     }
     frames = iter_frames(Path(video.path), video.frame_idx, (video.height, video.width))
-    for frame_idx, rgb in frames:
-        frame_batch.add(whole_frame(rgb, size))
+    for frame_idx, window in sliding_windows(frames, encoder.context_frames):
+        frame_batch.add(stack_whole_frames(window, size))
         for kind in kinds:
             start, end = spans[kind].get(int(frame_idx), (0, 0))
             if end > start:
-                box_batches[kind].add(crop_regions(rgb, video.boxes[kind].boxes[start:end], size))
+                box_batches[kind].add(stack_crops(window, video.boxes[kind].boxes[start:end], size))
     return frame_batch.result(), {kind: b.result() for kind, b in box_batches.items()}
 
 

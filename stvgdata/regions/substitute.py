@@ -6,6 +6,11 @@ and a two-layer transformer over word tokens, both projected into one D-dimensio
 Because it saw (crop, sentence) pairs of the synthetic training videos, results computed with
 it are not zero-shot in the paper's sense; heads built on it stay training-free.
 
+``context_frames`` c > 1 makes the image tower see a region on c consecutive sampled frames
+(crops of the same box stacked on channels, ``stvgdata.regions.crops``): a stand-in for a
+video-language region encoder, since on the synthetic benchmark the only temporal cue is motion
+and a single frame (CLIP's input) cannot show it. The fingerprint names the setting.
+
 Token embeddings (``encode_tokens``) are the per-token outputs put through the same linear
 projection as the sentence: the sentence embedding is their masked mean, normalized, so a word
 and the sentence live in one space.
@@ -65,12 +70,12 @@ class Vocabulary:
 
 
 class ImageTower(nn.Module):
-    """CNN: (n, 3, S, S) float in [0, 1] -> (n, D) unnormalized."""
+    """CNN: (n, 3c, S, S) float in [0, 1], c = ``context_frames`` -> (n, D) unnormalized."""
 
     def __init__(self, config: SubstituteConfig) -> None:
         super().__init__()
         layers: list[nn.Module] = []
-        width = 3
+        channels_in = width = 3 * config.context_frames
         for out in config.channels:
             layers += [
                 nn.Conv2d(width, out, 3, stride=2, padding=1, bias=False),
@@ -80,7 +85,7 @@ class ImageTower(nn.Module):
             width = out
         self.trunk = nn.Sequential(*layers)
         self.project = nn.Linear(width, config.dim)
-        self.register_buffer("mean", torch.tensor([0.5, 0.5, 0.5]).view(1, 3, 1, 1))
+        self.register_buffer("mean", torch.full((1, channels_in, 1, 1), 0.5))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         maps = self.trunk(images - self.mean)  # (n, C, S/16, S/16)
@@ -126,7 +131,7 @@ class DualEncoder(nn.Module):
         self.log_scale = nn.Parameter(torch.tensor(float(np.log(1 / 0.07))))
 
     def embed_images(self, images: torch.Tensor) -> torch.Tensor:
-        """(n, 3, S, S) in [0, 1] -> (n, D) L2-normalized."""
+        """(n, 3c, S, S) in [0, 1] -> (n, D) L2-normalized."""
         return F.normalize(self.image(images), dim=-1)
 
     def embed_texts(self, texts: Sequence[str]) -> torch.Tensor:
@@ -156,6 +161,15 @@ def save_dual_encoder(model: DualEncoder, directory: Path, provenance: dict[str,
         torch.save(model.state_dict(), tmp)
 
 
+def substitute_fingerprint(weights_hash: str, context_frames: int) -> str:
+    """``stvg-vl-synth:<digest>`` for one frame (as before the option existed, so existing caches
+    stay valid), ``stvg-vl-synth:context<c>-<digest>`` for c frames, the digest covering c."""
+    if context_frames == 1:
+        return f"{NAME}:{make_fingerprint({'model': NAME, 'weights': weights_hash}).digest}"
+    fields = {"model": NAME, "weights": weights_hash, "context_frames": context_frames}
+    return f"{NAME}:context{context_frames}-{make_fingerprint(fields).digest}"
+
+
 class SubstituteEncoder:
     """``stvg-vl-synth`` behind the ``VisionLanguageEncoder`` interface (eval mode)."""
 
@@ -181,8 +195,8 @@ class SubstituteEncoder:
         self.provenance = saved.get("provenance", {})
         self.weights = str(directory)
         self.dim, self.image_size = config.dim, config.image_size
-        digest = make_fingerprint({"model": NAME, "weights": hash_weights(directory)}).digest
-        self.fingerprint = f"{NAME}:{digest}"
+        self.context_frames = config.context_frames
+        self.fingerprint = substitute_fingerprint(hash_weights(directory), config.context_frames)
 
     @torch.inference_mode()
     def encode_images(self, images: np.ndarray) -> np.ndarray:

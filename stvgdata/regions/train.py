@@ -11,9 +11,11 @@ are negatives too, except pairs that show the same target object.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -25,7 +27,7 @@ from stvgdata.errors import BadInputError
 from stvgdata.geometry import pairwise_box_iou
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.regions.config import TrainVLConfig
-from stvgdata.regions.crops import crop_regions, images_to_tensor
+from stvgdata.regions.crops import context_offsets, images_to_tensor, stack_crops
 from stvgdata.regions.encoders import substitute_dir
 from stvgdata.regions.substitute import (
     DualEncoder,
@@ -43,7 +45,7 @@ MAX_SCALE = 100.0  # CLIP's cap on the learned logit scale
 class ContrastiveSet:
     """(crop, sentence) pairs with hard negatives; crops are stored once and indexed."""
 
-    crops: np.ndarray  # (C, S, S, 3) uint8
+    crops: np.ndarray  # (C, S, S, 3c) uint8, c = context_frames
     sentences: list[str]  # (E,) sentence of each pair
     positive: np.ndarray  # (E,) int64 crop of the target
     negatives: np.ndarray  # (E, K) int64 crops of other objects on that frame, -1 = none
@@ -69,11 +71,11 @@ class TrainVLSummary:
 # data
 
 
-def _split_queries(ws: Workspace, dataset: str, split: str) -> pa.Table:
+def split_queries(ws: Workspace, dataset: str, split: str) -> pa.Table:
     rows = query(
         ws,
         "SELECT q.query_id, q.video_id, q.sentence, q.target_id, b.frame_idx, "
-        "b.x1, b.y1, b.x2, b.y2, v.path, v.width, v.height "
+        "b.x1, b.y1, b.x2, b.y2, v.path, v.width, v.height, v.fps, v.num_frames "
         "FROM queries q JOIN boxes b USING (dataset, query_id) "
         "JOIN videos v USING (dataset, video_id) "
         "WHERE q.dataset = ? AND q.split = ? ORDER BY q.video_id, q.query_id, b.frame_idx",
@@ -106,7 +108,7 @@ def _evenly(count: int, wanted: int) -> np.ndarray:
 
 
 @dataclass
-class _PairPlan:
+class PairPlan:
     """Which GT frames become pairs: video -> frame -> [(pair index, GT box (4,))]."""
 
     frames: dict[str, dict[int, list[tuple[int, np.ndarray]]]] = field(default_factory=dict)
@@ -116,12 +118,12 @@ class _PairPlan:
     video: list[int] = field(default_factory=list)
 
 
-def _plan_pairs(rows: list[dict], frames_per_query: int) -> _PairPlan:
+def plan_pairs(rows: list[dict], frames_per_query: int) -> PairPlan:
     """Pick each query's GT frames (evenly over its tube); number objects and videos."""
     by_query: dict[str, list[dict]] = {}
     for row in rows:
         by_query.setdefault(row["query_id"], []).append(row)
-    plan = _PairPlan()
+    plan = PairPlan()
     objects: dict[tuple[str, object], int] = {}
     video_numbers: dict[str, int] = {}
     for query_id, boxes in by_query.items():
@@ -140,13 +142,25 @@ def _plan_pairs(rows: list[dict], frames_per_query: int) -> _PairPlan:
     return plan
 
 
+def context_frame_idx(
+    frame: int, num_frames: int, video_fps: float, config: TrainVLConfig
+) -> np.ndarray:
+    """Absolute frames (c,) of the window centred on GT ``frame``: neighbours one extraction
+    step (video_fps / sample_fps frames) apart, clamped to the video as extraction clamps to
+    its timeline."""
+    step = max(1, round(video_fps / config.sample_fps))
+    offsets = context_offsets(config.model.context_frames) * step
+    return np.clip(frame + offsets, 0, num_frames - 1)
+
+
 def collect_pairs(
     ws: Workspace, config: TrainVLConfig, progress: ProgressFn | None = None
 ) -> ContrastiveSet:
-    """Decode the chosen GT frames of ``config.split`` and crop targets and hard negatives."""
+    """Decode the chosen GT frames of ``config.split`` (with their context frames) and crop
+    targets and hard negatives, each as a (S, S, 3c) window of the same box."""
     progress = progress or no_progress
-    plan = _plan_pairs(
-        _split_queries(ws, config.dataset, config.split).to_pylist(), config.frames_per_query
+    plan = plan_pairs(
+        split_queries(ws, config.dataset, config.split).to_pylist(), config.frames_per_query
     )
     detections = _detections(ws, config.dataset)
     rng = np.random.default_rng(config.seed)
@@ -155,15 +169,21 @@ def collect_pairs(
     negatives = np.full((len(plan.sentences), config.negatives), -1, np.int64)
     for done, (video_id, frames) in enumerate(plan.frames.items(), start=1):
         video = plan.videos[video_id]
-        frame_idx = np.array(sorted(frames))
+        windows = {
+            frame: context_frame_idx(frame, video["num_frames"], video["fps"], config)
+            for frame in sorted(frames)
+        }
+        needed = np.unique(np.concatenate(list(windows.values())))
         size = (video["height"], video["width"])
-        for frame, rgb in iter_frames(Path(video["path"]), frame_idx, size):
-            pairs = frames[int(frame)]
+        decoded = dict(iter_frames(Path(video["path"]), needed, size))  # a few frames per query
+        for frame, window in windows.items():
+            pairs = frames[frame]
             gt = np.stack([box for _, box in pairs])  # (P, 4)
-            candidates = detections.get((video_id, int(frame)), np.zeros((0, 4), np.float32))
+            candidates = detections.get((video_id, frame), np.zeros((0, 4), np.float32))
             base = len(crops)
+            rgbs = [decoded[int(f)] for f in window]
             crops.extend(
-                crop_regions(rgb, np.concatenate([gt, candidates]), config.model.image_size)
+                stack_crops(rgbs, np.concatenate([gt, candidates]), config.model.image_size)
             )
             overlap = pairwise_box_iou(gt, candidates)  # (P, n)
             for row, (pair, _) in enumerate(pairs):
@@ -217,16 +237,66 @@ def contrastive_loss(
 
 
 def _step_inputs(
-    data: ContrastiveSet, batch: np.ndarray, rng: np.random.Generator
+    data: ContrastiveSet, batch: np.ndarray, rng: np.random.Generator, flip: bool
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(images (B + M, 3, S, S) with random horizontal flips, owner (M,) of each negative)."""
+    """(images (B + M, 3c, S, S), owner (M,) of each negative); with ``flip`` random horizontal
+    flips (colour and shape survive a mirror; a motion to the left does not, so a motion-aware
+    tower trains without them)."""
     negatives = data.negatives[batch]  # (B, K)
     owner, slot = np.nonzero(negatives >= 0)
     indices = np.concatenate([data.positive[batch], negatives[owner, slot]])
     images = images_to_tensor(data.crops[indices])
-    flip = torch.from_numpy(rng.random(len(indices)) < 0.5)
-    images[flip] = images[flip].flip(-1)  # colour and shape survive a mirror; words say motion
+    if flip:
+        flipped = torch.from_numpy(rng.random(len(indices)) < 0.5)
+        images[flipped] = images[flipped].flip(-1)
     return images, torch.from_numpy(owner)
+
+
+BatchLoss = Callable[[np.ndarray, np.random.Generator], torch.Tensor]
+"""indices of one batch (into the training pairs), the run's rng -> the batch's loss."""
+
+
+class ContrastiveSchedule(Protocol):
+    """The fields of a pretraining config that ``fit_contrastive`` reads."""
+
+    epochs: int
+    batch_size: int
+    lr: float
+    weight_decay: float
+    seed: int
+
+
+def fit_contrastive(
+    model: torch.nn.Module,
+    num_pairs: int,
+    batch_loss: BatchLoss,
+    hyper: ContrastiveSchedule,
+    progress: ProgressFn,
+    task: str,
+) -> list[float]:
+    """The loop every stvg contrastive pretraining shares: shuffled batches of pairs, AdamW with
+    a cosine schedule over all steps; returns the mean loss per epoch."""
+    rng = np.random.default_rng(hyper.seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=hyper.lr, weight_decay=hyper.weight_decay)
+    batch_size = min(hyper.batch_size, num_pairs)
+    steps_per_epoch = max(1, num_pairs // batch_size)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, hyper.epochs * steps_per_epoch)
+    losses = []
+    model.train()
+    for epoch in range(hyper.epochs):
+        order = rng.permutation(num_pairs)
+        total = 0.0
+        for step in range(steps_per_epoch):
+            loss = batch_loss(order[step * batch_size : (step + 1) * batch_size], rng)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            total += loss.item()
+        losses.append(total / steps_per_epoch)
+        progress(task, epoch + 1, hyper.epochs, loss=losses[-1])
+    model.eval()
+    return losses
 
 
 def train_dual_encoder(
@@ -235,42 +305,29 @@ def train_dual_encoder(
     config: TrainVLConfig,
     progress: ProgressFn | None = None,
 ) -> list[float]:
-    """AdamW with a cosine schedule over ``config.epochs``; returns the mean loss per epoch."""
-    progress = progress or no_progress
-    rng = np.random.default_rng(config.seed)
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
-    )
-    steps_per_epoch = max(1, len(data.sentences) // config.batch_size)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
-        optimizer, config.epochs * steps_per_epoch
-    )
+    """Symmetric InfoNCE of sentences vs region crops (same-object crops are not negatives)."""
     target, video = torch.from_numpy(data.target), torch.from_numpy(data.video)
-    losses = []
-    model.train()
-    for epoch in range(config.epochs):
-        order = rng.permutation(len(data.sentences))
-        total = 0.0
-        for step in range(steps_per_epoch):
-            batch = order[step * config.batch_size : (step + 1) * config.batch_size]
-            images, owner = _step_inputs(data, batch, rng)
-            loss = contrastive_loss(
-                model.embed_texts([data.sentences[i] for i in batch]),
-                model.embed_images(images),
-                owner,
-                target[batch],
-                video[batch],
-                model.log_scale.exp().clamp(max=MAX_SCALE),
-            )
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            total += loss.item()
-        losses.append(total / steps_per_epoch)
-        progress("train stvg-vl-synth", epoch + 1, config.epochs, loss=losses[-1])
-    model.eval()
-    return losses
+    flip = config.model.context_frames == 1
+
+    def batch_loss(batch: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
+        images, owner = _step_inputs(data, batch, rng, flip)
+        return contrastive_loss(
+            model.embed_texts([data.sentences[i] for i in batch]),
+            model.embed_images(images),
+            owner,
+            target[batch],
+            video[batch],
+            model.log_scale.exp().clamp(max=MAX_SCALE),
+        )
+
+    return fit_contrastive(
+        model,
+        len(data.sentences),
+        batch_loss,
+        config,
+        progress or no_progress,
+        "train stvg-vl-synth",
+    )
 
 
 def run_vl_training(
@@ -291,6 +348,7 @@ def run_vl_training(
         "pairs": len(data.sentences),
         "epochs": config.epochs,
         "seed": config.seed,
+        "context_frames": config.model.context_frames,
         "final_loss": losses[-1],
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }

@@ -111,3 +111,12 @@ def test_ablate_method_e3m_runs_every_variant(run_cli, ws):
     assert sorted(r["variant"] for r in e3m_runs(ws)) == sorted(names)
     shown = run_cli("ablate", "--method", "e3m", "--dataset", DATASET, workspace_path=ws.root)
     assert shown.exit_code == 0 and "no-visual-mod" in shown.stdout
+
+
+def test_timing_auc_sees_a_perfect_temporal_signal(run_cli, ws):
+    args = ("e3m-timing", "--dataset", DATASET, "--split", "test", "--format", "json")
+    result = run_cli(*args, workspace_path=ws.root)
+    assert result.exit_code == 0, result.stderr
+    rows = {row["score"]: row for row in json.loads(result.stdout)}
+    assert list(rows) == ["frame", "best-region", "target-tubelet", "gamma"]
+    assert all(row["queries"] == 4 and row["auc"] == pytest.approx(1.0) for row in rows.values())
