@@ -14,9 +14,10 @@ from rich.table import Table
 
 from cli.console import METRIC_COLUMNS, RichProgress, console, workspace_of
 from heads.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth, new_run_id
-from heads.predictions import FORMATS, read_predictions, tubedetr_id_map
+from heads.predictions import FORMATS, QueryPrediction, read_predictions, tubedetr_id_map
 from heads.protocols import DEFAULT_PROTOCOL, PROTOCOLS, get_protocol
 from stvgdata.errors import BadInputError
+from stvgdata.workspace import Workspace
 
 ProtocolName = StrEnum("ProtocolName", {name: name for name in PROTOCOLS})
 PredictionFormat = StrEnum("PredictionFormat", {name: name for name in FORMATS})
@@ -27,6 +28,8 @@ def report_records(report: EvalReport) -> list[dict]:
     return [
         {
             "run_id": report.run.run_id,
+            "method": report.run.method,
+            "variant": report.run.variant,
             "dataset": report.dataset,
             "split": report.split,
             "protocol": report.protocol,
@@ -111,15 +114,31 @@ def eval_command(
         config |= {"predictions": str(predictions.resolve()), "format": fmt.value}
         info = RunInfo(new_run_id("eval"), method or "external", variant, config=config)
     else:
-        from heads.train import predict_run  # torch only when a run must predict
-
-        preds = predict_run(ws, run, dataset, split)
-        info = RunInfo(run, method or "csdvl", variant, config=config | {"run": run})
+        run_method, run_variant, preds = predict_run_of_any_head(ws, run, dataset, split)
+        info = RunInfo(
+            run, method or run_method, run_variant or variant, config=config | {"run": run}
+        )
     with RichProgress(transient=True) as progress:
         report = evaluate(
             ws, dataset, split, preds, protocol.value, info, progress, ground_truth=ground_truth
         )
     show_report(report, as_json)
+
+
+def predict_run_of_any_head(
+    ws: Workspace, run: str, dataset: str, split: str
+) -> tuple[str, str | None, dict[str, QueryPrediction]]:
+    """(method, variant or None, predictions) of a trained run: a CoSPaL run (its weights in
+    runs/<run>/cospal.pt) or a CSDVL run or checkpoint. Torch is imported only here."""
+    from heads.cospal.train import CHECKPOINT, METHOD, predict_checkpoint
+
+    cospal = ws.runs_dir / run / CHECKPOINT
+    if cospal.is_file():
+        config, predictions = predict_checkpoint(ws, dataset, split, cospal)
+        return METHOD, config.variant_name(), predictions
+    from heads.train import predict_run
+
+    return "csdvl", None, predict_run(ws, run, dataset, split)
 
 
 def show_report(report: EvalReport, as_json: bool) -> None:

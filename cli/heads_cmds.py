@@ -53,7 +53,8 @@ NoMeanPool = Annotated[
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Method = Annotated[
-    str, typer.Option("--method", help="Head: csdvl, or one of cli.methods.METHODS (stop).")
+    str,
+    typer.Option("--method", help="Head: csdvl, stop, e3m (ablate only) or cospal."),
 ]
 SetOpt = Annotated[
     list[str] | None,
@@ -110,6 +111,12 @@ def train_command(
     as_json: AsJson = False,
     method: Method = "csdvl",
     set_: SetOpt = None,
+    eval_split: Annotated[
+        str | None,
+        typer.Option(
+            help="Non-csdvl methods: split scored after training (default: test, else val)."
+        ),
+    ] = None,
 ) -> None:
     """Train a head on cached features (CSDVL by default); checkpoints go to runs/<run_id>/."""
     from heads.train import read_run_config, train
@@ -140,6 +147,7 @@ def train_command(
             seed=seed,
             device=device,
             num_workers=num_workers,
+            split=eval_split,
             overrides=parse_overrides(set_ or []),
             as_json=as_json,
         )
@@ -147,6 +155,8 @@ def train_command(
         return
     if set_:
         raise BadInputError("--set", set_[0], "csdvl takes its named options, not --set")
+    if eval_split is not None:
+        raise BadInputError("--eval-split", eval_split, "csdvl scores runs with `stvg eval --run`")
     ws = workspace_of(ctx)
     if resume is not None:
         model_config, train_config = read_run_config(ws, resume)

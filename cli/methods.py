@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from cli import e3m_cmds, stop_cmds
+from cli import cospal_cmds, e3m_cmds, stop_cmds
 from stvgdata.errors import BadInputError
 
 Config = TypeVar("Config")
@@ -63,6 +63,7 @@ class MethodCommands:
 METHODS: dict[str, MethodCommands] = {
     "stop": MethodCommands(train=stop_cmds.train_stop, ablate=stop_cmds.ablate_stop),
     "e3m": MethodCommands(ablate=e3m_cmds.ablate_e3m),  # training-free: `stvg eval --method e3m`
+    "cospal": MethodCommands(train=cospal_cmds.train_cospal, ablate=cospal_cmds.ablate_cospal),
 }
 
 

@@ -1,0 +1,83 @@
+"""``stvg train --method cospal`` and ``stvg ablate --method cospal``: thin wrappers over
+``heads.cospal`` (torch is imported only when one of them runs)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import TYPE_CHECKING
+
+import typer
+
+from cli.console import METRIC_COLUMNS, RichProgress, console, workspace_of
+from stvgdata.errors import BadInputError
+
+if TYPE_CHECKING:
+    from cli.methods import MethodArgs
+    from heads.cospal.config import CospalConfig
+
+
+def cospal_config(args: MethodArgs) -> CospalConfig:
+    """CospalConfig from the common options, then ``--set`` overrides; a value the config
+    rejects is a one-line error."""
+    from heads.cospal.config import CospalConfig
+
+    common = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr}
+    try:
+        config = dataclasses.replace(
+            CospalConfig(seed=args.seed, device=args.device),
+            **{k: v for k, v in common.items() if v is not None},
+        )
+        return args.apply_overrides(config)
+    except ValueError as error:
+        raise BadInputError("options", "cospal", str(error)) from None
+
+
+def _eval_split(ctx: typer.Context, args: MethodArgs) -> str:
+    from heads.ablate import default_eval_split
+
+    return args.split or default_eval_split(workspace_of(ctx), args.dataset)
+
+
+def train_cospal(ctx: typer.Context, args: MethodArgs) -> None:
+    """Train CoSPaL weakly (sentences only), evaluate on the split, record it in runs."""
+    from heads.cospal.train import train_cospal as train
+
+    config = cospal_config(args)
+    split = _eval_split(ctx, args)
+    with RichProgress(transient=True) as progress:
+        run = train(workspace_of(ctx), args.dataset, config, split, progress)
+    summary = {
+        "run_id": run.run_id,
+        "variant": run.variant,
+        "split": split,
+        "epochs": len(run.history),
+        "checkpoint": str(run.checkpoint),
+        **{name: getattr(run.summary, name) for name, _ in METRIC_COLUMNS},
+        "final_loss": run.history[-1] if run.history else None,
+        "seconds": round(run.seconds, 1),
+    }
+    if args.as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        for key, value in summary.items():
+            console.print(f"{key}: {value}", highlight=False)
+
+
+def ablate_cospal(ctx: typer.Context, args: MethodArgs) -> None:
+    """Random tubelet, TPG, TPG + CRG, TPG + CRG + SPS: trained weakly and evaluated per seed."""
+    from cli.heads_cmds import render_ablation
+    from heads.cospal.ablate import run_cospal_ablation
+
+    if args.seeds < 1:
+        raise BadInputError("--seeds", args.seeds, "must be at least 1")
+    config = cospal_config(args)
+    seeds = list(range(args.seed, args.seed + args.seeds))
+    with RichProgress(transient=True) as progress:
+        result = run_cospal_ablation(
+            workspace_of(ctx), args.dataset, config, seeds, _eval_split(ctx, args), progress
+        )
+    if args.as_json:
+        typer.echo(json.dumps(result.to_dict()))
+    else:
+        render_ablation(result, method="CoSPaL")

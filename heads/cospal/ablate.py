@@ -1,0 +1,43 @@
+"""CoSPaL's ablation: random-tubelet baseline, TPG alone, TPG + CRG, TPG + CRG + SPS; every
+variant with every seed on data loaded once, runs rows written, mean +- std (ddof 0) in the
+``heads.ablate`` result types, so the CSDVL table renderer prints it."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from heads.ablate import AblationResult, VariantResult
+from heads.cospal.config import CospalConfig
+from heads.cospal.train import PROTOCOL, RANDOM_VARIANT, load_data, random_baseline, train_cospal
+from stvgdata.progress import ProgressFn, no_progress
+from stvgdata.workspace import Workspace
+
+# variant -> (crg, sps), after the untrained random-tubelet baseline
+VARIANTS = {"tpg": (False, False), "tpg+crg": (True, False), "tpg+crg+sps": (True, True)}
+
+
+def run_cospal_ablation(
+    ws: Workspace,
+    dataset: str,
+    base: CospalConfig,
+    seeds: Sequence[int],
+    eval_split: str,
+    progress: ProgressFn = no_progress,
+) -> AblationResult:
+    """Seed-major: all variants with seed 0 first, so early rows form a complete comparison."""
+    data = load_data(ws, dataset, eval_split, base.use_slowfast)
+    names = [RANDOM_VARIANT, *VARIANTS]
+    results = {name: VariantResult(name, list(seeds), [], []) for name in names}
+    total, done = len(names) * len(seeds), 0
+    for seed in seeds:
+        runs = [random_baseline(ws, dataset, data, seed)]
+        for crg, sps in VARIANTS.values():
+            config = dataclasses.replace(base, crg=crg, sps=sps, seed=seed)
+            runs.append(train_cospal(ws, dataset, config, eval_split, data=data))
+        for run in runs:
+            results[run.variant].run_ids.append(run.run_id)
+            results[run.variant].summaries.append(run.summary)
+            done += 1
+            progress("ablation", done, total)
+    return AblationResult(dataset, eval_split, PROTOCOL, list(results.values()))
