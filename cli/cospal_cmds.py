@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import TYPE_CHECKING
 
@@ -22,21 +21,10 @@ def cospal_config(args: MethodArgs) -> CospalConfig:
     rejects is a one-line error."""
     from heads.cospal.config import CospalConfig
 
-    common = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr}
     try:
-        config = dataclasses.replace(
-            CospalConfig(seed=args.seed, device=args.device),
-            **{k: v for k, v in common.items() if v is not None},
-        )
-        return args.apply_overrides(config)
+        return args.configure(CospalConfig(seed=args.seed, device=args.device))
     except ValueError as error:
         raise BadInputError("options", "cospal", str(error)) from None
-
-
-def _eval_split(ctx: typer.Context, args: MethodArgs) -> str:
-    from heads.ablate import default_eval_split
-
-    return args.split or default_eval_split(workspace_of(ctx), args.dataset)
 
 
 def train_cospal(ctx: typer.Context, args: MethodArgs) -> None:
@@ -44,9 +32,10 @@ def train_cospal(ctx: typer.Context, args: MethodArgs) -> None:
     from heads.cospal.train import train_cospal as train
 
     config = cospal_config(args)
-    split = _eval_split(ctx, args)
+    ws = workspace_of(ctx)
+    split = args.eval_split(ws)
     with RichProgress(transient=True) as progress:
-        run = train(workspace_of(ctx), args.dataset, config, split, progress)
+        run = train(ws, args.dataset, config, split, progress)
     summary = {
         "run_id": run.run_id,
         "variant": run.variant,
@@ -73,10 +62,9 @@ def ablate_cospal(ctx: typer.Context, args: MethodArgs) -> None:
         raise BadInputError("--seeds", args.seeds, "must be at least 1")
     config = cospal_config(args)
     seeds = list(range(args.seed, args.seed + args.seeds))
+    ws = workspace_of(ctx)
     with RichProgress(transient=True) as progress:
-        result = run_cospal_ablation(
-            workspace_of(ctx), args.dataset, config, seeds, _eval_split(ctx, args), progress
-        )
+        result = run_cospal_ablation(ws, args.dataset, config, seeds, args.eval_split(ws), progress)
     if args.as_json:
         typer.echo(json.dumps(result.to_dict()))
     else:

@@ -47,14 +47,13 @@ def eval_e3m(
 def ablate_e3m(ctx: typer.Context, args: MethodArgs) -> None:
     """baseline, no-em, no-visual-mod, no-text-mod and full on the evaluation split."""
     from cli.heads_cmds import render_ablation
-    from heads.ablate import default_eval_split
     from heads.e3m.predict import run_e3m_ablation
 
     if args.seeds < 1:
         raise BadInputError("--seeds", args.seeds, "must be at least 1")
     ws = workspace_of(ctx)
     config = e3m_config(args.overrides)
-    split = args.split or default_eval_split(ws, args.dataset)
+    split = args.eval_split(ws)
     seeds = list(range(args.seed, args.seed + args.seeds))
     with RichProgress(transient=True) as progress:
         result = run_e3m_ablation(ws, args.dataset, split, config, seeds, progress=progress)

@@ -21,6 +21,7 @@ import typer
 
 from cli import cospal_cmds, e3m_cmds, stop_cmds
 from stvgdata.errors import BadInputError
+from stvgdata.workspace import Workspace
 
 Config = TypeVar("Config")
 SET_OPTION = "--set"
@@ -47,6 +48,19 @@ class MethodArgs:
     def apply_overrides(self, config: Config) -> Config:
         """``config`` with this run's ``--set`` values (see ``apply_overrides``)."""
         return apply_overrides(config, self.overrides)
+
+    def configure(self, config: Config) -> Config:
+        """``config`` with the common training options the user gave (epochs, batch size,
+        learning rate), then the ``--set`` values."""
+        common = {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr}
+        given = {key: value for key, value in common.items() if value is not None}
+        return self.apply_overrides(dataclasses.replace(config, **given))
+
+    def eval_split(self, ws: Workspace) -> str:
+        """The split to score: the one given, else test (val when the dataset has no test)."""
+        from heads.ablate import default_eval_split  # torch only when a method runs
+
+        return self.split or default_eval_split(ws, self.dataset)
 
 
 MethodCommand = Callable[[typer.Context, MethodArgs], None]

@@ -33,18 +33,7 @@ def stop_config(args: MethodArgs):  # noqa: ANN201 - heads.stop.config.StopConfi
     """StopConfig from the common options, then ``--set`` overrides."""
     from heads.stop.config import StopConfig
 
-    common = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr}
-    config = dataclasses.replace(
-        StopConfig(seed=args.seed, device=args.device),
-        **{k: v for k, v in common.items() if v is not None},
-    )
-    return args.apply_overrides(config)
-
-
-def _eval_split(ctx: typer.Context, args: MethodArgs) -> str:
-    from heads.ablate import default_eval_split
-
-    return args.split or default_eval_split(workspace_of(ctx), args.dataset)
+    return args.configure(StopConfig(seed=args.seed, device=args.device))
 
 
 def train_stop(ctx: typer.Context, args: MethodArgs) -> None:
@@ -53,7 +42,8 @@ def train_stop(ctx: typer.Context, args: MethodArgs) -> None:
 
     config = stop_config(args)
     with RichProgress(transient=True) as progress:
-        run = train(workspace_of(ctx), args.dataset, config, _eval_split(ctx, args), progress)
+        ws = workspace_of(ctx)
+        run = train(ws, args.dataset, config, args.eval_split(ws), progress)
     summary = {
         "run_id": run.run_id,
         "variant": config.variant_name(),
@@ -105,14 +95,10 @@ def ablate_stop(ctx: typer.Context, args: MethodArgs) -> None:
     if args.seeds < 1:
         raise BadInputError("--seeds", args.seeds, "must be at least 1")
     config = stop_config(args)
+    ws = workspace_of(ctx)
     with RichProgress(transient=True) as progress:
         result = run_stop_ablation(
-            workspace_of(ctx),
-            args.dataset,
-            config,
-            list(range(args.seeds)),
-            _eval_split(ctx, args),
-            progress,
+            ws, args.dataset, config, list(range(args.seeds)), args.eval_split(ws), progress
         )
     if args.as_json:
         typer.echo(json.dumps(result.to_dict()))
