@@ -12,6 +12,7 @@ from typer.core import TyperGroup
 from cli import (
     cache_cmds,
     catalog_cmds,
+    compare_cmd,
     demo_cmd,
     detections_cmds,
     e3m_cmds,
@@ -78,6 +79,7 @@ for module in (
     regions_cmds,
     e3m_cmds,
     eval_cmd,
+    compare_cmd,
     demo_cmd,
     stop_cmds,
 ):

@@ -32,6 +32,7 @@ class E3MConfig:
     prototype_weight: float = 0.5  # weight of the prototypes added to the sentence embedding
     # spatial grounding (M-step)
     tubelet_weight: float = 1.0  # weight of the instance's gamma-weighted tubelet score
+    outside_event_weight: float = 0.2  # gamma's weight off the selected event in the next M-step
     # temporal relevance and atomic events (E-step)
     frame_weight: float = 1.0  # weight of the frame-level similarity in gamma
     num_events: int = 6  # k of the k-means over frames
@@ -49,6 +50,10 @@ class E3MConfig:
             raise ValueError(f"relevant_fraction must be in (0, 1], not {self.relevant_fraction}")
         if not 0.0 <= self.beta <= 1.0:
             raise ValueError(f"beta must be in [0, 1], not {self.beta}")
+        if not 0.0 <= self.outside_event_weight <= 1.0:
+            raise ValueError(
+                f"outside_event_weight must be in [0, 1], not {self.outside_event_weight}"
+            )
 
     def variant_name(self) -> str:
         """baseline, no-em, no-visual-mod, no-text-mod or full (combinations joined by +)."""

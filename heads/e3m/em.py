@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from heads.e3m.config import E3MConfig
-from heads.e3m.estep import e_step
+from heads.e3m.estep import e_step, posterior_weights
 from heads.e3m.spatial import NONE, best_per_frame, m_step
 from heads.e3m.vectors import l2_normalize
 from heads.predictions import QueryPrediction
@@ -49,20 +49,22 @@ def ground_e3m(
 ) -> Grounding:
     """``config.iterations`` rounds of M-step (spatial) then E-step (gamma, event) over region
     embeddings ``modulated`` (N, D) (the context-modulated ones, or the cached ones without
-    visual modulation); the last round's boxes and event are the answer."""
+    visual modulation); each M-step is weighted by the previous E-step's posterior (gamma,
+    damped off the selected event); the last round's boxes and event are the answer."""
     positions = region_positions(regions)
     num_frames = len(regions.frame_idx)
     if len(positions) == 0:  # nothing detected in the clip: nothing to ground
         return Grounding(0, 0, np.full(num_frames, NONE, np.int64))
     frames = np.asarray(regions.frame_embeddings, np.float64)
     query = l2_normalize(query)
-    gamma = None
+    weights = None  # no E-step yet: every frame counts alike
     for _ in range(config.iterations):
         chosen, sentence = m_step(
-            modulated, positions, regions.tubelet_id, query, gamma, num_frames, config
+            modulated, positions, regions.tubelet_id, query, weights, num_frames, config
         )
-        gamma, (start, end) = e_step(modulated, chosen, frames, sentence, config)
-    return Grounding(start, end, chosen, gamma)
+        gamma, event = e_step(modulated, chosen, frames, sentence, config)
+        weights = posterior_weights(gamma, event, config.outside_event_weight)
+    return Grounding(*event, chosen, gamma)
 
 
 def to_prediction(query_id: str, regions: VideoRegions, grounding: Grounding) -> QueryPrediction:

@@ -37,6 +37,18 @@ def temporal_relevance(
     return min_max(instance_sim + config.frame_weight * (frames @ query))
 
 
+def posterior_weights(
+    gamma: np.ndarray, event: tuple[int, int], outside_event_weight: float
+) -> np.ndarray:
+    """The next M-step's frame weights (T,): gamma on the selected event's frames and
+    ``outside_event_weight`` x gamma elsewhere. The E-step's decision, not only its scores, feeds
+    spatial grounding, so evidence about an identity comes mostly from the moment the sentence
+    describes (1 keeps plain gamma)."""
+    weights = outside_event_weight * gamma
+    weights[event[0] : event[1]] = gamma[event[0] : event[1]]
+    return weights
+
+
 def e_step(
     embeddings: np.ndarray,
     chosen: np.ndarray,

@@ -1,9 +1,11 @@
-"""The M-step: spatial grounding on every sampled frame given the temporal relevance gamma.
+"""The M-step: spatial grounding on every sampled frame given the previous E-step's posterior.
 
 An instance's score on a frame is its similarity to the (modulated) sentence plus
-``tubelet_weight`` times its tubelet's gamma-weighted mean similarity: the relevant frames'
-evidence about an identity carries to the frames where it is ambiguous. A raw detection (no
-tubelet) has only its own similarity. Without gamma (the first round) every frame counts alike.
+``tubelet_weight`` times its tubelet's mean similarity weighted by the posterior frame weights
+(gamma, damped off the selected event: ``heads.e3m.estep.posterior_weights``): the relevant
+frames' evidence about an identity carries to the frames where it is ambiguous. A raw detection
+(no tubelet) has only its own similarity. Without an E-step yet (the first round) every frame
+counts alike.
 """
 
 from __future__ import annotations
@@ -61,19 +63,20 @@ def m_step(
     region_pos: np.ndarray,
     tubelet_id: np.ndarray,
     query: np.ndarray,
-    gamma: np.ndarray | None,
+    posterior: np.ndarray | None,
     num_frames: int,
     config: E3MConfig,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(chosen region (T,) per frame position, the sentence embedding used (D,)). With text
+    """(chosen region (T,) per frame position, the sentence embedding used (D,)), given the
+    previous E-step's frame weights ``posterior`` (T,) or None in the first round. With text
     modulation the prototypes come from a first grounding with the plain sentence, ranked by
-    gamma (or by that grounding's similarity when there is no gamma yet)."""
-    weights = np.ones(num_frames) if gamma is None else gamma
+    the posterior (or by that grounding's similarity when there is none yet)."""
+    weights = np.ones(num_frames) if posterior is None else posterior
     chosen = ground_frames(embeddings, region_pos, tubelet_id, query, weights, config)
     if not config.text_modulation:
         return chosen, query
     has = chosen != NONE
     candidates = embeddings[chosen[has]]
-    relevance = candidates @ query if gamma is None else gamma[has]
+    relevance = candidates @ query if posterior is None else posterior[has]
     modulated = modulate_text(query, candidates, relevance, config)
     return ground_frames(embeddings, region_pos, tubelet_id, modulated, weights, config), modulated

@@ -85,7 +85,11 @@ def test_set_selects_the_variant_and_bad_settings_are_one_line_errors(run_cli, w
     one_pass = run_cli(*base, "--set", "iterations=1", workspace_path=ws.root)
     assert one_pass.exit_code == 0, one_pass.stderr
     assert [r["variant"] for r in e3m_runs(ws)] == ["no-em"]
-    for setting, message in [("nope=1", "unknown setting"), ("beta=2", "beta must be in")]:
+    for setting, message in [
+        ("nope=1", "unknown setting"),
+        ("beta=2", "beta must be in"),
+        ("outside_event_weight=-1", "outside_event_weight must be in"),
+    ]:
         bad = run_cli(*base, "--set", setting, workspace_path=ws.root)
         assert bad.exit_code == 2 and message in bad.stderr, bad.stderr
 

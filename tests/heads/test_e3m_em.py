@@ -8,8 +8,8 @@ import numpy as np
 
 from heads.e3m.config import E3MConfig
 from heads.e3m.em import Grounding, ground_baseline, ground_e3m, to_prediction
-from heads.e3m.estep import e_step, temporal_relevance
-from heads.e3m.spatial import NONE
+from heads.e3m.estep import e_step, posterior_weights, temporal_relevance
+from heads.e3m.spatial import NONE, m_step
 from heads.e3m.visual import modulate_regions
 from tests.heads.e3m_fixtures import make_regions, mixed, still_boxes, unit
 
@@ -43,6 +43,40 @@ def test_relevance_counts_only_the_grounded_instance():
     gamma_distractor = temporal_relevance(regions.embeddings[on_distractor], frames, QUERY, PLAIN)
     assert np.argmax(gamma_target) in range(5, 9) and gamma_target[0] == 0.0
     assert np.allclose(gamma_distractor, 1.0)  # a constant look carries no timing
+
+
+def test_posterior_keeps_gamma_on_the_event_and_damps_it_elsewhere():
+    gamma = np.linspace(0.0, 1.0, 6)
+    weights = posterior_weights(gamma, (2, 4), 0.25)
+    assert np.allclose(weights[2:4], gamma[2:4])
+    assert np.allclose(weights[[0, 1, 4, 5]], 0.25 * gamma[[0, 1, 4, 5]])
+    assert np.allclose(posterior_weights(gamma, (2, 4), 1.0), gamma)  # 1: plain gamma
+
+
+def test_damping_off_the_event_lets_the_event_decide_an_ambiguous_frame():
+    """A distractor as similar as 0.6 everywhere against a target that matches (0.9) only during
+    the event: with plain gamma (0.5 off the event) the target's support is diluted by frames
+    where it does not match and the distractor wins the event's ambiguous first frame; with the
+    event-damped posterior the event's evidence picks the target there."""
+    target = np.zeros((T, 4)) + mixed(0.0, 1)
+    target[RELEVANT] = mixed(0.9, 1)
+    target[4] = mixed(0.45, 1)
+    distractor = np.stack([mixed(0.6, 2)] * T)
+    regions = make_regions(
+        [(0, still_boxes(T, 0.0), target), (1, still_boxes(T, 50.0), distractor)],
+        np.stack([unit(0, 0, 0, 1)] * T),
+    )
+    positions = np.searchsorted(regions.frame_idx, regions.region_frame)
+    gamma = np.where(np.isin(np.arange(T), np.arange(T)[RELEVANT]), 1.0, 0.5)
+    embeddings = regions.embeddings.astype(np.float64)
+
+    def first_event_frame_tubelet(outside_event_weight: float) -> int:
+        weights = posterior_weights(gamma, (4, 9), outside_event_weight)
+        chosen, _ = m_step(embeddings, positions, regions.tubelet_id, QUERY, weights, T, PLAIN)
+        return int(regions.tubelet_id[chosen[4]])
+
+    assert first_event_frame_tubelet(1.0) == 1
+    assert first_event_frame_tubelet(0.0) == 0
 
 
 def test_e_step_finds_the_action_from_the_grounded_instances():
