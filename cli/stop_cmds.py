@@ -122,6 +122,13 @@ def pretrain_vit_cmd(
     frames_per_query: Annotated[
         int | None, typer.Option(min=1, help="GT frames per query, evenly over its tube.")
     ] = None,
+    region_weight: Annotated[
+        float | None,
+        typer.Option(min=0, help="Weight of the sentence vs GT-box patch tokens term (0: off)."),
+    ] = None,
+    max_shift: Annotated[
+        int | None, typer.Option(min=0, help="Random translation of each frame, pixels.")
+    ] = None,
     seed: Annotated[int, typer.Option()] = 0,
     output: Annotated[
         Path | None,
@@ -139,6 +146,8 @@ def pretrain_vit_cmd(
         "batch_size": batch_size,
         "lr": lr,
         "frames_per_query": frames_per_query,
+        "region_weight": region_weight,
+        "max_shift": max_shift,
     }
     config = dataclasses.replace(
         VitPretrainConfig(
