@@ -52,6 +52,11 @@ class RunGroup:
     split: str
     protocol: str
 
+    @property
+    def setting(self) -> tuple[str, str, str]:
+        """(dataset, split, protocol): two groups are comparable when these match."""
+        return self.dataset, self.split, self.protocol
+
 
 def describe_runs(ws: Workspace, run_ids: Sequence[str]) -> RunGroup:
     """The runs' common dataset, split and protocol; unknown runs and mixed groups are errors."""
@@ -128,14 +133,12 @@ def compare_runs(
     """Compare run group A with run group B on the queries of their common split."""
     if metric not in METRICS:
         raise BadInputError("--metric", metric, f"must be one of {', '.join(METRICS)}")
-    if not 0.0 < confidence < 1.0 or resamples < 1:
-        raise BadInputError("--confidence", confidence, "needs 0 < confidence < 1, resamples >= 1")
+    if not 0.0 < confidence < 1.0:
+        raise BadInputError("--confidence", confidence, "must be between 0 and 1")
+    if resamples < 1:
+        raise BadInputError("--resamples", resamples, "must be at least 1")
     group_a, group_b = describe_runs(ws, runs_a), describe_runs(ws, runs_b)
-    if (group_a.dataset, group_a.split, group_a.protocol) != (
-        group_b.dataset,
-        group_b.split,
-        group_b.protocol,
-    ):
+    if group_a.setting != group_b.setting:
         raise BadInputError("runs", runs_b[0], "A and B are on different dataset/split/protocol")
     query_ids = split_query_ids(ws, group_a.dataset, group_a.split)
     score_a = query_scores(ws, group_a, metric, query_ids)

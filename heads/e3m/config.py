@@ -31,7 +31,7 @@ class E3MConfig:
     relevant_fraction: float = 0.3  # share of frames, most relevant first, prototypes come from
     prototype_weight: float = 0.5  # weight of the prototypes added to the sentence embedding
     # spatial grounding (M-step)
-    tubelet_weight: float = 1.0  # weight of the instance's gamma-weighted tubelet score
+    tubelet_weight: float = 1.0  # weight of the instance's posterior-weighted tubelet score
     outside_event_weight: float = 0.2  # gamma's weight off the selected event in the next M-step
     # temporal relevance and atomic events (E-step)
     frame_weight: float = 1.0  # weight of the frame-level similarity in gamma

@@ -48,14 +48,14 @@ def ground_frames(
     region_pos: np.ndarray,
     tubelet_id: np.ndarray,
     query: np.ndarray,
-    gamma: np.ndarray,
+    weights: np.ndarray,
     config: E3MConfig,
 ) -> np.ndarray:
     """Chosen region (T,) per frame position for region ``embeddings`` (N, D) and ``query`` (D,),
-    given per-frame relevance ``gamma`` (T,)."""
+    given per-frame weights ``weights`` (T,) of the tubelet evidence."""
     similarity = embeddings @ query
-    support = tubelet_scores(tubelet_id, similarity, gamma[region_pos])
-    return best_per_frame(region_pos, similarity + config.tubelet_weight * support, len(gamma))
+    support = tubelet_scores(tubelet_id, similarity, weights[region_pos])
+    return best_per_frame(region_pos, similarity + config.tubelet_weight * support, len(weights))
 
 
 def m_step(

@@ -196,10 +196,10 @@ def collect_frame_pairs(
     frames: list[np.ndarray] = []
     frame_of_pair = np.zeros(len(plan.sentences), np.int64)
     boxes = np.zeros((len(plan.sentences), 4), np.float32)
+    height, width = config.frame_size
     for done, (video_id, on_frames) in enumerate(plan.frames.items(), start=1):
         wanted = np.array(sorted(on_frames), np.int64)
         video = plan.videos[video_id]
-        height, width = config.frame_size
         scale = np.array([width / video["width"], height / video["height"]] * 2, np.float32)
         for frame_idx, rgb in iter_frames(Path(video["path"]), wanted, config.frame_size):
             for pair, box in on_frames[frame_idx]:
