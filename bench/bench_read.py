@@ -26,6 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from schemas.batch import FeatureSet  # noqa: E402
 from stvgdata.cache import (  # noqa: E402  # noqa: E402
     ModelIdentity,
     ShardReader,
@@ -76,7 +77,9 @@ def build(root: Path, videos: int, frames: int, storage: StorageConfig) -> tuple
 
 def random_reads(ws: Workspace, npz_dir: Path, queries: int) -> tuple[float, float]:
     """Seconds for ``queries`` random query reads: (cache loader, npz per video)."""
-    data = CachedQueryDataset(ws, DATASET, "train", max_frames=MAX_FRAMES, models=("resnet101",))
+    data = CachedQueryDataset(
+        ws, DATASET, "train", max_frames=MAX_FRAMES, features=FeatureSet(clip=None, text=None)
+    )
     order = [random.Random(1).randrange(len(data)) for _ in range(queries)]
     began = time.perf_counter()
     for index in order:

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from cli.console import METRIC_COLUMNS, RichProgress, console, workspace_of
 from cli.methods import MethodArgs, method_commands, parse_overrides, reject_csdvl_only
+from schemas.batch import FeatureSet
 from stvgdata.errors import BadInputError
 
 
@@ -56,6 +57,23 @@ Method = Annotated[
     str,
     typer.Option("--method", help="Head: csdvl, stop, e3m (ablate only) or cospal."),
 ]
+FrameFeatures = Annotated[
+    str | None,
+    typer.Option(
+        "--frame-features",
+        help="Cached model for the static stream's frame maps (default: resnet101). "
+        "vl-synth-map: text-aligned substitute for MDETR's grounded backbone "
+        "(see docs/heads.md).",
+    ),
+]
+TextFeatures = Annotated[
+    str | None,
+    typer.Option(
+        "--text-features",
+        help="Cached model for the query tokens (default: roberta). vl-synth-text: the "
+        "substitute's text tower, aligned with vl-synth-map.",
+    ),
+]
 SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="KEY=VALUE setting of a non-csdvl method's config (repeatable)."),
@@ -77,6 +95,13 @@ def build_configs(preset_name: PresetName, model: dict[str, Any], train: dict[st
         chosen.train, **{k: v for k, v in train.items() if v is not None}
     )
     return model_config, train_config
+
+
+def feature_set(frame: str | None, text: str | None) -> FeatureSet | None:
+    """The default FeatureSet with the models the user chose; None when none was chosen (the
+    loader checks the names and says which are usable)."""
+    chosen = {name: model for name, model in (("frame", frame), ("text", text)) if model}
+    return dataclasses.replace(FeatureSet(), **chosen) if chosen else None
 
 
 def train_command(
@@ -105,6 +130,8 @@ def train_command(
     ] = None,
     no_spatial: NoSpatial = False,
     no_mean_pool: NoMeanPool = False,
+    frame_features: FrameFeatures = None,
+    text_features: TextFeatures = None,
     resume: Annotated[
         str | None, typer.Option(help="Resume this run id from its last checkpoint.")
     ] = None,
@@ -136,6 +163,8 @@ def train_command(
                 "--fusion": fusion is not None,
                 "--no-spatial": no_spatial,
                 "--no-mean-pool": no_mean_pool,
+                "--frame-features": frame_features is not None,
+                "--text-features": text_features is not None,
                 "--resume": resume is not None,
             },
         )
@@ -158,7 +187,12 @@ def train_command(
     if eval_split is not None:
         raise BadInputError("--eval-split", eval_split, "csdvl scores runs with `stvg eval --run`")
     ws = workspace_of(ctx)
+    features = feature_set(frame_features, text_features)
     if resume is not None:
+        if features is not None:
+            raise BadInputError(
+                "--resume", resume, "a resumed run reads the features it was trained on"
+            )
         model_config, train_config = read_run_config(ws, resume)
         if epochs is not None:
             train_config = dataclasses.replace(train_config, epochs=epochs)
@@ -184,6 +218,7 @@ def train_command(
                 "patience": patience,
                 "device": device,
                 "num_workers": num_workers,
+                "features": features,
             },
         )
     with RichProgress(transient=True) as progress:
@@ -245,6 +280,8 @@ def ablate_command(
     batch_size: BatchSize = None,
     lr: LearningRate = None,
     max_frames: MaxFrames = None,
+    frame_features: FrameFeatures = None,
+    text_features: TextFeatures = None,
     split: Annotated[
         str | None, typer.Option(help="Evaluation split (default: test, else val).")
     ] = None,
@@ -274,6 +311,8 @@ def ablate_command(
                 "--d-model": d_model is not None,
                 "--layers": layers is not None,
                 "--max-frames": max_frames is not None,
+                "--frame-features": frame_features is not None,
+                "--text-features": text_features is not None,
                 "--protocol": protocol != "all-frames",
             },
         )
@@ -304,6 +343,7 @@ def ablate_command(
             "max_frames": max_frames,
             "device": device,
             "num_workers": num_workers,
+            "features": feature_set(frame_features, text_features),
         },
     )
     variants = selected_variants(

@@ -13,6 +13,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from schemas.batch import FeatureSet
+
 FUSIONS = ("collab", "none", "sum", "fc-sum", "concat-fc")
 
 
@@ -93,6 +95,8 @@ class TrainConfig:
     device: str = "cpu"
     train_split: str = "train"
     val_split: str | None = None
+    # Which cached models feed the batch (stored with the run, so eval/show/resume read the same)
+    features: FeatureSet = field(default_factory=FeatureSet)
 
 
 @dataclass
@@ -131,4 +135,7 @@ def config_to_dict(model: CSDVLConfig, train: TrainConfig) -> dict[str, Any]:
 
 
 def config_from_dict(data: dict[str, Any]) -> tuple[CSDVLConfig, TrainConfig]:
-    return CSDVLConfig(**data["model"]), TrainConfig(**data["train"])
+    """Inverse of ``config_to_dict``; runs stored before ``features`` existed get the default."""
+    train = dict(data["train"])
+    train["features"] = FeatureSet(**train.get("features", {}))
+    return CSDVLConfig(**data["model"]), TrainConfig(**train)

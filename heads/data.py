@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from torch.utils.data import DataLoader, Dataset
 
 from heads.models import FeatureDims
+from schemas.batch import FeatureSet
 from stvgdata.errors import BadInputError
 from stvgdata.workspace import Workspace
 
@@ -24,14 +25,23 @@ class QueryData:
     dims: FeatureDims
 
 
-def query_data(ws: Workspace, dataset: str, split: str, max_frames: int) -> QueryData:
-    """The cached queries of ``dataset``/``split``; BadInputError when there are none."""
+def query_data(
+    ws: Workspace,
+    dataset: str,
+    split: str,
+    max_frames: int,
+    features: FeatureSet = FeatureSet(),
+) -> QueryData:
+    """The cached queries of ``dataset``/``split`` on ``features``; BadInputError when there
+    are none."""
     from stvgdata.loader import CachedQueryDataset, collate_queries
 
-    queries = CachedQueryDataset(ws, dataset, split, max_frames=max_frames)
+    queries = CachedQueryDataset(ws, dataset, split, max_frames=max_frames, features=features)
     if len(queries) == 0:
         raise BadInputError(
-            "feature cache", f"{dataset}/{split}", "no queries with cached features: run extract"
+            "feature cache",
+            f"{dataset}/{split}",
+            f"no queries with cached features ({', '.join(features.models())}): run extract",
         )
     dims = FeatureDims.of_batch(collate_queries([queries[0]]))
     return QueryData(queries, collate_queries, dims)

@@ -87,7 +87,13 @@ def _predict_query(
     from stvgdata.loader import CachedQueryDataset, collate_queries
 
     model, train_config = load_model(resolve_checkpoint(ws, run_or_checkpoint))
-    queries = CachedQueryDataset(ws, info.dataset, info.split, max_frames=train_config.max_frames)
+    queries = CachedQueryDataset(
+        ws,
+        info.dataset,
+        info.split,
+        max_frames=train_config.max_frames,
+        features=train_config.features,
+    )
     index = next((i for i, r in enumerate(queries.records) if r.query_id == query_id), None)
     if index is None:
         raise BadInputError("feature cache", query_id, "query has no cached features")

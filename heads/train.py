@@ -257,7 +257,7 @@ def make_validator(
     protocol: str = DEFAULT_PROTOCOL,
 ) -> Validate:
     """m_vIoU of a model on ``split`` (scored by F's metrics; nothing is written)."""
-    data = query_data(ws, dataset, split, train_config.max_frames)
+    data = query_data(ws, dataset, split, train_config.max_frames, train_config.features)
     ground_truth = load_ground_truth(ws, dataset, split)
     chosen = get_protocol(protocol)
     loader = ordered_batches(data, train_config.batch_size, train_config.num_workers)
@@ -296,7 +296,9 @@ def train(
         run_dir = ws.runs_dir / run_id
         if resume and not (run_dir / LAST_CHECKPOINT).exists():
             raise BadInputError(run_dir, None, "no checkpoint to resume from")
-        data = query_data(ws, dataset, train_config.train_split, train_config.max_frames)
+        data = query_data(
+            ws, dataset, train_config.train_split, train_config.max_frames, train_config.features
+        )
         validate = None
         if train_config.val_split is not None and _is_rank_zero():
             validate = make_validator(ws, dataset, train_config.val_split, train_config)
@@ -328,7 +330,7 @@ def predict_run(
     """Predictions of a trained run on a split, in absolute frames and pixel boxes (the tube
     end rule is in ``heads.engine``)."""
     model, train_config = load_model(resolve_checkpoint(ws, run_or_checkpoint))
-    data = query_data(ws, dataset, split, train_config.max_frames)
+    data = query_data(ws, dataset, split, train_config.max_frames, train_config.features)
     loader = ordered_batches(data, train_config.batch_size, train_config.num_workers)
     device = torch.device(train_config.device)
     return predict(model.to(device), loader, device, progress, f"predict {split}", len(loader))

@@ -5,7 +5,7 @@ readers check what they read against them.
 """
 
 from schemas.arrays import ARRAY_LAYOUTS, ArrayLayout
-from schemas.batch import BATCH_FIELDS
+from schemas.batch import BATCH_FIELDS, MAP_FIELDS, FeatureSet
 from schemas.tables import DATASET_TABLES, TABLES, empty_table, schema_for, validate_table
 
 __all__ = [
@@ -13,6 +13,8 @@ __all__ = [
     "ArrayLayout",
     "BATCH_FIELDS",
     "DATASET_TABLES",
+    "FeatureSet",
+    "MAP_FIELDS",
     "TABLES",
     "empty_table",
     "schema_for",

@@ -1,12 +1,13 @@
 """Layouts of the arrays in the feature cache's HDF5 shards.
 
 A shard is one HDF5 file written by one process. Inside it:
-- frame-timeline models (``resnet101``, ``slowfast``) store one dataset per video at
-  ``/<model>/<video_id>`` with shape (T, H, W, C): row t is the feature map of the t-th sampled
-  frame, whose absolute source frame index is the manifest's ``frame_idx[t]``;
-- token models (``roberta``) store all queries of the shard concatenated along the token axis:
-  ``/<model>/features`` (N_tokens, C) and ``/<model>/token_ids`` (N_tokens,), a query owning rows
-  ``[row_start, row_end)`` of both.
+- frame-timeline models (``resnet101``, ``slowfast``, ``vl-synth-map``; ``vit`` with (T, N, C))
+  store one dataset per video at ``/<model>/<video_id>`` with shape (T, H, W, C): row t is the
+  feature map of the t-th sampled frame, whose absolute source frame index is the manifest's
+  ``frame_idx[t]``;
+- token models (``roberta``, ``vl-synth-text``) store all queries of the shard concatenated
+  along the token axis: ``/<model>/features`` (N_tokens, C) and ``/<model>/token_ids``
+  (N_tokens,), a query owning rows ``[row_start, row_end)`` of both.
 Every dataset carries the attributes named in ``ArrayLayout.attributes``.
 """
 
@@ -73,6 +74,26 @@ ARRAY_LAYOUTS: dict[str, ArrayLayout] = {
         axes=("L", "C"),
         default_channels=768,
         doc="RoBERTa-base last hidden state of each token of a query (with <s> and </s>).",
+        attributes=("model", "fingerprint", "axes", "dataset"),
+    ),
+    "vl-synth-map": ArrayLayout(
+        model="vl-synth-map",
+        timeline="frame",
+        axes=("T", "H", "W", "C"),
+        default_channels=128,
+        doc=(
+            "stvg-vl-synth image tower run densely over each sampled frame, cells projected "
+            "into the joint image-text space, stride 32 (the offline stand-in for MDETR's "
+            "text-aligned backbone)."
+        ),
+        attributes=FRAME_ATTRIBUTES,
+    ),
+    "vl-synth-text": ArrayLayout(
+        model="vl-synth-text",
+        timeline="token",
+        axes=("L", "C"),
+        default_channels=128,
+        doc="stvg-vl-synth text tower: each word token of a query in the joint space.",
         attributes=("model", "fingerprint", "axes", "dataset"),
     ),
 }

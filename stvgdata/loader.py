@@ -23,15 +23,15 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from schemas.arrays import ARRAY_LAYOUTS
+from schemas.batch import MAP_FIELDS, FeatureSet
 from stvgdata.cache import ShardReader, item_column
 from stvgdata.catalog import connect, fetch_arrow
 from stvgdata.errors import BadInputError
 from stvgdata.geometry import xyxy_to_cxcywh_norm
 from stvgdata.workspace import Workspace
 
-FRAME_FIELDS = {"resnet101": "frame_feats", "slowfast": "clip_feats"}  # model -> batch key
-TEXT_MODEL = "roberta"
-PAD_TOKEN_ID = 1  # RoBERTa's <pad> (also the byte-fallback tokenizer's)
+PAD_TOKEN_ID = 1  # RoBERTa's <pad> (also the byte-fallback tokenizer's); heads read text_mask
 DEFAULT_MAX_FRAMES = 200  # TubeDETR's cap on sampled frames per clip
 DEFAULT_CACHE_BYTES = 2 << 30  # per process; 0 turns the row cache off
 
@@ -133,8 +133,43 @@ class RowCache:
         return array
 
 
+def map_models() -> tuple[str, ...]:
+    """Models whose cached rows are (T, h, w, C) maps, usable as frame or clip features."""
+    return tuple(m for m, layout in ARRAY_LAYOUTS.items() if layout.axes == ("T", "H", "W", "C"))
+
+
+def token_models() -> tuple[str, ...]:
+    """Models whose cached rows are per-token query features, usable as text features."""
+    return tuple(m for m, layout in ARRAY_LAYOUTS.items() if layout.timeline == "token")
+
+
+def check_feature_set(features: FeatureSet) -> None:
+    """BadInputError naming the first field whose model cannot fill it."""
+    for field_name, model, allowed in (
+        ("frame", features.frame, map_models()),
+        ("clip", features.clip, map_models()),
+        ("text", features.text, token_models()),
+    ):
+        if model is not None and model not in allowed:
+            raise BadInputError(
+                "feature set", f"{field_name}={model}", f"not usable here; choose from {allowed}"
+            )
+
+
+def check_shared_grid(item: dict[str, Any], features: FeatureSet) -> None:
+    """BadInputError when the frame and clip maps of an item are on different (h, w) grids."""
+    shapes = {key: item[key].shape[1:3] for key in MAP_FIELDS if key in item}
+    if len(set(shapes.values())) > 1:
+        raise BadInputError(
+            "feature cache",
+            item["video_id"],
+            f"frame features {features.frame} are on a {shapes['frame_feats']} grid but clip "
+            f"features {features.clip} on {shapes['clip_feats']}; extract both with one --size",
+        )
+
+
 class CachedQueryDataset(Dataset):
-    """Queries of ``dataset``/``split`` whose features are all cached for ``models``.
+    """Queries of ``dataset``/``split`` whose features are all cached for ``features``.
 
     Per query: the sampled frames of its clip (VidSTG: its segment; HC-STVG: the whole video)
     uniformly subsampled to at most ``max_frames``, the frame models' rows on those frames, the
@@ -149,16 +184,15 @@ class CachedQueryDataset(Dataset):
         dataset: str,
         split: str,
         max_frames: int = DEFAULT_MAX_FRAMES,
-        models: tuple[str, ...] = ("resnet101", "slowfast", TEXT_MODEL),
+        features: FeatureSet = FeatureSet(),
         cache_bytes: int = DEFAULT_CACHE_BYTES,
     ) -> None:
-        unknown = [m for m in models if m not in FRAME_FIELDS and m != TEXT_MODEL]
-        if unknown:
-            raise BadInputError("models", ",".join(unknown), "the loader knows no such model")
+        check_feature_set(features)
         self.features_dir = ws.features_dir
-        self.models = tuple(models)
+        self.features = features
+        self.models = features.models()
         self.cache_bytes = cache_bytes
-        rows = _fetch(ws, _FEATURES_SQL, [dataset, list(models)])
+        rows = _fetch(ws, _FEATURES_SQL, [dataset, list(self.models)])
         self._check_single_fingerprint(ws, dataset, rows)
         by_item = {(r["model"], r[item_column(r["model"])]): r for r in rows}
         boxes = self._boxes_by_query(_fetch(ws, _BOXES_SQL, [dataset, split]))
@@ -203,11 +237,11 @@ class CachedQueryDataset(Dataset):
         """The query's record, or None when a model's features or the clip's frames lack."""
         rows = {}
         for model in self.models:
-            key = query["query_id"] if model == TEXT_MODEL else query["video_id"]
+            key = query["query_id"] if model == self.features.text else query["video_id"]
             if (model, key) not in by_item:
                 return None
             rows[model] = by_item[(model, key)]
-        frame_rows = [rows[m] for m in self.models if m in FRAME_FIELDS]
+        frame_rows = [rows[m] for m in self.features.map_fields().values()]
         timeline = np.asarray(frame_rows[0]["frame_idx"] if frame_rows else [], np.int64)
         for row in frame_rows[1:]:
             if not np.array_equal(row["frame_idx"], timeline):
@@ -262,12 +296,12 @@ class CachedQueryDataset(Dataset):
             "image_size": np.array([width, height], np.float32),
             "fps": record.fps,
         }
-        for model, key in FRAME_FIELDS.items():
-            if model in record.rows:
-                item[key] = self.rows.read(record.rows[model], record.positions)
-        if TEXT_MODEL in record.rows:
-            item["text_feats"] = self.rows.read(record.rows[TEXT_MODEL])
-            item["token_ids"] = self.rows.token_ids(record.rows[TEXT_MODEL])
+        for key, model in self.features.map_fields().items():
+            item[key] = self.rows.read(record.rows[model], record.positions)
+        check_shared_grid(item, self.features)
+        if self.features.text is not None:
+            item["text_feats"] = self.rows.read(record.rows[self.features.text])
+            item["token_ids"] = self.rows.token_ids(record.rows[self.features.text])
         item.update(self._targets(record))
         return item
 
@@ -316,7 +350,7 @@ def collate_queries(items: list[dict[str, Any]]) -> dict[str, Any]:
         "image_size": torch.from_numpy(np.stack([item["image_size"] for item in items])),
         "fps": torch.tensor([item["fps"] for item in items], dtype=torch.float32),
     }
-    for key in FRAME_FIELDS.values():
+    for key in MAP_FIELDS:
         if key in items[0]:
             padded = _pad([item[key] for item in items], frames)
             batch[key] = torch.from_numpy(padded).float()  # (B, T, h, w, C)

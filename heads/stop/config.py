@@ -37,6 +37,10 @@ class StopConfig:
     # training
     epochs: int = 30
     batch_size: int = 32
+    # Batches of whole videos' clips: the clips of one video show the same objects, so as each
+    # other's negatives they differ only in target and motion, which the retrieval loss then
+    # has to pay for (random batches mostly pit clips of different videos against each other).
+    video_batches: bool = False
     lr: float = 1e-3
     weight_decay: float = 0.01
     seed: int = 0

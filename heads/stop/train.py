@@ -106,6 +106,21 @@ def training_step(
     return {"total": total, "retrieval": retrieval, "classification": classification}
 
 
+def clip_order(
+    clip_keys: list[tuple[str, int, int]], by_video: bool, generator: torch.Generator
+) -> torch.Tensor:
+    """An epoch's order of the clips (G,): a random permutation, or with ``by_video`` the
+    videos in random order, each video's clips together and shuffled among themselves."""
+    order = torch.randperm(len(clip_keys), generator=generator)
+    if not by_video:
+        return order
+    videos = sorted({video for video, _, _ in clip_keys})
+    rank = torch.randperm(len(videos), generator=generator)
+    video_rank = {video: int(rank[i]) for i, video in enumerate(videos)}
+    keys = torch.tensor([video_rank[clip_keys[i][0]] for i in order.tolist()])
+    return order[torch.sort(keys, stable=True).indices]
+
+
 def sentence_draw(data: RetrievalSplit, generator: torch.Generator) -> torch.Tensor:
     """One sentence index per clip (G,), drawn uniformly among the clip's sentences."""
     keys = torch.rand(len(data.target), generator=generator) + data.target  # clip + U[0, 1)
@@ -141,7 +156,7 @@ def fit(
     history, steps, started = [], 0, time.perf_counter()
     for epoch in range(config.epochs):
         model.train()
-        clips = torch.randperm(len(data.clips), generator=generator)
+        clips = clip_order(data.clip_keys, config.video_batches, generator)
         sentences = sentence_draw(data, generator)
         sums: dict[str, float] = {}
         batches = [

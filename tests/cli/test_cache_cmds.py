@@ -10,6 +10,7 @@ import torch
 
 from stvgdata.workspace import Workspace
 from tests.stvgdata.cache_fixtures import TINY_EXTRACT_ARGS, install_catalog, make_videos
+from tests.stvgdata.regions_fixtures import tiny_substitute
 
 TINY = list(TINY_EXTRACT_ARGS)
 
@@ -60,6 +61,25 @@ def test_verify_fails_on_a_damaged_shard(run_cli, ws: Workspace) -> None:
     shard.write_bytes(shard.read_bytes()[:100])
     result = run_cli("verify")
     assert result.exit_code == 1 and "2 PROBLEMS" in result.stdout
+
+
+def test_extract_vl_synth_features_needs_and_uses_a_trained_substitute(
+    run_cli, ws: Workspace, tmp_path
+) -> None:
+    features = ["--features", "vl-synth-map,vl-synth-text"]
+    missing = run_cli("extract", *TINY, *features)
+    assert missing.exit_code == 2 and "train-vl-encoder" in missing.stderr
+    assert missing.stderr.count("\n") == 1
+    encoder = str(tiny_substitute(tmp_path / "encoder"))
+    weights = ["--weights", f"vl-synth-map={encoder}", "--weights", f"vl-synth-text={encoder}"]
+    done = run_cli("extract", *TINY, *features, *weights)
+    assert done.exit_code == 0, done.stderr
+    rows = run_cli(
+        "sql", "SELECT model, count(*) AS n FROM features GROUP BY model ORDER BY model",
+        "--format", "json",
+    )  # fmt: skip
+    counts = {r["model"]: r["n"] for r in json.loads(rows.stdout)}
+    assert counts == {"vl-synth-map": 2, "vl-synth-text": 4}
 
 
 def test_bad_options_and_wrong_weights_are_one_line_errors(run_cli, ws: Workspace, tmp_path):

@@ -1,5 +1,7 @@
 """A tiny workspace with a catalog (the cache tests' helper) and random features written
-through the cache's own writer, for end-to-end tests of train / ablate / show / eval."""
+through the cache's own writer, for end-to-end tests of train / ablate / show / eval. Besides
+the default models it caches vl-synth-map and vl-synth-text, so --frame-features and
+--text-features have something to choose."""
 
 from __future__ import annotations
 
@@ -20,13 +22,14 @@ from tests.stvgdata.cache_fixtures import (
 VIDEOS = {"train": ("a", "b", "c"), "test": ("t",)}
 FRAMES = 16
 GRID = (2, 2)
-CHANNELS = {"resnet101": 12, "slowfast": 10, "roberta": 8}
+CHANNELS = {"resnet101": 12, "slowfast": 10, "vl-synth-map": 6, "roberta": 8, "vl-synth-text": 6}
+MAP_MODELS, TEXT_MODELS = ("resnet101", "slowfast", "vl-synth-map"), ("roberta", "vl-synth-text")
 
 
 def _write_features(ws: Workspace, videos: list[CatalogVideo], query_ids: list[tuple[str, str]]):
     rng = np.random.default_rng(0)
     writer = ShardWriter(ws, f"{DATASET}/test-shard.h5", DATASET)
-    for model in ("resnet101", "slowfast"):
+    for model in MAP_MODELS:
         identity = ModelIdentity(model, f"test-{model}", "random test features")
         for video in videos:
             frame_idx = np.arange(video.num_frames)
@@ -34,11 +37,12 @@ def _write_features(ws: Workspace, videos: list[CatalogVideo], query_ids: list[t
             handle = writer.begin_video(identity, video.video_id, VIDEO_FPS, frame_idx, shape)
             writer.write_rows(handle, 0, rng.standard_normal((len(frame_idx), *shape)))
             writer.finish_video(handle)
-    identity = ModelIdentity("roberta", "test-roberta", "random test features")
-    for query_id, video_id in query_ids:
-        tokens = rng.integers(4, 200, size=5)
-        feats = rng.standard_normal((5, CHANNELS["roberta"]))
-        writer.add_query_tokens(identity, query_id, video_id, tokens, feats)
+    for model in TEXT_MODELS:
+        identity = ModelIdentity(model, f"test-{model}", "random test features")
+        for query_id, video_id in query_ids:
+            tokens = rng.integers(4, 200, size=5)
+            feats = rng.standard_normal((5, CHANNELS[model]))
+            writer.add_query_tokens(identity, query_id, video_id, tokens, feats)
     writer.commit()
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from heads.config import CSDVLConfig, TrainConfig
+from heads.config import CSDVLConfig, TrainConfig, config_from_dict, config_to_dict
 from heads.data import QueryData
 from heads.models import FeatureDims
 from heads.train import (
@@ -19,6 +19,7 @@ from heads.train import (
     fit,
     load_model,
 )
+from schemas import FeatureSet
 from tests.heads.fake_batch import concat_queries, make_batch, split_queries
 
 TINY = CSDVLConfig(
@@ -98,3 +99,11 @@ def test_early_stopping_keeps_the_best_epoch(tmp_path):
     assert result.best_epoch == 1 and result.best_val_m_viou == 0.5
     assert result.checkpoint.name == BEST_CHECKPOINT
     assert [h["val_m_viou"] for h in result.history] == [0.5, 0.4, 0.3]
+
+
+def test_feature_set_round_trips_and_old_configs_get_the_default():
+    chosen = TrainConfig(features=FeatureSet(frame="vl-synth-map", text="vl-synth-text"))
+    stored = json.loads(json.dumps(config_to_dict(CSDVLConfig(), chosen)))
+    assert config_from_dict(stored)[1] == chosen
+    del stored["train"]["features"]  # a run written before the field existed
+    assert config_from_dict(stored)[1].features == FeatureSet()

@@ -10,8 +10,9 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from schemas import BATCH_FIELDS
+from schemas import BATCH_FIELDS, FeatureSet
 from stvgdata.cache import ModelIdentity, ShardWriter
+from stvgdata.errors import BadInputError
 from stvgdata.geometry import xyxy_to_cxcywh_norm
 from stvgdata.loader import PAD_TOKEN_ID, CachedQueryDataset, clip_positions, collate_queries
 from stvgdata.workspace import Workspace
@@ -107,7 +108,7 @@ def test_collate_pads_with_masks_in_the_batch_layout(ws: Workspace) -> None:
 
 
 def test_workers_open_shards_lazily_and_agree_with_the_main_process(ws: Workspace) -> None:
-    data = CachedQueryDataset(ws, DATASET, "train", models=("resnet101", "roberta"))
+    data = CachedQueryDataset(ws, DATASET, "train", features=FeatureSet(clip=None))
     assert "clip_feats" not in data[0]  # only the requested models are read
     loader = DataLoader(data, batch_size=2, num_workers=2, collate_fn=collate_queries)
     batches = list(loader)
@@ -115,3 +116,51 @@ def test_workers_open_shards_lazily_and_agree_with_the_main_process(ws: Workspac
     assert len(batches) == 2
     torch.testing.assert_close(batches[0]["frame_feats"], direct["frame_feats"])
     assert batches[1]["query_id"] == ["b-q0", "b-q1"]
+
+
+def _write_maps(ws: Workspace, model: str, value: int, grid: tuple[int, int]) -> None:
+    """Rows of ``model`` for videos a and b on the fixture's timeline, all equal to ``value``."""
+    writer = ShardWriter(ws, f"shards/{DATASET}/{model}/s.h5", DATASET)
+    for video_id in ("a", "b"):
+        frame_idx = np.arange(0, LENGTHS[video_id], 2)
+        handle = writer.begin_video(
+            ModelIdentity(model, f"fp-{model}", "test"), video_id, 5.0, frame_idx, (*grid, 6)
+        )
+        writer.write_rows(handle, 0, np.full((len(frame_idx), *grid, 6), value, np.float32))
+        writer.finish_video(handle)
+    writer.commit()
+
+
+def test_feature_set_chooses_which_cached_models_fill_the_batch(ws: Workspace) -> None:
+    _write_maps(ws, "vl-synth-map", 7, GRID)
+    writer = ShardWriter(ws, f"shards/{DATASET}/vl-synth-text/t.h5", DATASET)
+    for video_id in ("a", "b"):
+        for q in range(2):
+            identity = ModelIdentity("vl-synth-text", "fp-vl", "test")
+            ids, feats = np.arange(2, dtype=np.int32), np.full((2, 5), 9.0, np.float32)
+            writer.add_query_tokens(identity, f"{video_id}-q{q}", video_id, ids, feats)
+    writer.commit()
+    chosen = FeatureSet(frame="vl-synth-map", text="vl-synth-text")
+    batch = collate_queries([CachedQueryDataset(ws, DATASET, "train", features=chosen)[0]])
+    assert (batch["frame_feats"] == 7).all() and batch["frame_feats"].shape[-1] == 6
+    assert (batch["clip_feats"] <= 0).all()  # slowfast still fills the clip stream
+    assert (batch["text_feats"] == 9).all() and batch["text_feats"].shape[-1] == 5
+    default = CachedQueryDataset(ws, DATASET, "train")[0]
+    assert default["frame_feats"].shape[-1] == 4 and default["text_feats"].shape[-1] == 8
+
+
+def test_frame_and_clip_maps_on_different_grids_are_a_user_error(ws: Workspace) -> None:
+    _write_maps(ws, "vl-synth-map", 7, (3, 5))
+    data = CachedQueryDataset(ws, DATASET, "train", features=FeatureSet(frame="vl-synth-map"))
+    with pytest.raises(BadInputError, match="grid"):
+        data[0]
+
+
+@pytest.mark.parametrize(
+    "features", [FeatureSet(frame="roberta"), FeatureSet(text="slowfast"), FeatureSet(clip="x")]
+)
+def test_a_model_that_cannot_fill_a_field_is_a_user_error(
+    ws: Workspace, features: FeatureSet
+) -> None:
+    with pytest.raises(BadInputError, match="choose from"):
+        CachedQueryDataset(ws, DATASET, "train", features=features)

@@ -1,0 +1,151 @@
+"""``stvg-vl-synth`` as cache features: text-aligned frame maps and per-token text features.
+
+CSDVL's static stream starts, in the paper, from MDETR, whose backbone and text encoder were
+trained together on grounding, so frame cells and words already live in one space. MDETR's
+weights cannot be downloaded here; the offline stand-in is the substitute image-text encoder
+(``stvgdata.regions.substitute``, made by ``stvg train-vl-encoder``), trained on the synthetic
+TRAIN split, not pretrained: features from it are not those of MDETR.
+
+- ``vl-synth-map``: the image tower run densely over whole frames. Its conv trunk (stride
+  2^stages, 16 by default) gives a map; every cell goes through the tower's projection into the
+  joint space (what the tower does after pooling a crop) and cells are average-pooled to stride
+  32, the grid of resnet101/slowfast at the same ``--size``: (T, ceil(H/32), ceil(W/32), D).
+- ``vl-synth-text``: the text tower's per-token outputs in the joint space (``encode_tokens``),
+  with the substitute vocabulary's token ids.
+
+Both need ``--weights MODEL=DIR`` (a ``stvg train-vl-encoder`` directory): a random substitute
+carries no alignment, so there is no random-init fallback. ``--tiny`` changes nothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from stvgdata.errors import BadInputError
+from stvgdata.extractors.base import (
+    BACKBONE_STRIDE,
+    FrameExtractor,
+    TextExtractor,
+    frame_fingerprint,
+)
+from stvgdata.extractors.config import ExtractorConfig
+from stvgdata.extractors.fingerprint import make_fingerprint
+from stvgdata.regions.substitute import ImageTower, SubstituteEncoder
+
+# images_to_tensor's scaling (rgb/255, no per-channel statistics); the tower subtracts its own
+# mean buffer inside, exactly as ImageTower.forward does on crops
+UNIT_SCALE = ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
+
+
+class DenseImageTower(nn.Module):
+    """The image tower over whole frames: (N, 3, H, W) in [0, 1] -> (N, D, ceil(H/32), ceil(W/32))
+    projected cells, pooled from the trunk's stride to ``BACKBONE_STRIDE``."""
+
+    def __init__(self, tower: ImageTower, pool: int) -> None:
+        super().__init__()
+        self.trunk, self.project, self.pool = tower.trunk, tower.project, pool
+        self.register_buffer("mean", tower.mean.clone())
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        maps = self.trunk(images - self.mean)  # (N, C, H/s, W/s), s = trunk stride
+        cells = torch.einsum("nchw,dc->ndhw", maps, self.project.weight)
+        cells = cells + self.project.bias[None, :, None, None]  # (N, D, H/s, W/s)
+        return F.avg_pool2d(cells, self.pool, ceil_mode=True)  # (N, D, H/32, W/32)
+
+
+class VLSynthMapExtractor(FrameExtractor):
+    model = "vl-synth-map"
+
+    def _features(self, batch: torch.Tensor) -> torch.Tensor:
+        return self.network(batch).permute(0, 2, 3, 1)  # (N, D, h, w) -> (N, h, w, D)
+
+
+class VLSynthTextExtractor(TextExtractor):
+    model = "vl-synth-text"
+
+    def __init__(self, encoder: SubstituteEncoder, batch_size: int) -> None:
+        super().__init__(
+            make_fingerprint(
+                {
+                    "model": self.model,
+                    "arch": "stvg-vl-synth text tower, per-token projected and L2-normalized",
+                    "weights": encoder.fingerprint,
+                    "tokenizer": f"substitute vocabulary ({len(encoder.model.vocabulary.tokens)} "
+                    f"tokens), max {encoder.model.config.max_words} words",
+                }
+            )
+        )
+        self.encoder, self.batch_size, self.channels = encoder, batch_size, encoder.dim
+
+    def encode(self, sentences: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per sentence: substitute vocabulary ids int32 (L,) and features float32 (L, D)."""
+        encoded: list[tuple[np.ndarray, np.ndarray]] = []
+        vocabulary, max_words = self.encoder.model.vocabulary, self.encoder.model.config.max_words
+        for start in range(0, len(sentences), self.batch_size):
+            batch = sentences[start : start + self.batch_size]
+            ids, mask = vocabulary.encode(batch, max_words)  # (B, L) padded
+            tokens = self.encoder.encode_tokens(batch)  # per sentence (L_i, D)
+            for row, features in enumerate(tokens):
+                row_ids = ids[row, : int(mask[row].sum())].numpy().astype(np.int32)
+                encoded.append((row_ids, features.astype(np.float32)))
+        return encoded
+
+
+def load_substitute(model: str, config: ExtractorConfig) -> SubstituteEncoder:
+    """The trained substitute named by ``--weights model=DIR``; a one-line error without it."""
+    if config.weights is None:
+        raise BadInputError(
+            "--weights",
+            model,
+            f"{model} needs a trained stvg-vl-synth encoder: train one with "
+            f"`stvg train-vl-encoder --dataset D --output DIR`, then pass --weights {model}=DIR",
+        )
+    return SubstituteEncoder(config.weights, device=config.device)
+
+
+def _trunk_pool(encoder: SubstituteEncoder, model: str) -> int:
+    """Pooling factor from the trunk's stride (2 per stage) to ``BACKBONE_STRIDE``."""
+    stride = 2 ** len(encoder.model.config.channels)
+    if encoder.context_frames != 1 or BACKBONE_STRIDE % stride:
+        raise BadInputError(
+            encoder.weights,
+            model,
+            f"needs a single-frame encoder with trunk stride dividing {BACKBONE_STRIDE} "
+            f"(this one: context_frames={encoder.context_frames}, stride {stride})",
+        )
+    return BACKBONE_STRIDE // stride
+
+
+def build_vl_synth_map(config: ExtractorConfig) -> VLSynthMapExtractor:
+    """Dense text-aligned maps from the substitute's image tower (D = its joint dim)."""
+    encoder = load_substitute(VLSynthMapExtractor.model, config)
+    pool = _trunk_pool(encoder, VLSynthMapExtractor.model)
+    mean = float(encoder.model.image.mean.flatten()[0])
+    fingerprint = frame_fingerprint(
+        VLSynthMapExtractor.model,
+        f"stvg-vl-synth image tower dense: trunk, per-cell projection, {pool}x{pool} avg pool "
+        f"(ceil), stride {BACKBONE_STRIDE}",
+        encoder.fingerprint,
+        config,
+        UNIT_SCALE,
+        tower_mean=f"{mean:g} subtracted inside",
+    )
+    return VLSynthMapExtractor(
+        DenseImageTower(encoder.model.image, pool),
+        fingerprint,
+        channels=encoder.dim,
+        config=config,
+        normalization=UNIT_SCALE,
+    )
+
+
+def build_vl_synth_text(config: ExtractorConfig) -> VLSynthTextExtractor:
+    """Per-token features of the substitute's text tower."""
+    encoder = load_substitute(VLSynthTextExtractor.model, config)
+    return VLSynthTextExtractor(encoder, config.text_batch_size)
+
+
+__all__ = ["build_vl_synth_map", "build_vl_synth_text"]
