@@ -320,6 +320,12 @@ def resolve_checkpoint(ws: Workspace, run_or_checkpoint: str) -> Path:
     raise BadInputError(run_or_checkpoint, None, "neither a checkpoint file nor a run with one")
 
 
+def run_variant(ws: Workspace, run_or_checkpoint: str) -> str:
+    """The ablation variant a run was trained as ("none", "s2d", ...), from its checkpoint."""
+    payload = _read_checkpoint(resolve_checkpoint(ws, run_or_checkpoint))
+    return config_from_dict(payload["config"])[0].variant_name()
+
+
 def predict_run(
     ws: Workspace,
     run_or_checkpoint: str,

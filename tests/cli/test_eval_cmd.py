@@ -89,14 +89,16 @@ def test_run_predictions_come_from_the_training_run(run_cli, workspace, monkeypa
         return {"vidstg/i1": QueryPrediction("vidstg/i1", 12, 24, [12], [BOX])}
 
     # A stand-in for heads.train, so the test needs neither torch nor a trained run.
-    monkeypatch.setitem(sys.modules, "heads.train", types.SimpleNamespace(predict_run=predict_run))
+    stand_in = types.SimpleNamespace(predict_run=predict_run, run_variant=lambda ws, run: "d2s")
+    monkeypatch.setitem(sys.modules, "heads.train", stand_in)
     result = run_cli("eval", "--dataset", "vidstg", "--split", "test", "--run", "csdvl-full-1")
     assert result.exit_code == 0, result.stderr
     assert calls == [(ws.root, "csdvl-full-1", "vidstg", "test")]
-    runs = query(ws, "SELECT run_id, method, sentence_type, m_viou FROM runs ORDER BY 3")
+    runs = query(ws, "SELECT run_id, method, variant, sentence_type, m_viou FROM runs ORDER BY 4")
     assert runs.to_pylist()[2] == {
         "run_id": "csdvl-full-1",
         "method": "csdvl",
+        "variant": "d2s",
         "sentence_type": "interrogative",
         "m_viou": 1.0,
     }

@@ -49,6 +49,7 @@ def test_eval_scores_a_trained_run(run_cli, cached_ws, trained_run):
     records = {r["sentence_type"]: r for r in json.loads(result.stdout)}
     record = records["all"]
     assert record["num_queries"] == 2 and record["num_missing"] == 0
+    assert record["variant"] == trained_run["variant"]  # the run's, not --variant's default
 
 
 def test_ablate_no_s2d_runs_full_and_variant_and_writes_runs_rows(run_cli, cached_ws):
