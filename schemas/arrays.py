@@ -36,6 +36,7 @@ class ArrayLayout:
 
 
 FRAME_ATTRIBUTES = ("model", "fingerprint", "axes", "dataset", "video_id", "fps", "frame_idx")
+TOKEN_ATTRIBUTES = ("model", "fingerprint", "axes", "dataset")
 
 ARRAY_LAYOUTS: dict[str, ArrayLayout] = {
     "resnet101": ArrayLayout(
@@ -74,7 +75,7 @@ ARRAY_LAYOUTS: dict[str, ArrayLayout] = {
         axes=("L", "C"),
         default_channels=768,
         doc="RoBERTa-base last hidden state of each token of a query (with <s> and </s>).",
-        attributes=("model", "fingerprint", "axes", "dataset"),
+        attributes=TOKEN_ATTRIBUTES,
     ),
     "vl-synth-map": ArrayLayout(
         model="vl-synth-map",
@@ -94,7 +95,7 @@ ARRAY_LAYOUTS: dict[str, ArrayLayout] = {
         axes=("L", "C"),
         default_channels=128,
         doc="stvg-vl-synth text tower: each word token of a query in the joint space.",
-        attributes=("model", "fingerprint", "axes", "dataset"),
+        attributes=TOKEN_ATTRIBUTES,
     ),
 }
 

@@ -237,7 +237,7 @@ class CachedQueryDataset(Dataset):
         """The query's record, or None when a model's features or the clip's frames lack."""
         rows = {}
         for model in self.models:
-            key = query["query_id"] if model == self.features.text else query["video_id"]
+            key = query[item_column(model)]
             if (model, key) not in by_item:
                 return None
             rows[model] = by_item[(model, key)]
