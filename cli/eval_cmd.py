@@ -136,9 +136,10 @@ def predict_run_of_any_head(
     if cospal.is_file():
         config, predictions = predict_checkpoint(ws, dataset, split, cospal)
         return METHOD, config.variant_name(), predictions
-    from heads.train import predict_run, run_variant
+    from heads.train import predict_run
 
-    return "csdvl", run_variant(ws, run), predict_run(ws, run, dataset, split)
+    config, predictions = predict_run(ws, run, dataset, split)
+    return "csdvl", config.variant_name(), predictions
 
 
 def show_report(report: EvalReport, as_json: bool) -> None:

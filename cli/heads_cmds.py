@@ -66,6 +66,14 @@ FrameFeatures = Annotated[
         "(see docs/heads.md).",
     ),
 ]
+ClipFeatures = Annotated[
+    str | None,
+    typer.Option(
+        "--clip-features",
+        help="Cached model for the dynamic stream's clip maps (default: slowfast); must be on "
+        "the frame maps' grid.",
+    ),
+]
 TextFeatures = Annotated[
     str | None,
     typer.Option(
@@ -97,10 +105,11 @@ def build_configs(preset_name: PresetName, model: dict[str, Any], train: dict[st
     return model_config, train_config
 
 
-def feature_set(frame: str | None, text: str | None) -> FeatureSet | None:
+def feature_set(frame: str | None, clip: str | None, text: str | None) -> FeatureSet | None:
     """The default FeatureSet with the models the user chose; None when none was chosen (the
     loader checks the names and says which are usable)."""
-    chosen = {name: model for name, model in (("frame", frame), ("text", text)) if model}
+    given = (("frame", frame), ("clip", clip), ("text", text))
+    chosen = {name: model for name, model in given if model}
     return dataclasses.replace(FeatureSet(), **chosen) if chosen else None
 
 
@@ -131,6 +140,7 @@ def train_command(
     no_spatial: NoSpatial = False,
     no_mean_pool: NoMeanPool = False,
     frame_features: FrameFeatures = None,
+    clip_features: ClipFeatures = None,
     text_features: TextFeatures = None,
     resume: Annotated[
         str | None, typer.Option(help="Resume this run id from its last checkpoint.")
@@ -164,6 +174,7 @@ def train_command(
                 "--no-spatial": no_spatial,
                 "--no-mean-pool": no_mean_pool,
                 "--frame-features": frame_features is not None,
+                "--clip-features": clip_features is not None,
                 "--text-features": text_features is not None,
                 "--resume": resume is not None,
             },
@@ -187,7 +198,7 @@ def train_command(
     if eval_split is not None:
         raise BadInputError("--eval-split", eval_split, "csdvl scores runs with `stvg eval --run`")
     ws = workspace_of(ctx)
-    features = feature_set(frame_features, text_features)
+    features = feature_set(frame_features, clip_features, text_features)
     if resume is not None:
         if features is not None:
             raise BadInputError(
@@ -281,6 +292,7 @@ def ablate_command(
     lr: LearningRate = None,
     max_frames: MaxFrames = None,
     frame_features: FrameFeatures = None,
+    clip_features: ClipFeatures = None,
     text_features: TextFeatures = None,
     split: Annotated[
         str | None, typer.Option(help="Evaluation split (default: test, else val).")
@@ -312,6 +324,7 @@ def ablate_command(
                 "--layers": layers is not None,
                 "--max-frames": max_frames is not None,
                 "--frame-features": frame_features is not None,
+                "--clip-features": clip_features is not None,
                 "--text-features": text_features is not None,
                 "--protocol": protocol != "all-frames",
             },
@@ -343,7 +356,7 @@ def ablate_command(
             "max_frames": max_frames,
             "device": device,
             "num_workers": num_workers,
-            "features": feature_set(frame_features, text_features),
+            "features": feature_set(frame_features, clip_features, text_features),
         },
     )
     variants = selected_variants(

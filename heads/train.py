@@ -320,23 +320,18 @@ def resolve_checkpoint(ws: Workspace, run_or_checkpoint: str) -> Path:
     raise BadInputError(run_or_checkpoint, None, "neither a checkpoint file nor a run with one")
 
 
-def run_variant(ws: Workspace, run_or_checkpoint: str) -> str:
-    """The ablation variant a run was trained as ("none", "s2d", ...), from its checkpoint."""
-    payload = _read_checkpoint(resolve_checkpoint(ws, run_or_checkpoint))
-    return config_from_dict(payload["config"])[0].variant_name()
-
-
 def predict_run(
     ws: Workspace,
     run_or_checkpoint: str,
     dataset: str,
     split: str,
     progress: ProgressFn = no_progress,
-) -> dict[str, QueryPrediction]:
-    """Predictions of a trained run on a split, in absolute frames and pixel boxes (the tube
-    end rule is in ``heads.engine``)."""
+) -> tuple[CSDVLConfig, dict[str, QueryPrediction]]:
+    """The model config of a trained run (its variant) and its predictions on a split, in
+    absolute frames and pixel boxes (the tube end rule is in ``heads.engine``)."""
     model, train_config = load_model(resolve_checkpoint(ws, run_or_checkpoint))
     data = query_data(ws, dataset, split, train_config.max_frames, train_config.features)
     loader = ordered_batches(data, train_config.batch_size, train_config.num_workers)
     device = torch.device(train_config.device)
-    return predict(model.to(device), loader, device, progress, f"predict {split}", len(loader))
+    preds = predict(model.to(device), loader, device, progress, f"predict {split}", len(loader))
+    return model.config, preds

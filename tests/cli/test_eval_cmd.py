@@ -86,10 +86,11 @@ def test_run_predictions_come_from_the_training_run(run_cli, workspace, monkeypa
 
     def predict_run(ws_arg, run_id, dataset, split):
         calls.append((ws_arg.root, run_id, dataset, split))
-        return {"vidstg/i1": QueryPrediction("vidstg/i1", 12, 24, [12], [BOX])}
+        config = types.SimpleNamespace(variant_name=lambda: "d2s")
+        return config, {"vidstg/i1": QueryPrediction("vidstg/i1", 12, 24, [12], [BOX])}
 
     # A stand-in for heads.train, so the test needs neither torch nor a trained run.
-    stand_in = types.SimpleNamespace(predict_run=predict_run, run_variant=lambda ws, run: "d2s")
+    stand_in = types.SimpleNamespace(predict_run=predict_run)
     monkeypatch.setitem(sys.modules, "heads.train", stand_in)
     result = run_cli("eval", "--dataset", "vidstg", "--split", "test", "--run", "csdvl-full-1")
     assert result.exit_code == 0, result.stderr

@@ -95,14 +95,15 @@ def test_show_writes_frames_and_score_map(run_cli, cached_ws, trained_run, tmp_p
 def test_train_on_chosen_features_stores_them_for_eval(run_cli, cached_ws):
     result = run_cli(
         "train", "--dataset", DATASET, "--epochs", "1", "--json",
-        "--frame-features", "vl-synth-map", "--text-features", "vl-synth-text",
+        "--frame-features", "vl-synth-map", "--clip-features", "vl-synth-map",
+        "--text-features", "vl-synth-text",
         workspace_path=cached_ws.root,
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     run_id = json.loads(result.stdout)["run_id"]
     config = json.loads((cached_ws.runs_dir / run_id / "config.json").read_text())
     features = config["train"]["features"]
-    assert features == {"frame": "vl-synth-map", "clip": "slowfast", "text": "vl-synth-text"}
+    assert features == {"frame": "vl-synth-map", "clip": "vl-synth-map", "text": "vl-synth-text"}
     scored = run_cli(
         "eval", "--dataset", DATASET, "--split", "test", "--run", run_id, "--json",
         workspace_path=cached_ws.root,
@@ -116,6 +117,7 @@ def test_train_on_chosen_features_stores_them_for_eval(run_cli, cached_ws):
         (("train", "--dataset", DATASET, "--frame-features", "roberta"), "choose from"),
         (("train", "--dataset", DATASET, "--text-features", "nope"), "choose from"),
         (("ablate", "--dataset", DATASET, "--frame-features", "vit"), "choose from"),
+        (("ablate", "--dataset", DATASET, "--clip-features", "roberta"), "choose from"),
         (
             ("train", "--dataset", DATASET, "--resume", "r", "--text-features", "roberta"),
             "trained on",
