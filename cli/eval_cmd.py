@@ -3,6 +3,7 @@ metrics under the named protocol, and record them in the ``runs`` table."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from enum import StrEnum
 from pathlib import Path
@@ -30,6 +31,7 @@ def report_records(report: EvalReport) -> list[dict]:
             "run_id": report.run.run_id,
             "method": report.run.method,
             "variant": report.run.variant,
+            "seed": report.run.seed,
             "dataset": report.dataset,
             "split": report.split,
             "protocol": report.protocol,
@@ -85,7 +87,9 @@ def eval_command(
     method: Annotated[
         str | None, typer.Option(help="Method name recorded in the runs table.")
     ] = None,
-    variant: Annotated[str, typer.Option(help="Variant recorded in the runs table.")] = "full",
+    variant: Annotated[
+        str, typer.Option(help="Variant recorded for a --predictions file (a --run: its own).")
+    ] = "full",
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="KEY=VALUE setting of --method e3m's config (repeatable)."),
@@ -114,9 +118,9 @@ def eval_command(
         config |= {"predictions": str(predictions.resolve()), "format": fmt.value}
         info = RunInfo(new_run_id("eval"), method or "external", variant, config=config)
     else:
-        run_method, run_variant, preds = predict_run_of_any_head(ws, run, dataset, split)
-        info = RunInfo(
-            run, method or run_method, run_variant or variant, config=config | {"run": run}
+        trained, preds = predict_run_of_any_head(ws, run, dataset, split)
+        info = dataclasses.replace(
+            trained, method=method or trained.method, config=config | {"run": run}
         )
     with RichProgress(transient=True) as progress:
         report = evaluate(
@@ -127,19 +131,20 @@ def eval_command(
 
 def predict_run_of_any_head(
     ws: Workspace, run: str, dataset: str, split: str
-) -> tuple[str, str | None, dict[str, QueryPrediction]]:
-    """(method, variant or None, predictions) of a trained run: a CoSPaL run (its weights in
-    runs/<run>/cospal.pt) or a CSDVL run or checkpoint. Torch is imported only here."""
+) -> tuple[RunInfo, dict[str, QueryPrediction]]:
+    """What ``runs`` records of a trained run (method, its own variant and seed) and its
+    predictions: a CoSPaL run (its weights in runs/<run>/cospal.pt) or a CSDVL run or
+    checkpoint. Torch is imported only here."""
     from heads.cospal.train import CHECKPOINT, METHOD, predict_checkpoint
 
     cospal = ws.runs_dir / run / CHECKPOINT
     if cospal.is_file():
         config, predictions = predict_checkpoint(ws, dataset, split, cospal)
-        return METHOD, config.variant_name(), predictions
+        return RunInfo(run, METHOD, config.variant_name(), config.seed), predictions
     from heads.train import predict_run
 
-    config, predictions = predict_run(ws, run, dataset, split)
-    return "csdvl", config.variant_name(), predictions
+    config, train_config, predictions = predict_run(ws, run, dataset, split)
+    return RunInfo(run, "csdvl", config.variant_name(), train_config.seed), predictions
 
 
 def show_report(report: EvalReport, as_json: bool) -> None:

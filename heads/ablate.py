@@ -139,7 +139,7 @@ def run_ablation(
         for variant in variants:
             config = variant.apply(base_config)
             run = train(ws, dataset, config, seeded, progress)
-            _, predictions = predict_run(ws, run.run_id, dataset, eval_split)
+            *_, predictions = predict_run(ws, run.run_id, dataset, eval_split)
             info = RunInfo(
                 run_id=run.run_id,
                 method="csdvl",

@@ -326,12 +326,12 @@ def predict_run(
     dataset: str,
     split: str,
     progress: ProgressFn = no_progress,
-) -> tuple[CSDVLConfig, dict[str, QueryPrediction]]:
-    """The model config of a trained run (its variant) and its predictions on a split, in
+) -> tuple[CSDVLConfig, TrainConfig, dict[str, QueryPrediction]]:
+    """The configs of a trained run (its variant, its seed) and its predictions on a split, in
     absolute frames and pixel boxes (the tube end rule is in ``heads.engine``)."""
     model, train_config = load_model(resolve_checkpoint(ws, run_or_checkpoint))
     data = query_data(ws, dataset, split, train_config.max_frames, train_config.features)
     loader = ordered_batches(data, train_config.batch_size, train_config.num_workers)
     device = torch.device(train_config.device)
     preds = predict(model.to(device), loader, device, progress, f"predict {split}", len(loader))
-    return model.config, preds
+    return model.config, train_config, preds

@@ -87,7 +87,9 @@ def test_run_predictions_come_from_the_training_run(run_cli, workspace, monkeypa
     def predict_run(ws_arg, run_id, dataset, split):
         calls.append((ws_arg.root, run_id, dataset, split))
         config = types.SimpleNamespace(variant_name=lambda: "d2s")
-        return config, {"vidstg/i1": QueryPrediction("vidstg/i1", 12, 24, [12], [BOX])}
+        train_config = types.SimpleNamespace(seed=2)
+        prediction = QueryPrediction("vidstg/i1", 12, 24, [12], [BOX])
+        return config, train_config, {"vidstg/i1": prediction}
 
     # A stand-in for heads.train, so the test needs neither torch nor a trained run.
     stand_in = types.SimpleNamespace(predict_run=predict_run)
@@ -95,11 +97,14 @@ def test_run_predictions_come_from_the_training_run(run_cli, workspace, monkeypa
     result = run_cli("eval", "--dataset", "vidstg", "--split", "test", "--run", "csdvl-full-1")
     assert result.exit_code == 0, result.stderr
     assert calls == [(ws.root, "csdvl-full-1", "vidstg", "test")]
-    runs = query(ws, "SELECT run_id, method, variant, sentence_type, m_viou FROM runs ORDER BY 4")
+    runs = query(
+        ws, "SELECT run_id, method, variant, seed, sentence_type, m_viou FROM runs ORDER BY 5"
+    )
     assert runs.to_pylist()[2] == {
         "run_id": "csdvl-full-1",
         "method": "csdvl",
         "variant": "d2s",
+        "seed": 2,
         "sentence_type": "interrogative",
         "m_viou": 1.0,
     }

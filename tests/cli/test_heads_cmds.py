@@ -94,7 +94,7 @@ def test_show_writes_frames_and_score_map(run_cli, cached_ws, trained_run, tmp_p
 
 def test_train_on_chosen_features_stores_them_for_eval(run_cli, cached_ws):
     result = run_cli(
-        "train", "--dataset", DATASET, "--epochs", "1", "--json",
+        "train", "--dataset", DATASET, "--epochs", "1", "--json", "--seed", "3",
         "--frame-features", "vl-synth-map", "--clip-features", "vl-synth-map",
         "--text-features", "vl-synth-text",
         workspace_path=cached_ws.root,
@@ -109,6 +109,7 @@ def test_train_on_chosen_features_stores_them_for_eval(run_cli, cached_ws):
         workspace_path=cached_ws.root,
     )  # fmt: skip
     assert scored.exit_code == 0, scored.stderr  # the model's input dims match: same features
+    assert {r["seed"] for r in json.loads(scored.stdout)} == {3}  # the run's seed, for runs
 
 
 @pytest.mark.parametrize(
