@@ -83,7 +83,7 @@ WHERE q.dataset = ? AND q.split = ? ORDER BY b.query_id, b.frame_idx
 """
 _FEATURES_SQL = """
 SELECT model, fingerprint, video_id, query_id, shard, array_path, row_start, row_end, fps,
-       frame_idx
+       frame_idx, shape
 FROM features WHERE dataset = ? AND list_contains(?, model)
 """
 
@@ -154,18 +154,6 @@ def check_feature_set(features: FeatureSet) -> None:
             raise BadInputError(
                 "feature set", f"{field_name}={model}", f"not usable here; choose from {allowed}"
             )
-
-
-def check_shared_grid(item: dict[str, Any], features: FeatureSet) -> None:
-    """BadInputError when the frame and clip maps of an item are on different (h, w) grids."""
-    shapes = {key: item[key].shape[1:3] for key in MAP_FIELDS if key in item}
-    if len(set(shapes.values())) > 1:
-        raise BadInputError(
-            "feature cache",
-            item["video_id"],
-            f"frame features {features.frame} are on a {shapes['frame_feats']} grid but clip "
-            f"features {features.clip} on {shapes['clip_feats']}; extract both with one --size",
-        )
 
 
 class CachedQueryDataset(Dataset):
@@ -251,6 +239,14 @@ class CachedQueryDataset(Dataset):
                     f"{row['model']} and {frame_rows[0]['model']} sampled different frames; "
                     "extract both at the same fps",
                 )
+            grids = [tuple(r["shape"][:2]) for r in (frame_rows[0], row)]
+            if grids[0] != grids[1]:
+                raise BadInputError(
+                    "feature cache",
+                    query["video_id"],
+                    f"frame features {self.features.frame} are on a {grids[0]} grid but clip "
+                    f"features {self.features.clip} on {grids[1]}; extract both with one --size",
+                )
         segment = (query["segment_start_frame"], query["segment_end_frame"])
         positions = clip_positions(timeline, segment, max_frames)
         if frame_rows and len(positions) == 0:
@@ -298,7 +294,6 @@ class CachedQueryDataset(Dataset):
         }
         for key, model in self.features.map_fields().items():
             item[key] = self.rows.read(record.rows[model], record.positions)
-        check_shared_grid(item, self.features)
         if self.features.text is not None:
             item["text_feats"] = self.rows.read(record.rows[self.features.text])
             item["token_ids"] = self.rows.token_ids(record.rows[self.features.text])
