@@ -65,7 +65,9 @@ def extract(
     batch_size: Annotated[
         int, typer.Option(help="Frames per forward across videos (whole SlowFast clips).")
     ] = 32,
-    clip_frames: Annotated[int, typer.Option(help="SlowFast clip length (sampled frames).")] = 32,
+    clip_frames: Annotated[
+        int, typer.Option(help="Clip length in sampled frames (slowfast, vl-synth-motion-map).")
+    ] = 32,
     decode_threads: Annotated[int, typer.Option(help="Background decoding threads.")] = 1,
     dtype: Annotated[str, typer.Option(help="Stored dtype: float16 or float32.")] = "float16",
     compression: Annotated[str, typer.Option(help="HDF5 compression: none, lzf or gzip.")] = "none",

@@ -71,7 +71,7 @@ ClipFeatures = Annotated[
     typer.Option(
         "--clip-features",
         help="Cached model for the dynamic stream's clip maps (default: slowfast); must be on "
-        "the frame maps' grid.",
+        "the frame maps' grid. vl-synth-motion-map: motion-aware substitute for SlowFast.",
     ),
 ]
 TextFeatures = Annotated[

@@ -1,10 +1,10 @@
 """Layouts of the arrays in the feature cache's HDF5 shards.
 
 A shard is one HDF5 file written by one process. Inside it:
-- frame-timeline models (``resnet101``, ``slowfast``, ``vl-synth-map``; ``vit`` with (T, N, C))
-  store one dataset per video at ``/<model>/<video_id>`` with shape (T, H, W, C): row t is the
-  feature map of the t-th sampled frame, whose absolute source frame index is the manifest's
-  ``frame_idx[t]``;
+- frame-timeline models (``resnet101``, ``slowfast``, ``vl-synth-map``, ``vl-synth-motion-map``;
+  ``vit`` with (T, N, C)) store one dataset per video at ``/<model>/<video_id>`` with shape
+  (T, H, W, C): row t is the feature map of the t-th sampled frame, whose absolute source frame
+  index is the manifest's ``frame_idx[t]``;
 - token models (``roberta``, ``vl-synth-text``) store all queries of the shard concatenated
   along the token axis: ``/<model>/features`` (N_tokens, C) and ``/<model>/token_ids``
   (N_tokens,), a query owning rows ``[row_start, row_end)`` of both.
@@ -86,6 +86,18 @@ ARRAY_LAYOUTS: dict[str, ArrayLayout] = {
             "stvg-vl-synth image tower run densely over each sampled frame, cells projected "
             "into the joint image-text space, stride 32 (the offline stand-in for MDETR's "
             "text-aligned backbone)."
+        ),
+        attributes=FRAME_ATTRIBUTES,
+    ),
+    "vl-synth-motion-map": ArrayLayout(
+        model="vl-synth-motion-map",
+        timeline="frame",
+        axes=("T", "H", "W", "C"),
+        default_channels=128,
+        doc=(
+            "motion-aware stvg-vl-synth image tower (trained with --context-frames c) run "
+            "densely over each sampled frame stacked with its neighbours, stride 32 (the "
+            "offline stand-in for SlowFast's clip maps)."
         ),
         attributes=FRAME_ATTRIBUTES,
     ),

@@ -68,7 +68,7 @@ class ExtractConfig:
     device: str = "cpu"
     compute_dtype: str = "float32"
     batch_size: int = 32  # frames per forward, rounded up to whole chunks (SlowFast clips)
-    clip_frames: int = 32  # SlowFast clip length in sampled frames
+    clip_frames: int = 32  # clip length in sampled frames (slowfast, vl-synth-motion-map)
     vit_arch: str = "b32"  # ViT shape without --weights (see stvgdata.extractors.vit)
     vit_layer: int | None = None  # ViT layer after which tokens are cached (None: half depth)
     decode_threads: int = 1

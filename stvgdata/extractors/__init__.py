@@ -2,8 +2,9 @@
 
 Frame models yield one row per sampled frame (resnet101, slowfast: an (h, w, C) map; vit: its
 (1 + P, C) tokens after layer k; vl-synth-map: text-aligned (h, w, D) cells of the trained
-stvg-vl-synth substitute); the text models (roberta, vl-synth-text) yield per-token features per
-query.
+stvg-vl-synth substitute; vl-synth-motion-map: the same from its motion-aware variant, over
+windows of consecutive frames); the text models (roberta, vl-synth-text) yield per-token
+features per query.
 Every extractor carries a fingerprint (digest and readable description) of the model, weights,
 preprocessing and fps that produced it. Builders are imported when first built, so readers of
 the cache (fingerprints, configs) do not pay for torchvision, transformers and pytorchvideo.
@@ -24,9 +25,10 @@ BUILDERS: dict[str, tuple[str, str]] = {
     "roberta": ("stvgdata.extractors.roberta", "build_roberta"),
     "vit": ("stvgdata.extractors.vit", "build_vit"),
     "vl-synth-map": ("stvgdata.extractors.vl_synth", "build_vl_synth_map"),
+    "vl-synth-motion-map": ("stvgdata.extractors.vl_synth", "build_vl_synth_motion_map"),
     "vl-synth-text": ("stvgdata.extractors.vl_synth", "build_vl_synth_text"),
 }
-FRAME_MODELS = ("resnet101", "slowfast", "vit", "vl-synth-map")
+FRAME_MODELS = ("resnet101", "slowfast", "vit", "vl-synth-map", "vl-synth-motion-map")
 TEXT_MODELS = ("roberta", "vl-synth-text")
 
 

@@ -26,7 +26,7 @@ class ExtractorConfig:
     variant: str = "r50"  # slowfast trunk depth: "r50" or "r101"
     tiny: bool = False
     dtype: str = "float32"  # compute dtype of the network ("float16"/"bfloat16" for CUDA)
-    clip_frames: int = 32  # slowfast: sampled frames per clip (fast pathway), multiple of alpha
+    clip_frames: int = 32  # slowfast (a multiple of alpha), vl-synth-motion-map: frames per clip
     alpha: int = 4  # slowfast: the slow pathway sees every alpha-th frame of the clip
     text_batch_size: int = 32  # roberta: sentences per forward
     vit_arch: str = "b32"  # vit without --weights: "b32" (CLIP ViT-B/32 shape) or "mini"

@@ -10,6 +10,12 @@ TRAIN split, not pretrained: features from it are not those of MDETR.
   2^stages, 16 by default) gives a map; every cell goes through the tower's projection into the
   joint space (what the tower does after pooling a crop) and cells are average-pooled to stride
   32, the grid of resnet101/slowfast at the same ``--size``: (T, ceil(H/32), ceil(W/32), D).
+- ``vl-synth-motion-map``: the same dense map from a motion-aware substitute
+  (``train-vl-encoder --context-frames c``, c > 1), whose tower reads each frame together with
+  its neighbours stacked on channels, as its crops were: the offline stand-in for SlowFast's
+  clip maps, for CSDVL's dynamic stream (``--clip-features``). Windows are centred on the frame
+  and stay inside clips of ``clip_frames`` sampled frames (the edge frame repeats at a clip's
+  borders, as at a video's), so a row sees no frame outside its clip, as with slowfast.
 - ``vl-synth-text``: the text tower's per-token outputs in the joint space (``encode_tokens``),
   with the substitute vocabulary's token ids.
 
@@ -32,7 +38,8 @@ from stvgdata.extractors.base import (
     frame_fingerprint,
 )
 from stvgdata.extractors.config import ExtractorConfig
-from stvgdata.extractors.fingerprint import make_fingerprint
+from stvgdata.extractors.fingerprint import Fingerprint, make_fingerprint
+from stvgdata.regions.crops import window_positions
 from stvgdata.regions.substitute import ImageTower, SubstituteEncoder
 
 # images_to_tensor's scaling (rgb/255, no per-channel statistics); the tower subtracts its own
@@ -61,6 +68,27 @@ class VLSynthMapExtractor(FrameExtractor):
 
     def _features(self, batch: torch.Tensor) -> torch.Tensor:
         return self.network(batch).permute(0, 2, 3, 1)  # (N, D, h, w) -> (N, h, w, D)
+
+
+class VLSynthMotionMapExtractor(FrameExtractor):
+    model = "vl-synth-motion-map"
+
+    def __init__(self, *args: object, context_frames: int, **kwargs: object) -> None:
+        self.context_frames = context_frames  # before the base class could run a forward
+        super().__init__(*args, **kwargs)
+        self.min_frames = 1  # a short video is one padded clip; its windows repeat edge frames
+
+    def _features(self, batch: torch.Tensor) -> torch.Tensor:
+        """(N, 3, H, W), N = B clips of K frames -> (N, h, w, D): row i of a clip reads the
+        window of c frames centred on i, in time order on channels (the crops' layout)."""
+        n, _, height, width = batch.shape
+        k = self.chunk_frames
+        windows = torch.from_numpy(
+            np.stack([window_positions(i, k, self.context_frames) for i in range(k)])
+        ).to(batch.device)  # (K, c) positions inside the clip
+        clips = batch.view(n // k, k, 3, height, width)
+        stacked = clips[:, windows].reshape(n, 3 * self.context_frames, height, width)
+        return self.network(stacked).permute(0, 2, 3, 1)
 
 
 class VLSynthTextExtractor(TextExtractor):
@@ -106,39 +134,68 @@ def load_substitute(model: str, config: ExtractorConfig) -> SubstituteEncoder:
     return SubstituteEncoder(config.weights, device=config.device)
 
 
-def _trunk_pool(encoder: SubstituteEncoder, model: str) -> int:
-    """Pooling factor from the trunk's stride (2 per stage) to ``BACKBONE_STRIDE``."""
+def _trunk_pool(encoder: SubstituteEncoder, model: str, motion: bool) -> int:
+    """Pooling factor from the trunk's stride (2 per stage) to ``BACKBONE_STRIDE``; the map
+    needs a single-frame encoder, the motion map a multi-frame one."""
     stride = 2 ** len(encoder.model.config.channels)
-    if encoder.context_frames != 1 or BACKBONE_STRIDE % stride:
+    wanted = "a multi-frame (train-vl-encoder --context-frames 3)" if motion else "a single-frame"
+    if (encoder.context_frames > 1) != motion or BACKBONE_STRIDE % stride:
         raise BadInputError(
             encoder.weights,
             model,
-            f"needs a single-frame encoder with trunk stride dividing {BACKBONE_STRIDE} "
+            f"needs {wanted} encoder with trunk stride dividing {BACKBONE_STRIDE} "
             f"(this one: context_frames={encoder.context_frames}, stride {stride})",
         )
     return BACKBONE_STRIDE // stride
 
 
-def build_vl_synth_map(config: ExtractorConfig) -> VLSynthMapExtractor:
-    """Dense text-aligned maps from the substitute's image tower (D = its joint dim)."""
-    encoder = load_substitute(VLSynthMapExtractor.model, config)
-    pool = _trunk_pool(encoder, VLSynthMapExtractor.model)
+def _dense_tower(
+    model: str, config: ExtractorConfig, motion: bool
+) -> tuple[SubstituteEncoder, DenseImageTower, Fingerprint]:
+    """The substitute named by ``--weights model=DIR``, its dense tower and the map's
+    fingerprint (the motion map's names its windows)."""
+    encoder = load_substitute(model, config)
+    pool = _trunk_pool(encoder, model, motion)
     mean = float(encoder.model.image.mean.flatten()[0])
+    extra = {}
+    if motion:
+        extra["clip"] = (
+            f"windows of {encoder.context_frames} sampled frames centred on each, inside "
+            f"clips of {config.clip_frames} (edge frame repeated at clip borders)"
+        )
     fingerprint = frame_fingerprint(
-        VLSynthMapExtractor.model,
+        model,
         f"stvg-vl-synth image tower dense: trunk, per-cell projection, {pool}x{pool} avg pool "
         f"(ceil), stride {BACKBONE_STRIDE}",
         encoder.fingerprint,
         config,
         UNIT_SCALE,
         tower_mean=f"{mean:g} subtracted inside",
+        **extra,
     )
+    return encoder, DenseImageTower(encoder.model.image, pool), fingerprint
+
+
+def build_vl_synth_map(config: ExtractorConfig) -> VLSynthMapExtractor:
+    """Dense text-aligned maps from the substitute's image tower (D = its joint dim)."""
+    encoder, tower, fingerprint = _dense_tower(VLSynthMapExtractor.model, config, motion=False)
     return VLSynthMapExtractor(
-        DenseImageTower(encoder.model.image, pool),
+        tower, fingerprint, channels=encoder.dim, config=config, normalization=UNIT_SCALE
+    )
+
+
+def build_vl_synth_motion_map(config: ExtractorConfig) -> VLSynthMotionMapExtractor:
+    """Dense maps of a motion-aware substitute over windows of consecutive sampled frames."""
+    model = VLSynthMotionMapExtractor.model
+    encoder, tower, fingerprint = _dense_tower(model, config, motion=True)
+    return VLSynthMotionMapExtractor(
+        tower,
         fingerprint,
         channels=encoder.dim,
         config=config,
         normalization=UNIT_SCALE,
+        chunk_frames=config.clip_frames,
+        context_frames=encoder.context_frames,
     )
 
 
@@ -148,4 +205,4 @@ def build_vl_synth_text(config: ExtractorConfig) -> VLSynthTextExtractor:
     return VLSynthTextExtractor(encoder, config.text_batch_size)
 
 
-__all__ = ["build_vl_synth_map", "build_vl_synth_text"]
+__all__ = ["build_vl_synth_map", "build_vl_synth_motion_map", "build_vl_synth_text"]

@@ -4,6 +4,7 @@ plumbing, shapes and bookkeeping, never what the embeddings mean)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -64,9 +65,11 @@ def regions_workspace(root: Path, lengths: dict[str, int] = LENGTHS) -> Workspac
     return ws
 
 
-def tiny_substitute(directory: Path, seed: int = 0) -> Path:
-    """Save an untrained tiny dual encoder (vocabulary of the test sentences) to ``directory``."""
+def tiny_substitute(directory: Path, seed: int = 0, context_frames: int = 1) -> Path:
+    """Save an untrained tiny dual encoder (vocabulary of the test sentences) to ``directory``;
+    ``context_frames`` > 1 gives the motion-aware variant."""
     torch.manual_seed(seed)
     vocabulary = Vocabulary.build(["the red square moves 0 1 ."])
-    save_dual_encoder(DualEncoder(TINY, vocabulary), directory, {"test": True})
+    config = replace(TINY, context_frames=context_frames)
+    save_dual_encoder(DualEncoder(config, vocabulary), directory, {"test": True})
     return directory

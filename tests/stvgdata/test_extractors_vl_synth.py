@@ -1,10 +1,10 @@
-"""vl-synth-map and vl-synth-text: the trained stvg-vl-synth substitute as cache features
-(shapes, agreement with the towers, fingerprints, missing weights, extract -> loader), on an
-untrained tiny substitute: plumbing is checked, never what the features mean."""
+"""vl-synth-map, vl-synth-motion-map and vl-synth-text: the trained stvg-vl-synth substitute as
+cache features (shapes, windows, agreement with the towers, fingerprints, missing weights,
+extract -> loader), on an untrained tiny substitute: plumbing is checked, never what the
+features mean."""
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -28,6 +28,11 @@ SIZE = (64, 96)  # multiples of 32: a 2 x 3 grid whose pooling windows are all f
 @pytest.fixture(scope="module")
 def substitute(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tiny_substitute(tmp_path_factory.mktemp("vl") / "encoder")
+
+
+@pytest.fixture(scope="module")
+def motion_substitute(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiny_substitute(tmp_path_factory.mktemp("vl3") / "encoder", context_frames=3)
 
 
 def config(weights: Path | None, **changes: object) -> ExtractorConfig:
@@ -97,29 +102,66 @@ def test_missing_weights_is_a_user_error_saying_how_to_train_one(model) -> None:
         build_extractor(model, config(None))
 
 
-def test_map_refuses_a_multi_frame_encoder(substitute, tmp_path) -> None:
-    stacked = tmp_path / "stacked"
-    stacked.mkdir()
-    saved = json.loads((substitute / "config.json").read_text())
-    saved["config"]["context_frames"] = 2
-    (stacked / "config.json").write_text(json.dumps(saved))
-    state = torch.load(substitute / "model.pt", weights_only=True)
-    first = next(k for k in state if k.startswith("image.trunk.0"))
-    state[first] = state[first].repeat(1, 2, 1, 1)  # 3 -> 6 input channels
-    state["image.mean"] = torch.full((1, 6, 1, 1), 0.5)
-    torch.save(state, stacked / "model.pt")
+def test_map_refuses_a_multi_frame_encoder(motion_substitute) -> None:
     with pytest.raises(BadInputError, match="single-frame"):
-        build_extractor("vl-synth-map", config(stacked))
+        build_extractor("vl-synth-map", config(motion_substitute))
 
 
-def test_extracted_features_load_as_the_chosen_feature_set(substitute, tmp_path) -> None:
+def test_motion_map_refuses_a_single_frame_encoder(substitute) -> None:
+    with pytest.raises(BadInputError, match="multi-frame.*--context-frames"):
+        build_extractor("vl-synth-motion-map", config(substitute))
+
+
+def test_motion_map_row_reads_its_centred_window_like_the_towers_crops(motion_substitute) -> None:
+    """Row t of a clip is the tower on frames (t-1, t, t+1) stacked on channels in time order,
+    the layout of the substitute's training crops; cells average to the tower's embedding."""
+    extractor = build_extractor("vl-synth-motion-map", config(motion_substitute, clip_frames=4))
+    batch = frames(8)
+    cells = extractor.forward(extractor.preprocess(batch))  # two clips of 4
+    assert cells.shape == (8, 2, 3, TINY.dim) and extractor.min_frames == 1
+    tower = SubstituteEncoder(motion_substitute).model.image
+    for row, window in [(1, [0, 1, 2]), (0, [0, 0, 1]), (3, [2, 3, 3]), (4, [4, 4, 5])]:
+        stacked = np.concatenate([batch[i] for i in window], axis=-1)[None]  # (1, H, W, 9)
+        with torch.inference_mode():
+            whole = tower(images_to_tensor(stacked))
+        torch.testing.assert_close(cells[row].mean(dim=(0, 1)), whole[0], atol=1e-5, rtol=1e-4)
+
+
+def test_motion_map_rows_see_no_frame_outside_their_clip(motion_substitute) -> None:
+    extractor = build_extractor("vl-synth-motion-map", config(motion_substitute, clip_frames=4))
+    batch = frames(8)
+    changed = batch.copy()
+    changed[3] = 255 - changed[3]  # last frame of the first clip
+    before = extractor.forward(extractor.preprocess(batch))
+    after = extractor.forward(extractor.preprocess(changed))
+    differs = [not torch.equal(before[i], after[i]) for i in range(8)]
+    assert differs == [False, False, True, True, False, False, False, False]
+
+
+def test_motion_map_fingerprint_names_its_windows(motion_substitute) -> None:
+    built = build_extractor("vl-synth-motion-map", config(motion_substitute, clip_frames=4))
+    assert "windows of 3 sampled frames" in built.fingerprint_text
+    assert "context3-" in built.fingerprint_text  # the encoder's own fingerprint
+    longer = build_extractor("vl-synth-motion-map", config(motion_substitute, clip_frames=8))
+    assert longer.fingerprint != built.fingerprint
+
+
+def test_extracted_features_load_as_the_chosen_feature_set(
+    substitute, motion_substitute, tmp_path
+) -> None:
     ws = regions_workspace(tmp_path)
-    weights = {"vl-synth-map": str(substitute), "vl-synth-text": str(substitute)}
-    run_extraction(ws, tiny_config(models=("vl-synth-map", "vl-synth-text"), weights=weights))
-    chosen = FeatureSet(frame="vl-synth-map", clip=None, text="vl-synth-text")
+    weights = {
+        "vl-synth-map": str(substitute),
+        "vl-synth-motion-map": str(motion_substitute),
+        "vl-synth-text": str(substitute),
+    }
+    models = ("vl-synth-map", "vl-synth-motion-map", "vl-synth-text")
+    run_extraction(ws, tiny_config(models=models, weights=weights))
+    chosen = FeatureSet(frame="vl-synth-map", clip="vl-synth-motion-map", text="vl-synth-text")
     data = CachedQueryDataset(ws, DATASET, "train", features=chosen)
     assert len(data) > 0 and data.missing == 0
     batch = collate_queries([data[0]])
     grid = tuple(math.ceil(side / 32) for side in TINY_SIZE)
     assert batch["frame_feats"].shape[2:] == (*grid, TINY.dim)
-    assert batch["text_feats"].shape[-1] == TINY.dim and "clip_feats" not in batch
+    assert batch["clip_feats"].shape == batch["frame_feats"].shape
+    assert batch["text_feats"].shape[-1] == TINY.dim
