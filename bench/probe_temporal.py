@@ -1,0 +1,92 @@
+"""How much of the temporal boundary a cached map model carries, before any head is trained.
+
+For each query of a split: every cell of every sampled frame of its clip is compared (cosine)
+with the sentence embedding of the stvg-vl-synth substitute that made the map; a frame scores
+the mean (or max) over its cells, and the predicted span is the contiguous run of frames whose
+scores sum highest above their own mean. Prints mean tIoU of both probes and of predicting the
+whole clip (the baseline any temporal head must beat), with their ratio. A map whose probe
+does not beat the whole clip gives CSDVL's dynamic stream no "when" to learn from; see
+docs/results.md § Science check, part 8.
+
+    .venv/bin/python bench/probe_temporal.py --workspace WS --dataset vidstg --split val \\
+        --model vl-synth-motion-map --encoder DIR [--queries 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from schemas.batch import FeatureSet  # noqa: E402
+from stvgdata.catalog import query  # noqa: E402
+from stvgdata.loader import CachedQueryDataset  # noqa: E402
+from stvgdata.regions.substitute import SubstituteEncoder  # noqa: E402
+from stvgdata.workspace import Workspace  # noqa: E402
+
+
+def best_run(scores: np.ndarray) -> tuple[int, int]:
+    """[start, end) of the contiguous run with the largest sum of (score - mean) (Kadane)."""
+    centred = scores - scores.mean()
+    best, running, start, span = -np.inf, 0.0, 0, (0, 1)
+    for i, value in enumerate(centred):
+        running, start = (value, i) if running <= 0 else (running + value, start)
+        if running > best:
+            best, span = running, (start, i + 1)
+    return span
+
+
+def temporal_iou(a: tuple[int, int], b: tuple[int, int]) -> float:
+    inter = max(0, min(a[1], b[1]) - max(a[0], b[0]))
+    return inter / (max(a[1], b[1]) - min(a[0], b[0]))
+
+
+def probe(data: CachedQueryDataset, encoder: SubstituteEncoder, sentences: dict, count: int):
+    """Mean tIoU per probe ("mean over cells", "max over cells", "whole clip")."""
+    scores: dict[str, list[float]] = {"mean over cells": [], "max over cells": [], "whole clip": []}
+    for index in range(min(count, len(data))):
+        item = data[index]
+        cells = item["frame_feats"].reshape(
+            len(item["frame_feats"]), -1, item["frame_feats"].shape[-1]
+        )
+        cells = cells / np.linalg.norm(cells, axis=-1, keepdims=True).clip(1e-6)
+        cosine = cells @ encoder.encode([sentences[item["query_id"]]])[0]  # (T, cells)
+        tube = (int(item["tube"][0]), int(item["tube"][1]))
+        scores["mean over cells"].append(temporal_iou(best_run(cosine.mean(1)), tube))
+        scores["max over cells"].append(temporal_iou(best_run(cosine.max(1)), tube))
+        scores["whole clip"].append(temporal_iou((0, len(cosine)), tube))
+    return {name: float(np.mean(values)) for name, values in scores.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workspace", required=True)
+    parser.add_argument("--dataset", default="vidstg")
+    parser.add_argument("--split", default="val")
+    parser.add_argument("--model", default="vl-synth-motion-map", help="cached map model")
+    parser.add_argument("--encoder", required=True, help="the substitute that made the map")
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+    ws = Workspace.resolve(args.workspace)
+    features = FeatureSet(frame=args.model, clip=None, text=None)
+    data = CachedQueryDataset(ws, args.dataset, args.split, features=features)
+    rows = query(
+        ws,
+        "SELECT query_id, sentence FROM queries WHERE dataset = ? AND split = ?",
+        [args.dataset, args.split],
+    ).to_pylist()
+    sentences = {row["query_id"]: row["sentence"] for row in rows}
+    result = probe(data, SubstituteEncoder(Path(args.encoder)), sentences, args.queries)
+    print(f"{args.model} on {args.dataset}/{args.split}, {min(args.queries, len(data))} queries")
+    for name, value in result.items():
+        print(f"  mean tIoU, {name:16s} {value:.3f}")
+    ratio = result["mean over cells"] / result["whole clip"]
+    print(f"  ratio mean-over-cells / whole clip: {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
