@@ -120,7 +120,7 @@ def eval_command(
     else:
         trained, preds = predict_run_of_any_head(ws, run, dataset, split)
         info = dataclasses.replace(
-            trained, method=method or trained.method, config=config | {"run": run}
+            trained, method=method or trained.method, config=config | trained.config | {"run": run}
         )
     with RichProgress(transient=True) as progress:
         report = evaluate(
@@ -132,9 +132,10 @@ def eval_command(
 def predict_run_of_any_head(
     ws: Workspace, run: str, dataset: str, split: str
 ) -> tuple[RunInfo, dict[str, QueryPrediction]]:
-    """What ``runs`` records of a trained run (method, its own variant and seed) and its
-    predictions: a CoSPaL run (its weights in runs/<run>/cospal.pt) or a CSDVL run or
-    checkpoint. Torch is imported only here."""
+    """What ``runs`` records of a trained run (method, its own variant and seed; for CSDVL the
+    cached features it read, so settings can be told apart in SQL) and its predictions: a
+    CoSPaL run (its weights in runs/<run>/cospal.pt) or a CSDVL run or checkpoint. Torch is
+    imported only here."""
     from heads.cospal.train import CHECKPOINT, METHOD, predict_checkpoint
 
     cospal = ws.runs_dir / run / CHECKPOINT
@@ -144,7 +145,9 @@ def predict_run_of_any_head(
     from heads.train import predict_run
 
     config, train_config, predictions = predict_run(ws, run, dataset, split)
-    return RunInfo(run, "csdvl", config.variant_name(), train_config.seed), predictions
+    features = {"features": dataclasses.asdict(train_config.features)}
+    info = RunInfo(run, "csdvl", config.variant_name(), train_config.seed, config=features)
+    return info, predictions
 
 
 def show_report(report: EvalReport, as_json: bool) -> None:

@@ -7,6 +7,7 @@ import sys
 import types
 
 from heads.predictions import QueryPrediction, write_stvg_predictions
+from schemas import FeatureSet
 from stvgdata.catalog import query
 from stvgdata.workspace import Workspace
 from tests.heads.test_evaluate import BOX, CaseQuery, build_catalog
@@ -87,7 +88,7 @@ def test_run_predictions_come_from_the_training_run(run_cli, workspace, monkeypa
     def predict_run(ws_arg, run_id, dataset, split):
         calls.append((ws_arg.root, run_id, dataset, split))
         config = types.SimpleNamespace(variant_name=lambda: "d2s")
-        train_config = types.SimpleNamespace(seed=2)
+        train_config = types.SimpleNamespace(seed=2, features=FeatureSet(clip="vl-synth-map"))
         prediction = QueryPrediction("vidstg/i1", 12, 24, [12], [BOX])
         return config, train_config, {"vidstg/i1": prediction}
 
@@ -108,3 +109,5 @@ def test_run_predictions_come_from_the_training_run(run_cli, workspace, monkeypa
         "sentence_type": "interrogative",
         "m_viou": 1.0,
     }
+    config = json.loads(query(ws, "SELECT config FROM runs LIMIT 1")["config"][0].as_py())
+    assert config["run"] == "csdvl-full-1" and config["features"]["clip"] == "vl-synth-map"

@@ -8,6 +8,7 @@ import json
 import pytest
 from PIL import Image
 
+from stvgdata.catalog import query
 from tests.heads.cached_workspace import DATASET, build_cached_workspace
 
 
@@ -110,6 +111,10 @@ def test_train_on_chosen_features_stores_them_for_eval(run_cli, cached_ws):
     )  # fmt: skip
     assert scored.exit_code == 0, scored.stderr  # the model's input dims match: same features
     assert {r["seed"] for r in json.loads(scored.stdout)} == {3}  # the run's seed, for runs
+    recorded = query(cached_ws, "SELECT config FROM runs WHERE run_id = ?", [run_id])
+    assert {json.loads(c)["features"]["clip"] for c in recorded["config"].to_pylist()} == {
+        "vl-synth-map"
+    }  # the features, so settings part in SQL
 
 
 @pytest.mark.parametrize(
