@@ -22,27 +22,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from heads.cospal.predict import max_sum_run  # noqa: E402
 from schemas.batch import FeatureSet  # noqa: E402
 from stvgdata.catalog import query  # noqa: E402
+from stvgdata.geometry import temporal_iou  # noqa: E402
 from stvgdata.loader import CachedQueryDataset  # noqa: E402
 from stvgdata.regions.substitute import SubstituteEncoder  # noqa: E402
 from stvgdata.workspace import Workspace  # noqa: E402
-
-
-def best_run(scores: np.ndarray) -> tuple[int, int]:
-    """[start, end) of the contiguous run with the largest sum of (score - mean) (Kadane)."""
-    centred = scores - scores.mean()
-    best, running, start, span = -np.inf, 0.0, 0, (0, 1)
-    for i, value in enumerate(centred):
-        running, start = (value, i) if running <= 0 else (running + value, start)
-        if running > best:
-            best, span = running, (start, i + 1)
-    return span
-
-
-def temporal_iou(a: tuple[int, int], b: tuple[int, int]) -> float:
-    inter = max(0, min(a[1], b[1]) - max(a[0], b[0]))
-    return inter / (max(a[1], b[1]) - min(a[0], b[0]))
 
 
 def probe(data: CachedQueryDataset, encoder: SubstituteEncoder, sentences: dict, count: int):
@@ -56,8 +42,12 @@ def probe(data: CachedQueryDataset, encoder: SubstituteEncoder, sentences: dict,
         cells = cells / np.linalg.norm(cells, axis=-1, keepdims=True).clip(1e-6)
         cosine = cells @ encoder.encode([sentences[item["query_id"]]])[0]  # (T, cells)
         tube = (int(item["tube"][0]), int(item["tube"][1]))
-        scores["mean over cells"].append(temporal_iou(best_run(cosine.mean(1)), tube))
-        scores["max over cells"].append(temporal_iou(best_run(cosine.max(1)), tube))
+        for name, frame_scores in (
+            ("mean over cells", cosine.mean(1)),
+            ("max over cells", cosine.max(1)),
+        ):
+            span = max_sum_run(frame_scores - frame_scores.mean())  # above the clip's mean
+            scores[name].append(temporal_iou(span, tube))
         scores["whole clip"].append(temporal_iou((0, len(cosine)), tube))
     return {name: float(np.mean(values)) for name, values in scores.items()}
 

@@ -73,21 +73,26 @@ class VLSynthMapExtractor(FrameExtractor):
 class VLSynthMotionMapExtractor(FrameExtractor):
     model = "vl-synth-motion-map"
 
-    def __init__(self, *args: object, context_frames: int, **kwargs: object) -> None:
-        self.context_frames = context_frames  # before the base class could run a forward
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self, *args: object, chunk_frames: int, context_frames: int, **kwargs: object
+    ) -> None:
+        # (K, c) positions inside a clip of the window of each row, set before the base class
+        # could run a forward
+        self.windows = torch.from_numpy(
+            np.stack(
+                [window_positions(i, chunk_frames, context_frames) for i in range(chunk_frames)]
+            )
+        )
+        super().__init__(*args, chunk_frames=chunk_frames, **kwargs)
+        self.windows = self.windows.to(self.device)
         self.min_frames = 1  # a short video is one padded clip; its windows repeat edge frames
 
     def _features(self, batch: torch.Tensor) -> torch.Tensor:
         """(N, 3, H, W), N = B clips of K frames -> (N, h, w, D): row i of a clip reads the
         window of c frames centred on i, in time order on channels (the crops' layout)."""
         n, _, height, width = batch.shape
-        k = self.chunk_frames
-        windows = torch.from_numpy(
-            np.stack([window_positions(i, k, self.context_frames) for i in range(k)])
-        ).to(batch.device)  # (K, c) positions inside the clip
-        clips = batch.view(n // k, k, 3, height, width)
-        stacked = clips[:, windows].reshape(n, 3 * self.context_frames, height, width)
+        clips = batch.view(n // self.chunk_frames, self.chunk_frames, 3, height, width)
+        stacked = clips[:, self.windows].reshape(n, -1, height, width)  # (N, 3c, H, W)
         return self.network(stacked).permute(0, 2, 3, 1)
 
 
