@@ -52,6 +52,14 @@ NoSpatial = Annotated[
 NoMeanPool = Annotated[
     bool, typer.Option("--no-mean-pool", help="Text attends all T*H*W dynamic tokens.")
 ]
+CollabWarmup = Annotated[
+    int | None,
+    typer.Option(
+        "--collab-warmup",
+        help="Train this many epochs with the stream exchange off first (warm start for the "
+        "static stream; default 0, the paper's schedule).",
+    ),
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Method = Annotated[
     str,
@@ -139,6 +147,7 @@ def train_command(
     ] = None,
     no_spatial: NoSpatial = False,
     no_mean_pool: NoMeanPool = False,
+    collab_warmup: CollabWarmup = None,
     frame_features: FrameFeatures = None,
     clip_features: ClipFeatures = None,
     text_features: TextFeatures = None,
@@ -173,6 +182,7 @@ def train_command(
                 "--fusion": fusion is not None,
                 "--no-spatial": no_spatial,
                 "--no-mean-pool": no_mean_pool,
+                "--collab-warmup": collab_warmup is not None,
                 "--frame-features": frame_features is not None,
                 "--clip-features": clip_features is not None,
                 "--text-features": text_features is not None,
@@ -227,6 +237,7 @@ def train_command(
                 "seed": seed,
                 "val_split": val_split,
                 "patience": patience,
+                "collab_warmup": collab_warmup,
                 "device": device,
                 "num_workers": num_workers,
                 "features": features,
@@ -291,6 +302,7 @@ def ablate_command(
     batch_size: BatchSize = None,
     lr: LearningRate = None,
     max_frames: MaxFrames = None,
+    collab_warmup: CollabWarmup = None,
     frame_features: FrameFeatures = None,
     clip_features: ClipFeatures = None,
     text_features: TextFeatures = None,
@@ -323,6 +335,7 @@ def ablate_command(
                 "--d-model": d_model is not None,
                 "--layers": layers is not None,
                 "--max-frames": max_frames is not None,
+                "--collab-warmup": collab_warmup is not None,
                 "--frame-features": frame_features is not None,
                 "--clip-features": clip_features is not None,
                 "--text-features": text_features is not None,
@@ -354,6 +367,7 @@ def ablate_command(
             "batch_size": batch_size,
             "lr": lr,
             "max_frames": max_frames,
+            "collab_warmup": collab_warmup,
             "device": device,
             "num_workers": num_workers,
             "features": feature_set(frame_features, clip_features, text_features),

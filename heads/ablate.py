@@ -19,7 +19,7 @@ from heads.config import CSDVLConfig, TrainConfig, config_to_dict
 from heads.evaluate import RunInfo, evaluate
 from heads.metrics import Summary
 from heads.protocols import DEFAULT_PROTOCOL
-from heads.train import predict_run, train
+from heads.train import check_warmup, predict_run, train
 from stvgdata.catalog import connect
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.workspace import Workspace
@@ -132,6 +132,8 @@ def run_ablation(
 
     Seed-major order (all variants with seed 0, then seed 1, ...), so the runs table holds a
     complete comparison for the first seeds while later ones are still training."""
+    for variant in variants:  # refuse a bad warm start before the first run, not mid-grid
+        check_warmup(variant.apply(base_config), train_config)
     results = {v.name: VariantResult(v.name, list(seeds), [], []) for v in variants}
     total, done = len(variants) * len(seeds), 0
     for seed in seeds:

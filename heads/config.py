@@ -63,6 +63,11 @@ class CSDVLConfig:
     def uses_d2s(self) -> bool:
         return self.fusion == "collab" and self.d2s
 
+    @property
+    def exchanges(self) -> bool:
+        """Whether the streams exchange anything after their layers (all but "none")."""
+        return self.fusion not in ("collab", "none") or self.uses_s2d or self.uses_d2s
+
     def variant_name(self) -> str:
         """Short name of the ablation variant: "s2d+d2s", "s2d", "d2s", "none", "fusion=sum",
         with "+no-spatial" / "+no-mean-pool" appended for the Table 4 switches."""
@@ -91,6 +96,11 @@ class TrainConfig:
     max_frames: int = 200
     # Stop when val m_vIoU has not improved for this many epochs (None: never stop early).
     patience: int | None = None
+    # Epochs trained with the cross-stream exchange switched off before it is switched on: a
+    # warm start for the static stream, whose attention s2d and d2s rely on (the paper starts
+    # it from MDETR, trained on grounding; 0 = the paper's schedule). Warm-up epochs are never
+    # kept as the best checkpoint: a model without the exchange is another variant.
+    collab_warmup: int = 0
     num_workers: int = 0
     device: str = "cpu"
     train_split: str = "train"

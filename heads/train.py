@@ -209,6 +209,8 @@ def fit(
     )
     stopped_early = False
     for epoch in range(state.epoch, train_config.epochs):
+        warming_up = config.exchanges and epoch < train_config.collab_warmup
+        model.exchange_on = not warming_up
         loader = _epoch_loader(data, train_config, epoch)
         task = f"epoch {epoch + 1}/{train_config.epochs}"
         losses = train_one_epoch(
@@ -223,9 +225,10 @@ def fit(
             len(loader),
         )
         metric = validate(model) if validate is not None and _is_rank_zero() else None
-        is_best = _update_best(state, metric, epoch)
+        is_best = not warming_up and _update_best(state, metric, epoch)
         state.epoch = epoch + 1
-        state.history.append({"epoch": epoch + 1, **losses, **_metric_entry(metric)})
+        entry = {"epoch": epoch + 1, "warmup": float(warming_up), **losses}
+        state.history.append({**entry, **_metric_entry(metric)})
         if _is_rank_zero():
             _save_checkpoint(last, model, optimizer, state, train_config)
             if is_best:
@@ -243,6 +246,19 @@ def fit(
         best_val_m_viou=state.best_metric,
         stopped_early=stopped_early,
     )
+
+
+def check_warmup(config: CSDVLConfig, train_config: TrainConfig) -> None:
+    """A warm start must leave epochs with the exchange on, or the run trains another variant."""
+    warmup = train_config.collab_warmup
+    if warmup < 0:
+        raise BadInputError("--collab-warmup", warmup, "must be 0 or more epochs")
+    if config.exchanges and warmup >= train_config.epochs:
+        raise BadInputError(
+            "--collab-warmup",
+            warmup,
+            f"leaves none of the {train_config.epochs} epochs with the exchange on",
+        )
 
 
 def _metric_entry(metric: float | None) -> dict[str, float]:
@@ -290,6 +306,7 @@ def train(
     epoch when it is set (keeps the best checkpoint, allows early stopping)."""
     if train_config.patience is not None and train_config.val_split is None:
         raise BadInputError("--patience", train_config.patience, "early stopping needs --val-split")
+    check_warmup(config, train_config)
     created = _init_distributed()
     try:
         run_id = _broadcast(run_id or new_run_id(f"csdvl-{config.variant_name()}"))

@@ -64,6 +64,9 @@ class CSDVL(nn.Module):
         self.collaboration = build_collaboration(config)
         self.spatial_head = build_spatial_head(config)
         self.temporal_head = build_temporal_head(config)
+        # Off during a warm start (TrainConfig.collab_warmup): the streams then run apart
+        # and the collaboration blocks receive no gradient.
+        self.exchange_on = True
 
     def _static_memory(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
         """Encode each frame's [H*W ; L] tokens -> memory (B*T, HW+L, d) and its mask.
@@ -122,7 +125,8 @@ class CSDVL(nn.Module):
             dynamic, text = dynamic_layer(dynamic, text, frame_mask, text_mask)
             if dynamic.shape[2] == 1:  # "w/o spatial": the grid is pooled, so is A
                 attention = attention.sum(dim=2, keepdim=True)
-            queries, dynamic = exchange(queries, dynamic, attention, frame_mask)
+            if self.exchange_on:
+                queries, dynamic = exchange(queries, dynamic, attention, frame_mask)
         outputs = self.temporal_head(dynamic, frame_mask)
         reference = attention_centre(attentions[-1], h, w)  # (B, T, 2)
         outputs["boxes"] = self.spatial_head(queries, reference)

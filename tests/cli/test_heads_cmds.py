@@ -132,6 +132,9 @@ def test_train_on_chosen_features_stores_them_for_eval(run_cli, cached_ws):
         (("train", "--dataset", DATASET, "--resume", "no-such-run"), "no run"),
         (("show", "t-q0", "--run", "no-such-run", "--out", "x.png"), "checkpoint"),
         (("ablate", "--dataset", DATASET, "--seeds", "0"), "at least 1"),
+        (("train", "--dataset", DATASET, "--epochs", "2", "--collab-warmup", "2"), "none of the"),
+        (("ablate", "--dataset", DATASET, "--collab-warmup", "-1"), "0 or more"),
+        (("train", "--dataset", DATASET, "--method", "stop", "--collab-warmup", "1"), "csdvl"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(run_cli, cached_ws, args, message):

@@ -123,6 +123,17 @@ def test_without_d2s_boxes_ignore_the_dynamic_stream():
         assert torch.allclose(before, after) == ignores
 
 
+def test_exchange_switched_off_keeps_the_full_model_s_streams_apart():
+    batch = make_batch()
+    model = _model(TINY, batch)
+    model.exchange_on = False  # a warm start's first epochs
+    outputs = model(batch)
+    torch.testing.assert_close(outputs["boxes"], model(_change(batch, "clip_feats"))["boxes"])
+    torch.testing.assert_close(
+        outputs["score_logits"], model(_change(batch, "frame_feats"))["score_logits"]
+    )
+
+
 @pytest.mark.parametrize("fusion", ["sum", "fc-sum", "concat-fc"])
 def test_symmetric_fusions_exchange_both_ways(fusion):
     batch = make_batch()

@@ -7,6 +7,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+import pytest
 import torch
 
 from heads.config import CSDVLConfig, TrainConfig, config_from_dict, config_to_dict
@@ -16,10 +17,12 @@ from heads.train import (
     BEST_CHECKPOINT,
     CONFIG_FILE,
     LAST_CHECKPOINT,
+    check_warmup,
     fit,
     load_model,
 )
 from schemas import FeatureSet
+from stvgdata.errors import BadInputError
 from tests.heads.fake_batch import concat_queries, make_batch, split_queries
 
 TINY = CSDVLConfig(
@@ -107,3 +110,43 @@ def test_feature_set_round_trips_and_old_configs_get_the_default():
     assert config_from_dict(stored)[1] == chosen
     del stored["train"]["features"]  # a run written before the field existed
     assert config_from_dict(stored)[1].features == FeatureSet()
+
+
+def _collaboration_weights(run_dir: Path) -> dict[str, torch.Tensor]:
+    return {k: v for k, v in _weights(run_dir).items() if k.startswith("collaboration.")}
+
+
+def test_warm_start_trains_the_streams_apart_then_switches_the_exchange_on(tmp_path):
+    """During the warm-up epochs the collaboration blocks get no gradient (AdamW skips them,
+    weight decay included), so they still hold their initial values; afterwards they train."""
+    warm = dataclasses.replace(TRAIN, epochs=2, collab_warmup=1)
+    fit(tmp_path / "init", _data(), TINY, dataclasses.replace(warm, epochs=1, lr=0.0))
+    fit(tmp_path / "warm", _data(), TINY, dataclasses.replace(warm, epochs=1))
+    initial = _collaboration_weights(tmp_path / "init")
+    warmed = _collaboration_weights(tmp_path / "warm")
+    assert initial and all(torch.equal(initial[k], warmed[k]) for k in initial)
+    result = fit(tmp_path / "warm", _data(), TINY, warm, resume=True)
+    after = _collaboration_weights(tmp_path / "warm")
+    assert any(not torch.equal(initial[k], after[k]) for k in initial)
+    assert [h["warmup"] for h in result.history] == [1.0, 0.0]
+
+
+def test_warm_start_never_keeps_a_warm_up_epoch_as_best(tmp_path):
+    scores = iter([0.9, 0.2, 0.3])
+    train = dataclasses.replace(TRAIN, epochs=3, collab_warmup=1, val_split="val")
+    result = fit(tmp_path / "run", _data(), TINY, train, validate=lambda model: next(scores))
+    assert result.best_epoch == 3 and result.best_val_m_viou == 0.3
+    assert load_model(result.checkpoint)[0].exchange_on  # evaluated as the full model
+
+
+def test_warm_start_changes_nothing_without_an_exchange(tmp_path):
+    none = dataclasses.replace(TINY, s2d=False, d2s=False)
+    fit(tmp_path / "plain", _data(), none, TRAIN)
+    fit(tmp_path / "warm", _data(), none, dataclasses.replace(TRAIN, collab_warmup=5))
+    _assert_same_weights(tmp_path / "plain", tmp_path / "warm")
+
+
+@pytest.mark.parametrize("warmup", [-1, 2])
+def test_warm_start_must_leave_epochs_with_the_exchange(warmup):
+    with pytest.raises(BadInputError, match="--collab-warmup"):
+        check_warmup(TINY, dataclasses.replace(TRAIN, epochs=2, collab_warmup=warmup))
