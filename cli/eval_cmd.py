@@ -132,8 +132,9 @@ def eval_command(
 def predict_run_of_any_head(
     ws: Workspace, run: str, dataset: str, split: str
 ) -> tuple[RunInfo, dict[str, QueryPrediction]]:
-    """What ``runs`` records of a trained run (method, its own variant and seed; for CSDVL the
-    cached features it read, so settings can be told apart in SQL) and its predictions: a
+    """What ``runs`` records of a trained run (method, its own variant and seed; for CSDVL its
+    whole configuration, as ``stvg ablate`` records it: the cached features it read, the
+    warm start, so settings can be told apart in SQL) and its predictions: a
     CoSPaL run (its weights in runs/<run>/cospal.pt) or a CSDVL run or checkpoint. Torch is
     imported only here."""
     from heads.cospal.train import CHECKPOINT, METHOD, predict_checkpoint
@@ -142,11 +143,12 @@ def predict_run_of_any_head(
     if cospal.is_file():
         config, predictions = predict_checkpoint(ws, dataset, split, cospal)
         return RunInfo(run, METHOD, config.variant_name(), config.seed), predictions
+    from heads.config import config_to_dict
     from heads.train import predict_run
 
     config, train_config, predictions = predict_run(ws, run, dataset, split)
-    features = {"features": dataclasses.asdict(train_config.features)}
-    info = RunInfo(run, "csdvl", config.variant_name(), train_config.seed, config=features)
+    recorded = config_to_dict(config, train_config)
+    info = RunInfo(run, "csdvl", config.variant_name(), train_config.seed, config=recorded)
     return info, predictions
 
 

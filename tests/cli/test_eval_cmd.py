@@ -6,6 +6,7 @@ import json
 import sys
 import types
 
+from heads.config import CSDVLConfig, TrainConfig
 from heads.predictions import QueryPrediction, write_stvg_predictions
 from schemas import FeatureSet
 from stvgdata.catalog import query
@@ -87,8 +88,8 @@ def test_run_predictions_come_from_the_training_run(run_cli, workspace, monkeypa
 
     def predict_run(ws_arg, run_id, dataset, split):
         calls.append((ws_arg.root, run_id, dataset, split))
-        config = types.SimpleNamespace(variant_name=lambda: "d2s")
-        train_config = types.SimpleNamespace(seed=2, features=FeatureSet(clip="vl-synth-map"))
+        config = CSDVLConfig(s2d=False)  # variant "d2s"
+        train_config = TrainConfig(seed=2, features=FeatureSet(clip="vl-synth-map"))
         prediction = QueryPrediction("vidstg/i1", 12, 24, [12], [BOX])
         return config, train_config, {"vidstg/i1": prediction}
 
@@ -110,4 +111,6 @@ def test_run_predictions_come_from_the_training_run(run_cli, workspace, monkeypa
         "m_viou": 1.0,
     }
     config = json.loads(query(ws, "SELECT config FROM runs LIMIT 1")["config"][0].as_py())
-    assert config["run"] == "csdvl-full-1" and config["features"]["clip"] == "vl-synth-map"
+    assert config["run"] == "csdvl-full-1"
+    assert config["train"]["features"]["clip"] == "vl-synth-map"  # the run's whole config
+    assert config["model"]["s2d"] is False

@@ -112,9 +112,8 @@ def test_train_on_chosen_features_stores_them_for_eval(run_cli, cached_ws):
     assert scored.exit_code == 0, scored.stderr  # the model's input dims match: same features
     assert {r["seed"] for r in json.loads(scored.stdout)} == {3}  # the run's seed, for runs
     recorded = query(cached_ws, "SELECT config FROM runs WHERE run_id = ?", [run_id])
-    assert {json.loads(c)["features"]["clip"] for c in recorded["config"].to_pylist()} == {
-        "vl-synth-map"
-    }  # the features, so settings part in SQL
+    configs = [json.loads(c) for c in recorded["config"].to_pylist()]
+    assert {c["train"]["features"]["clip"] for c in configs} == {"vl-synth-map"}  # SQL parts them
 
 
 @pytest.mark.parametrize(
