@@ -64,9 +64,14 @@ class CSDVLConfig:
         return self.fusion == "collab" and self.d2s
 
     @property
+    def uses_symmetric_fusion(self) -> bool:
+        """One of the Table 5 baselines ("sum", "fc-sum", "concat-fc") replaces s2d / d2s."""
+        return self.fusion not in ("collab", "none")
+
+    @property
     def exchanges(self) -> bool:
         """Whether the streams exchange anything after their layers (all but "none")."""
-        return self.fusion not in ("collab", "none") or self.uses_s2d or self.uses_d2s
+        return self.uses_symmetric_fusion or self.uses_s2d or self.uses_d2s
 
     def variant_name(self) -> str:
         """Short name of the ablation variant: "s2d+d2s", "s2d", "d2s", "none", "fusion=sum",

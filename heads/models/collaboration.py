@@ -84,7 +84,7 @@ class Collaboration(nn.Module):
         super().__init__()
         self.s2d = StaticToDynamic(config.d_model) if config.uses_s2d else None
         self.d2s = DynamicToStatic(config) if config.uses_d2s else None
-        symmetric = config.fusion not in ("collab", "none")
+        symmetric = config.uses_symmetric_fusion
         self.fusion = SymmetricFusion(config.fusion, config.d_model) if symmetric else None
 
     def forward(
