@@ -60,6 +60,14 @@ CollabWarmup = Annotated[
         "static stream; default 0, the paper's schedule).",
     ),
 ]
+D2SAnchor = Annotated[
+    bool,
+    typer.Option(
+        "--d2s-anchor",
+        help="Anchor each box on the static attention re-weighted by d2s's attention (lets the "
+        "box loss train where d2s looks; no effect without d2s; see docs/heads.md).",
+    ),
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Method = Annotated[
     str,
@@ -147,6 +155,7 @@ def train_command(
     ] = None,
     no_spatial: NoSpatial = False,
     no_mean_pool: NoMeanPool = False,
+    d2s_anchor: D2SAnchor = False,
     collab_warmup: CollabWarmup = None,
     frame_features: FrameFeatures = None,
     clip_features: ClipFeatures = None,
@@ -182,6 +191,7 @@ def train_command(
                 "--fusion": fusion is not None,
                 "--no-spatial": no_spatial,
                 "--no-mean-pool": no_mean_pool,
+                "--d2s-anchor": d2s_anchor,
                 "--collab-warmup": collab_warmup is not None,
                 "--frame-features": frame_features is not None,
                 "--clip-features": clip_features is not None,
@@ -228,6 +238,7 @@ def train_command(
                 "fusion": fusion.value if fusion else None,
                 "dynamic_spatial": False if no_spatial else None,
                 "dynamic_mean_pool": False if no_mean_pool else None,
+                "d2s_anchor": d2s_anchor or None,
             },
             {
                 "epochs": epochs,
@@ -302,6 +313,7 @@ def ablate_command(
     batch_size: BatchSize = None,
     lr: LearningRate = None,
     max_frames: MaxFrames = None,
+    d2s_anchor: D2SAnchor = False,
     collab_warmup: CollabWarmup = None,
     frame_features: FrameFeatures = None,
     clip_features: ClipFeatures = None,
@@ -335,6 +347,7 @@ def ablate_command(
                 "--d-model": d_model is not None,
                 "--layers": layers is not None,
                 "--max-frames": max_frames is not None,
+                "--d2s-anchor": d2s_anchor,
                 "--collab-warmup": collab_warmup is not None,
                 "--frame-features": frame_features is not None,
                 "--clip-features": clip_features is not None,
@@ -361,7 +374,7 @@ def ablate_command(
     ws = workspace_of(ctx)
     model_config, train_config = build_configs(
         preset_name,
-        {"d_model": d_model, "num_layers": layers},
+        {"d_model": d_model, "num_layers": layers, "d2s_anchor": d2s_anchor or None},
         {
             "epochs": epochs,
             "batch_size": batch_size,

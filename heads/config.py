@@ -43,6 +43,11 @@ class CSDVLConfig:
     # attention over all T*H*W tokens instead of the T mean-pooled ones ("w/o mean pool").
     dynamic_spatial: bool = True
     dynamic_mean_pool: bool = True
+    # Box anchor (our deviation, docs/heads.md): the anchor is always the centre of the static
+    # decoder's last attention; with d2s_anchor it is the centre of that attention re-weighted
+    # by the last d2s attention over the same grid, so the box loss trains d2s's "where" as
+    # directly as the static one's. No effect on variants without d2s.
+    d2s_anchor: bool = False
     # Loss weights lambda_1..lambda_4: L1, GIoU, 2D-TAN BCE, temporal attentive.
     loss_l1: float = 5.0
     loss_giou: float = 2.0
@@ -62,6 +67,10 @@ class CSDVLConfig:
     @property
     def uses_d2s(self) -> bool:
         return self.fusion == "collab" and self.d2s
+
+    @property
+    def uses_d2s_anchor(self) -> bool:
+        return self.uses_d2s and self.d2s_anchor
 
     @property
     def uses_symmetric_fusion(self) -> bool:

@@ -3,7 +3,8 @@
 - ``StaticToDynamic`` (s2d, Eq. 2): F~v = LayerNorm(Fv + A * FC(Fv)), A = the static decoder's
   cross-attention weights over each frame's positions, broadcast over channels.
 - ``DynamicToStatic`` (d2s): each frame's object query attends that frame's dynamic features,
-  then "query mixing" = self-attention over the object queries of all (real) frames.
+  then "query mixing" = self-attention over the object queries of all (real) frames. Its
+  attention over the frame's positions is returned too (the box anchor may read it).
 - ``SymmetricFusion``: the Table 5 baselines that merge the two streams symmetrically ("sum",
   "fc-sum", "concat-fc"): the object query absorbs the frame's spatially mean-pooled dynamic
   feature, and every dynamic position absorbs its frame's object query.
@@ -38,16 +39,17 @@ class DynamicToStatic(nn.Module):
 
     def forward(
         self, queries: torch.Tensor, dynamic: torch.Tensor, frame_mask: torch.Tensor
-    ) -> torch.Tensor:
-        """queries (B, T, d), dynamic (B, T, S, d), frame_mask (B, T) -> queries (B, T, d)."""
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """queries (B, T, d), dynamic (B, T, S, d), frame_mask (B, T) -> queries (B, T, d) and
+        the cross-attention weights over each frame's positions (B, T, S)."""
         b, t, s, d = dynamic.shape
         # (B, T, d) -> (B*T, 1, d): each query reads only its own frame's S positions
-        per_frame, _ = self.cross_attention(
-            queries.reshape(b * t, 1, d), dynamic.reshape(b * t, s, d)
+        per_frame, weights = self.cross_attention(
+            queries.reshape(b * t, 1, d), dynamic.reshape(b * t, s, d), need_weights=True
         )
         queries = per_frame.reshape(b, t, d)
         mixed, _ = self.query_mixing(queries, queries, frame_mask)
-        return mixed
+        return mixed, weights.reshape(b, t, s)
 
 
 class SymmetricFusion(nn.Module):
@@ -93,16 +95,19 @@ class Collaboration(nn.Module):
         dynamic: torch.Tensor,
         attention: torch.Tensor,
         frame_mask: torch.Tensor,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """queries (B, T, d), dynamic (B, T, S, d), attention (B, T, S) -> queries, dynamic.
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """queries (B, T, d), dynamic (B, T, S, d), attention (B, T, S) -> queries, dynamic,
+        and d2s's attention (B, T, S) when d2s runs (else None).
 
         Both directions read the layer outputs (F_v^i, O^i), so their order does not matter.
         """
         if self.fusion is not None:
-            return self.fusion(queries, dynamic)
-        new_queries = queries if self.d2s is None else self.d2s(queries, dynamic, frame_mask)
+            return *self.fusion(queries, dynamic), None
+        new_queries, d2s_attention = queries, None
+        if self.d2s is not None:
+            new_queries, d2s_attention = self.d2s(queries, dynamic, frame_mask)
         new_dynamic = dynamic if self.s2d is None else self.s2d(dynamic, attention)
-        return new_queries, new_dynamic
+        return new_queries, new_dynamic, d2s_attention
 
 
 def build_collaboration(config: CSDVLConfig) -> nn.ModuleList:

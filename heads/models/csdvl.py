@@ -17,7 +17,7 @@ from heads.config import CSDVLConfig
 from heads.models.attention import grid_encoding, sine_encoding
 from heads.models.collaboration import build_collaboration
 from heads.models.dynamic_stream import build_dynamic_stream
-from heads.models.spatial_head import attention_centre, build_spatial_head
+from heads.models.spatial_head import attention_centre, build_spatial_head, joint_attention
 from heads.models.static_stream import build_static_stream
 from heads.models.temporal_head import build_temporal_head
 
@@ -114,7 +114,7 @@ class CSDVL(nn.Module):
         queries = (self.object_query[None, None, :] + time[None]).expand(b, t, d)
         dynamic = self._dynamic_input(batch)
         text = self.dynamic_text_proj(batch["text_feats"])
-        attentions = []
+        attentions, d2s_attention = [], None
         for decoder_layer, dynamic_layer, exchange in zip(
             self.decoder, self.dynamic_layers, self.collaboration, strict=True
         ):
@@ -126,9 +126,12 @@ class CSDVL(nn.Module):
             if dynamic.shape[2] == 1:  # "w/o spatial": the grid is pooled, so is A
                 attention = attention.sum(dim=2, keepdim=True)
             if self.exchange_on:
-                queries, dynamic = exchange(queries, dynamic, attention, frame_mask)
+                queries, dynamic, d2s_attention = exchange(queries, dynamic, attention, frame_mask)
         outputs = self.temporal_head(dynamic, frame_mask)
-        reference = attention_centre(attentions[-1], h, w)  # (B, T, 2)
+        anchor = attentions[-1]
+        if self.config.uses_d2s_anchor and d2s_attention is not None:
+            anchor = joint_attention(anchor, d2s_attention)
+        reference = attention_centre(anchor, h, w)  # (B, T, 2)
         outputs["boxes"] = self.spatial_head(queries, reference)
         outputs["static_attention"] = torch.stack(attentions)
         return outputs

@@ -7,6 +7,11 @@ boxes on where a query looks). The MLP adds its output to the reference in logit
 the anchor, a from-scratch head (the paper starts from MDETR weights, which we cannot) sees no
 gradient tying *where it attends* to *where the box is*, attention stays uniform and every box
 collapses onto the mean box; with it, the box loss trains the attention directly.
+
+With ``d2s_anchor`` the anchor reads the static attention re-weighted by d2s's attention over
+the same grid (``joint_attention``): where the static stream cannot tell two look-alikes apart,
+the dynamic stream's view of who moves as the sentence says picks one, and the box loss reaches
+d2s's attention as directly.
 """
 
 from __future__ import annotations
@@ -29,6 +34,14 @@ def attention_centre(attention: torch.Tensor, height: int, width: int) -> torch.
     -> its centre of mass (B, T, 2) normalized (cx, cy)."""
     weights = attention / attention.sum(dim=-1, keepdim=True).clamp(min=1e-6)
     return weights @ grid_centres(height, width, attention.device)
+
+
+def joint_attention(static: torch.Tensor, d2s: torch.Tensor) -> torch.Tensor:
+    """static (B, T, H*W) and d2s (B, T, H*W, or B, T, 1 when the dynamic stream is pooled)
+    attention -> their normalized product (B, T, H*W), computed in log space so two peaked
+    maps that barely overlap do not underflow."""
+    logits = static.clamp(min=1e-12).log() + d2s.clamp(min=1e-12).log()
+    return logits.softmax(dim=-1)
 
 
 class SpatialHead(nn.Module):
