@@ -36,11 +36,7 @@ def probe(data: CachedQueryDataset, encoder: SubstituteEncoder, sentences: dict,
     scores: dict[str, list[float]] = {"mean over cells": [], "max over cells": [], "whole clip": []}
     for index in range(min(count, len(data))):
         item = data[index]
-        cells = item["frame_feats"].reshape(
-            len(item["frame_feats"]), -1, item["frame_feats"].shape[-1]
-        )
-        cells = cells / np.linalg.norm(cells, axis=-1, keepdims=True).clip(1e-6)
-        cosine = cells @ encoder.encode([sentences[item["query_id"]]])[0]  # (T, cells)
+        cosine = encoder.cell_similarity(item["frame_feats"], sentences[item["query_id"]])
         tube = (int(item["tube"][0]), int(item["tube"][1]))
         for name, frame_scores in (
             ("mean over cells", cosine.mean(1)),

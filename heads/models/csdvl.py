@@ -103,7 +103,8 @@ class CSDVL(nn.Module):
 
     def forward(self, batch: dict) -> dict[str, torch.Tensor]:
         """-> boxes (B, T, 4) cxcywh in [0, 1], score_logits / proposal_mask (B, T, T),
-        frame_logits (B, T), static_attention (N, B, T, H*W) per decoder layer."""
+        frame_logits (B, T), static_attention (N, B, T, H*W) per decoder layer, and
+        d2s_attention (N, B, T, S) per layer when d2s runs."""
         frame_mask, text_mask = batch["frame_mask"], batch["text_mask"]
         b, t, h, w, _ = batch["frame_feats"].shape
         if batch["clip_feats"].shape[2:4] != (h, w):
@@ -114,7 +115,7 @@ class CSDVL(nn.Module):
         queries = (self.object_query[None, None, :] + time[None]).expand(b, t, d)
         dynamic = self._dynamic_input(batch)
         text = self.dynamic_text_proj(batch["text_feats"])
-        attentions, d2s_attention = [], None
+        attentions, d2s_attentions = [], []
         for decoder_layer, dynamic_layer, exchange in zip(
             self.decoder, self.dynamic_layers, self.collaboration, strict=True
         ):
@@ -127,13 +128,17 @@ class CSDVL(nn.Module):
                 attention = attention.sum(dim=2, keepdim=True)
             if self.exchange_on:
                 queries, dynamic, d2s_attention = exchange(queries, dynamic, attention, frame_mask)
+                if d2s_attention is not None:
+                    d2s_attentions.append(d2s_attention)
         outputs = self.temporal_head(dynamic, frame_mask)
         anchor = attentions[-1]
-        if self.config.uses_d2s_anchor and d2s_attention is not None:
-            anchor = joint_attention(anchor, d2s_attention)
+        if self.config.uses_d2s_anchor and d2s_attentions:
+            anchor = joint_attention(anchor, d2s_attentions[-1])
         reference = attention_centre(anchor, h, w)  # (B, T, 2)
         outputs["boxes"] = self.spatial_head(queries, reference)
         outputs["static_attention"] = torch.stack(attentions)
+        if d2s_attentions:
+            outputs["d2s_attention"] = torch.stack(d2s_attentions)
         return outputs
 
 

@@ -208,6 +208,14 @@ class SubstituteEncoder:
             return np.zeros((0, self.dim), np.float32)
         return self.model.embed_texts(texts).cpu().numpy()
 
+    def cell_similarity(self, cells: np.ndarray, sentence: str) -> np.ndarray:
+        """Cosine of every cell of a map this encoder made, (T, H, W, C), with the sentence's
+        embedding -> (T, H*W): how well each place matches the words, before any head is
+        trained (the probes in bench/ read it)."""
+        flat = cells.reshape(len(cells), -1, cells.shape[-1])
+        flat = flat / np.linalg.norm(flat, axis=-1, keepdims=True).clip(1e-6)
+        return flat @ self.encode([sentence])[0]  # the embedding is unit-length
+
     @torch.inference_mode()
     def encode_tokens(self, texts: Sequence[str]) -> list[np.ndarray]:
         if not texts:

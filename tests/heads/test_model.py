@@ -11,7 +11,6 @@ import torch
 from heads.config import CSDVLConfig
 from heads.models import FeatureDims, build_csdvl
 from heads.models.dynamic_stream import STCMTLayer
-from heads.models.spatial_head import attention_centre, joint_attention
 from heads.models.temporal_head import proposal_map, proposal_mask
 from tests.heads.fake_batch import make_batch
 
@@ -52,6 +51,8 @@ def test_output_shapes():
     assert outputs["frame_logits"].shape == (2, 6)
     assert outputs["static_attention"].shape == (TINY.num_layers, 2, 6, 6)
     assert ((outputs["boxes"] > 0) & (outputs["boxes"] < 1)).all()
+    assert outputs["d2s_attention"].shape == (TINY.num_layers, 2, 6, 6)
+    assert "d2s_attention" not in _model(dataclasses.replace(TINY, d2s=False), batch)(batch)
 
 
 @pytest.mark.parametrize(
@@ -178,19 +179,6 @@ def test_mean_pool_switch_sets_what_the_text_attends():
     no_pool = dataclasses.replace(TINY, dynamic_mean_pool=False)
     keys, mask = STCMTLayer(no_pool)._visual_keys(visual, frame_mask)
     assert keys.shape == (2, 12, TINY.d_model) and mask.shape == (2, 12)
-
-
-def test_joint_attention_picks_the_look_alike_the_dynamic_stream_points_at():
-    static = torch.tensor([[[0.45, 0.05, 0.05, 0.45]]])  # (B, T, H*W): two look-alikes
-    d2s = torch.tensor([[[0.05, 0.05, 0.05, 0.85]]])  # the dynamic stream prefers the second
-    centre = attention_centre(joint_attention(static, d2s), 2, 2)
-    assert centre[0, 0].tolist() == pytest.approx([0.75, 0.75], abs=0.05)  # near cell 3
-    uniform = torch.full_like(d2s, 0.25)
-    torch.testing.assert_close(joint_attention(static, uniform), static)
-    pooled = torch.ones(1, 1, 1)  # "w/o spatial": one dynamic position
-    torch.testing.assert_close(joint_attention(static, pooled), static)
-    apart = joint_attention(torch.tensor([[[1.0, 0, 0, 0]]]), torch.tensor([[[0, 0, 0, 1.0]]]))
-    assert torch.isfinite(apart).all() and apart.sum().item() == pytest.approx(1.0)
 
 
 def test_d2s_anchor_moves_the_box_only_where_d2s_runs():

@@ -3,11 +3,12 @@ input projections' normalization."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from heads.config import CSDVLConfig
 from heads.models.csdvl import feature_projection
-from heads.models.spatial_head import SpatialHead, attention_centre, grid_centres
+from heads.models.spatial_head import SpatialHead, attention_centre, grid_centres, joint_attention
 
 
 def test_grid_centres_are_row_major_cell_centres():
@@ -49,3 +50,16 @@ def test_feature_projection_normalizes_any_input_scale():
     out = projection(1000.0 * torch.randn(3, 5) + 50.0)
     torch.testing.assert_close(out.mean(-1), torch.zeros(3), atol=1e-4, rtol=0)
     torch.testing.assert_close(out.std(-1, unbiased=False), torch.ones(3), atol=1e-2, rtol=0)
+
+
+def test_joint_attention_picks_the_look_alike_the_dynamic_stream_points_at():
+    static = torch.tensor([[[0.45, 0.05, 0.05, 0.45]]])  # (B, T, H*W): two look-alikes
+    d2s = torch.tensor([[[0.05, 0.05, 0.05, 0.85]]])  # the dynamic stream prefers the second
+    centre = attention_centre(joint_attention(static, d2s), 2, 2)
+    assert centre[0, 0].tolist() == pytest.approx([0.75, 0.75], abs=0.05)  # near cell 3
+    uniform = torch.full_like(d2s, 0.25)
+    torch.testing.assert_close(joint_attention(static, uniform), static)
+    pooled = torch.ones(1, 1, 1)  # "w/o spatial": one dynamic position
+    torch.testing.assert_close(joint_attention(static, pooled), static)
+    apart = joint_attention(torch.tensor([[[1.0, 0, 0, 0]]]), torch.tensor([[[0, 0, 0, 1.0]]]))
+    assert torch.isfinite(apart).all() and apart.sum().item() == pytest.approx(1.0)

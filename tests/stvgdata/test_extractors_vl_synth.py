@@ -165,3 +165,17 @@ def test_extracted_features_load_as_the_chosen_feature_set(
     assert batch["frame_feats"].shape[2:] == (*grid, TINY.dim)
     assert batch["clip_feats"].shape == batch["frame_feats"].shape
     assert batch["text_feats"].shape[-1] == TINY.dim
+
+
+def test_cell_similarity_is_the_cosine_of_each_cell_with_the_sentence(substitute) -> None:
+    encoder = SubstituteEncoder(substitute)
+    sentence = "the red square moves 0 ."
+    embedding = encoder.encode([sentence])[0]
+    other = np.roll(embedding, 1) - embedding * float(np.roll(embedding, 1) @ embedding)
+    cells = np.zeros((2, 1, 3, embedding.size), np.float32)  # (T, H, W, C)
+    cells[0, 0, 0], cells[0, 0, 1], cells[0, 0, 2] = 3 * embedding, other, -embedding
+    cells[1] = embedding
+    scores = encoder.cell_similarity(cells, sentence)
+    assert scores.shape == (2, 3)
+    np.testing.assert_allclose(scores[0], [1.0, 0.0, -1.0], atol=1e-5)  # any scale: a cosine
+    np.testing.assert_allclose(scores[1], 1.0, atol=1e-5)
