@@ -61,11 +61,12 @@ CollabWarmup = Annotated[
     ),
 ]
 D2SAnchor = Annotated[
-    bool,
+    bool | None,
     typer.Option(
-        "--d2s-anchor",
-        help="Anchor each box on the static attention re-weighted by d2s's attention (lets the "
-        "box loss train where d2s looks; no effect without d2s; see docs/heads.md).",
+        "--d2s-anchor/--no-d2s-anchor",
+        help="Anchor each box on the static attention re-weighted by d2s's attention, so the "
+        "box loss trains where d2s looks (default on; off: the static attention alone; no "
+        "effect without d2s; see docs/heads.md).",
     ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -155,7 +156,7 @@ def train_command(
     ] = None,
     no_spatial: NoSpatial = False,
     no_mean_pool: NoMeanPool = False,
-    d2s_anchor: D2SAnchor = False,
+    d2s_anchor: D2SAnchor = None,
     collab_warmup: CollabWarmup = None,
     frame_features: FrameFeatures = None,
     clip_features: ClipFeatures = None,
@@ -191,7 +192,7 @@ def train_command(
                 "--fusion": fusion is not None,
                 "--no-spatial": no_spatial,
                 "--no-mean-pool": no_mean_pool,
-                "--d2s-anchor": d2s_anchor,
+                "--d2s-anchor": d2s_anchor is not None,
                 "--collab-warmup": collab_warmup is not None,
                 "--frame-features": frame_features is not None,
                 "--clip-features": clip_features is not None,
@@ -238,7 +239,7 @@ def train_command(
                 "fusion": fusion.value if fusion else None,
                 "dynamic_spatial": False if no_spatial else None,
                 "dynamic_mean_pool": False if no_mean_pool else None,
-                "d2s_anchor": d2s_anchor or None,
+                "d2s_anchor": d2s_anchor,
             },
             {
                 "epochs": epochs,
@@ -313,7 +314,7 @@ def ablate_command(
     batch_size: BatchSize = None,
     lr: LearningRate = None,
     max_frames: MaxFrames = None,
-    d2s_anchor: D2SAnchor = False,
+    d2s_anchor: D2SAnchor = None,
     collab_warmup: CollabWarmup = None,
     frame_features: FrameFeatures = None,
     clip_features: ClipFeatures = None,
@@ -347,7 +348,7 @@ def ablate_command(
                 "--d-model": d_model is not None,
                 "--layers": layers is not None,
                 "--max-frames": max_frames is not None,
-                "--d2s-anchor": d2s_anchor,
+                "--d2s-anchor": d2s_anchor is not None,
                 "--collab-warmup": collab_warmup is not None,
                 "--frame-features": frame_features is not None,
                 "--clip-features": clip_features is not None,
@@ -374,7 +375,7 @@ def ablate_command(
     ws = workspace_of(ctx)
     model_config, train_config = build_configs(
         preset_name,
-        {"d_model": d_model, "num_layers": layers, "d2s_anchor": d2s_anchor or None},
+        {"d_model": d_model, "num_layers": layers, "d2s_anchor": d2s_anchor},
         {
             "epochs": epochs,
             "batch_size": batch_size,

@@ -43,11 +43,11 @@ class CSDVLConfig:
     # attention over all T*H*W tokens instead of the T mean-pooled ones ("w/o mean pool").
     dynamic_spatial: bool = True
     dynamic_mean_pool: bool = True
-    # Box anchor (our deviation, docs/heads.md): the anchor is always the centre of the static
-    # decoder's last attention; with d2s_anchor it is the centre of that attention re-weighted
-    # by the last d2s attention over the same grid, so the box loss trains d2s's "where" as
-    # directly as the static one's. No effect on variants without d2s.
-    d2s_anchor: bool = False
+    # Box anchor (our deviation, docs/heads.md): the centre of the static decoder's last
+    # attention, re-weighted by the last d2s attention over the same grid, so the box loss
+    # trains d2s's "where" as directly as the static one's (False: the static attention alone,
+    # as runs stored before the field existed). No effect on variants without d2s.
+    d2s_anchor: bool = True
     # Loss weights lambda_1..lambda_4: L1, GIoU, 2D-TAN BCE, temporal attentive.
     loss_l1: float = 5.0
     loss_giou: float = 2.0
@@ -159,7 +159,10 @@ def config_to_dict(model: CSDVLConfig, train: TrainConfig) -> dict[str, Any]:
 
 
 def config_from_dict(data: dict[str, Any]) -> tuple[CSDVLConfig, TrainConfig]:
-    """Inverse of ``config_to_dict``; runs stored before ``features`` existed get the default."""
+    """Inverse of ``config_to_dict``; runs stored before ``features`` existed get the default
+    features, those stored before ``d2s_anchor`` existed keep the static-only anchor they
+    were trained with."""
     train = dict(data["train"])
     train["features"] = FeatureSet(**train.get("features", {}))
-    return CSDVLConfig(**data["model"]), TrainConfig(**train)
+    model = {"d2s_anchor": False, **data["model"]}
+    return CSDVLConfig(**model), TrainConfig(**train)

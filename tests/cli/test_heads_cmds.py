@@ -33,6 +33,7 @@ def test_train_writes_a_checkpointed_run_and_resumes_it(run_cli, cached_ws, trai
     assert trained_run["epochs"] == 1 and trained_run["variant"] == "s2d+d2s"
     run_dir = cached_ws.runs_dir / trained_run["run_id"]
     assert (run_dir / "config.json").is_file() and (run_dir / "checkpoint-last.pt").is_file()
+    assert json.loads((run_dir / "config.json").read_text())["model"]["d2s_anchor"] is True
     resumed = run_cli(
         "train", "--dataset", DATASET, "--resume", trained_run["run_id"], "--epochs", "2", "--json",
         workspace_path=cached_ws.root,
@@ -97,12 +98,13 @@ def test_train_on_chosen_features_stores_them_for_eval(run_cli, cached_ws):
     result = run_cli(
         "train", "--dataset", DATASET, "--epochs", "1", "--json", "--seed", "3",
         "--frame-features", "vl-synth-map", "--clip-features", "vl-synth-map",
-        "--text-features", "vl-synth-text",
+        "--text-features", "vl-synth-text", "--no-d2s-anchor",
         workspace_path=cached_ws.root,
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     run_id = json.loads(result.stdout)["run_id"]
     config = json.loads((cached_ws.runs_dir / run_id / "config.json").read_text())
+    assert config["model"]["d2s_anchor"] is False
     features = config["train"]["features"]
     assert features == {"frame": "vl-synth-map", "clip": "vl-synth-map", "text": "vl-synth-text"}
     scored = run_cli(
@@ -134,6 +136,7 @@ def test_train_on_chosen_features_stores_them_for_eval(run_cli, cached_ws):
         (("train", "--dataset", DATASET, "--epochs", "2", "--collab-warmup", "2"), "none of the"),
         (("ablate", "--dataset", DATASET, "--collab-warmup", "-1"), "0 or more"),
         (("train", "--dataset", DATASET, "--method", "stop", "--collab-warmup", "1"), "csdvl"),
+        (("ablate", "--dataset", DATASET, "--method", "e3m", "--no-d2s-anchor"), "csdvl"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(run_cli, cached_ws, args, message):

@@ -189,7 +189,7 @@ def test_d2s_anchor_moves_the_box_only_where_d2s_runs():
         ({"fusion": "none"}, False),
         ({"fusion": "sum"}, False),
     ):
-        config = dataclasses.replace(TINY, **overrides)
+        config = dataclasses.replace(TINY, d2s_anchor=False, **overrides)
         plain = _model(config, batch)(batch)["boxes"]
         anchored = _model(dataclasses.replace(config, d2s_anchor=True), batch)
         assert (not torch.allclose(plain, anchored(batch)["boxes"])) == moves, overrides

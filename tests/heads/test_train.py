@@ -112,6 +112,16 @@ def test_feature_set_round_trips_and_old_configs_get_the_default():
     assert config_from_dict(stored)[1].features == FeatureSet()
 
 
+def test_runs_stored_before_the_d2s_anchor_keep_the_static_anchor():
+    stored = json.loads(json.dumps(config_to_dict(CSDVLConfig(d2s_anchor=False), TrainConfig())))
+    assert config_from_dict(stored)[0].d2s_anchor is False
+    stored["model"]["d2s_anchor"] = True
+    assert config_from_dict(stored)[0].d2s_anchor is True
+    del stored["model"]["d2s_anchor"]  # a run written before the field existed
+    assert config_from_dict(stored)[0].d2s_anchor is False
+    assert CSDVLConfig().d2s_anchor is True  # new runs anchor on both streams
+
+
 def _collaboration_weights(run_dir: Path) -> dict[str, torch.Tensor]:
     return {k: v for k, v in _weights(run_dir).items() if k.startswith("collaboration.")}
 
