@@ -31,10 +31,12 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from heads.data import ordered_batches, query_data  # noqa: E402
+from heads.models.spatial_head import grid_centres  # noqa: E402
 from heads.train import load_model, resolve_checkpoint  # noqa: E402
 from schemas.batch import FeatureSet  # noqa: E402
 from stvgdata.catalog import query  # noqa: E402
 from stvgdata.errors import BadInputError  # noqa: E402
+from stvgdata.geometry import cxcywh_norm_to_xyxy  # noqa: E402
 from stvgdata.loader import CachedQueryDataset  # noqa: E402
 from stvgdata.regions.substitute import SubstituteEncoder  # noqa: E402
 from stvgdata.synth.config import default_config, with_overrides  # noqa: E402
@@ -75,7 +77,7 @@ def check_scene(scene: Scene, video_id: str, target: int, frame: int, gt_xyxy: n
         )
 
 
-def classify(scene: Scene, frame: int, point: tuple[float, float], target: int) -> str:
+def classify(scene: Scene, frame: int, point: np.ndarray, target: int) -> str:
     """target / twin / other / background for a point (x, y) normalized to [0, 1]."""
     x, y = point[0] * scene.width, point[1] * scene.height
     boxes = scene.boxes[:, frame]  # (K, 4) x1, y1, x2, y2
@@ -94,13 +96,9 @@ def classify(scene: Scene, frame: int, point: tuple[float, float], target: int) 
     return "other" if inside.any() else "background"
 
 
-def cell_centre(cell: int, height: int, width: int) -> tuple[float, float]:
-    """Normalized (x, y) centre of cell ``cell`` of a row-major H x W grid."""
-    return ((cell % width + 0.5) / width, (cell // width + 0.5) / height)
-
-
-def map_points(ws: Workspace, args, rows: dict) -> Iterator[tuple[str, dict, int, tuple]]:
-    """(source, query row, frame, point) for the best-matching cell of each GT frame."""
+def map_frames(ws: Workspace, args, rows: dict) -> Iterator[tuple[dict, int, np.ndarray, dict]]:
+    """(query row, frame, GT xyxy, {source: normalized (x, y)}) for each GT frame: the centre
+    of the cell most similar to the sentence."""
     data = CachedQueryDataset(
         ws, args.dataset, args.split, features=FeatureSet(frame=args.map, clip=None, text=None)
     )
@@ -109,14 +107,16 @@ def map_points(ws: Workspace, args, rows: dict) -> Iterator[tuple[str, dict, int
         item = data[index]
         row = rows[item["query_id"]]
         _, height, width, _ = item["frame_feats"].shape
+        centres = grid_centres(height, width, torch.device("cpu")).numpy()  # (H*W, 2)
         best = encoder.cell_similarity(item["frame_feats"], row["sentence"]).argmax(axis=1)
         for k in np.flatnonzero(item["box_mask"]):
-            gt = cxcywh_pixels(item["boxes"][k], item["image_size"])
-            yield "best-matching cell", row, int(item["frame_idx"][k]), (best[k], height, width, gt)
+            gt = cxcywh_norm_to_xyxy(item["boxes"][k], *item["image_size"])
+            yield row, int(item["frame_idx"][k]), gt, {"best-matching cell": centres[best[k]]}
 
 
-def run_points(ws: Workspace, args, rows: dict) -> Iterator[tuple[str, dict, int, tuple]]:
-    """(source, query row, frame, point) for each attention peak and each box centre."""
+def run_frames(ws: Workspace, args, rows: dict) -> Iterator[tuple[dict, int, np.ndarray, dict]]:
+    """(query row, frame, GT xyxy, {source: normalized (x, y)}) for each GT frame: the centre
+    of each attention's peak cell and of the predicted box."""
     model, train_config = load_model(resolve_checkpoint(ws, args.run))
     data = query_data(ws, args.dataset, args.split, train_config.max_frames, train_config.features)
     seen = 0
@@ -124,43 +124,37 @@ def run_points(ws: Workspace, args, rows: dict) -> Iterator[tuple[str, dict, int
         for batch in ordered_batches(data, 16):
             outputs = model(batch)
             _, _, height, width, _ = batch["frame_feats"].shape
+            centres = grid_centres(height, width, torch.device("cpu"))  # (H*W, 2)
             sources = {
                 f"static layer {i + 1}": a for i, a in enumerate(outputs["static_attention"])
             }
             for i, a in enumerate(outputs.get("d2s_attention", [])):
                 if a.shape[-1] == height * width:
                     sources[f"d2s layer {i + 1}"] = a
-            peaks = {name: a.argmax(dim=-1) for name, a in sources.items()}  # (B, T)
+            points = {name: centres[a.argmax(dim=-1)] for name, a in sources.items()}
+            points["box centre"] = outputs["boxes"][..., :2]  # (B, T, 2) each
             for b, query_id in enumerate(batch["query_id"]):
-                row, size = rows[query_id], batch["image_size"][b].numpy()
+                size = batch["image_size"][b].tolist()
                 for k in torch.nonzero(batch["box_mask"][b]).flatten().tolist():
-                    frame = int(batch["frame_idx"][b, k])
-                    gt = cxcywh_pixels(batch["boxes"][b, k].numpy(), size)
-                    for name, peak in peaks.items():
-                        yield name, row, frame, (int(peak[b, k]), height, width, gt)
-                    centre = outputs["boxes"][b, k, :2].tolist()
-                    yield "box centre", row, frame, (centre, None, None, gt)
+                    gt = cxcywh_norm_to_xyxy(batch["boxes"][b, k].numpy(), *size)
+                    at = {name: point[b, k].numpy() for name, point in points.items()}
+                    yield rows[query_id], int(batch["frame_idx"][b, k]), gt, at
                 seen += 1
             if seen >= args.queries:
                 return
 
 
-def cxcywh_pixels(box: np.ndarray, size: np.ndarray) -> np.ndarray:
-    """Normalized (cx, cy, w, h) -> pixel x1, y1, x2, y2 in a frame of (width, height)."""
-    cx, cy, w, h = box
-    return np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2]) * np.tile(size, 2)
-
-
-def tally(points, scenes: Scenes, sentence_type: str) -> dict[str, Counter]:
+def tally(frames, scenes: Scenes, sentence_type: str) -> dict[str, Counter]:
     """Counts of target / twin / other / background per source."""
     counts: dict[str, Counter] = {}
-    for source, row, frame, (where, height, width, gt) in points:
+    for row, frame, gt, points in frames:
         if sentence_type != "all" and row["sentence_type"] != sentence_type:
             continue
         scene = scenes[row["video_id"]]
         check_scene(scene, row["video_id"], row["target_id"], frame, gt)
-        point = cell_centre(where, height, width) if height else tuple(where)
-        counts.setdefault(source, Counter())[classify(scene, frame, point, row["target_id"])] += 1
+        for source, point in points.items():
+            kind = classify(scene, frame, point, row["target_id"])
+            counts.setdefault(source, Counter())[kind] += 1
     return counts
 
 
@@ -194,9 +188,9 @@ def main() -> None:
     scenes = Scenes(
         args.dataset, args.synth_seed, args.synth_fps, args.synth_duration, args.synth_tube_seconds
     )
-    points = map_points(ws, args, rows) if args.map else run_points(ws, args, rows)
+    frames = map_frames(ws, args, rows) if args.map else run_frames(ws, args, rows)
     try:
-        counts = tally(points, scenes, args.sentence_type)
+        counts = tally(frames, scenes, args.sentence_type)
     except BadInputError as exc:
         sys.exit(f"error: {exc}")
     print(f"{args.map or args.run} on {args.dataset}/{args.split} ({args.sentence_type} sentences)")

@@ -63,7 +63,7 @@ def test_output_shapes():
         {"fusion": "concat-fc"},
         {"dynamic_spatial": False},
         {"dynamic_mean_pool": False},
-        {"d2s_anchor": True},
+        {"d2s_anchor": False},
     ],
 )
 def test_padding_does_not_change_real_outputs(overrides):
