@@ -18,19 +18,19 @@ from heads.stop.selection import combine_weights, temporal_counts, temporal_weig
 PROMPT_MAP_CHANNELS = 4  # channels per patch of the temporal prompter's layout map
 
 
-def _grid(patches: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
+def token_volume(patches: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
     """(B, T, P, C) -> (B, C, T, h, w) for Conv3d."""
     b, t, _, c = patches.shape
     return patches.reshape(b, t, *grid, c).permute(0, 4, 1, 2, 3)
 
 
-def _tokens(volume: torch.Tensor) -> torch.Tensor:
+def volume_tokens(volume: torch.Tensor) -> torch.Tensor:
     """(B, C, T, h, w) -> (B, T, P, C)."""
     b, c, t, h, w = volume.shape
     return volume.permute(0, 2, 3, 4, 1).reshape(b, t, h * w, c)
 
 
-def _conv_net(in_channels: int, channels: int, out_channels: int | None = None) -> nn.Sequential:
+def conv_net(in_channels: int, channels: int, out_channels: int | None = None) -> nn.Sequential:
     """A 1x1x1 reduction to ``channels`` then two 3x3x3 convolutions over (T, h, w): the
     lightweight 3D-conv networks of both prompters."""
     return nn.Sequential(
@@ -55,8 +55,8 @@ class SpatialPrompter(nn.Module):
     def __init__(self, dim: int, channels: int, num_spatial: int, alpha: float) -> None:
         super().__init__()
         self.num_spatial, self.alpha = num_spatial, alpha
-        self.dynamics = _conv_net(dim, channels)  # N^s
-        self.prompter = _conv_net(dim, channels, dim)  # P^s: frames i-1, i, i+1 and neighbours
+        self.dynamics = conv_net(dim, channels)  # N^s
+        self.prompter = conv_net(dim, channels, dim)  # P^s: frames i-1, i, i+1 and neighbours
         nn.init.zeros_(self.prompter[-1].weight)  # start from the unprompted network
         nn.init.zeros_(self.prompter[-1].bias)
 
@@ -64,14 +64,14 @@ class SpatialPrompter(nn.Module):
         self, patches: torch.Tensor, attention: torch.Tensor, grid: tuple[int, int]
     ) -> SpatialOutput:
         """``patches`` (B, T, P, C), ``attention`` A (B, T, P) from the CLS token."""
-        volume = _grid(patches, grid)
-        energy = _tokens(self.dynamics(volume)).pow(2).mean(dim=-1)  # (B, T, P)
+        volume = token_volume(patches, grid)
+        energy = volume_tokens(self.dynamics(volume)).pow(2).mean(dim=-1)  # (B, T, P)
         dynamics = energy / energy.sum(dim=-1, keepdim=True).clamp_min(1e-12)  # M, sums to 1
         weights = combine_weights(attention, dynamics, self.alpha)
         regions = top_regions(weights, self.num_spatial)
         chosen = weights * regions
         scale = chosen / (chosen.sum(-1, keepdim=True) / regions.sum(-1, keepdim=True)).detach()
-        prompts = _tokens(self.prompter(volume))  # (B, T, P, C)
+        prompts = volume_tokens(self.prompter(volume))  # (B, T, P, C)
         return SpatialOutput(patches + scale.unsqueeze(-1) * prompts, regions, weights)
 
 
@@ -101,10 +101,10 @@ class TemporalPrompter(nn.Module):
     ) -> None:
         super().__init__()
         self.max_temporal, self.beta, self.eta = max_temporal, beta, eta
-        self.dynamics = _conv_net(dim, channels)  # N^t
+        self.dynamics = conv_net(dim, channels)  # N^t
         # P^t: a conv map of the weighted differences read out with its layout (where things
         # change tells the direction of a motion): one vector per gap, spread over the slots
-        self.prompt_map = _conv_net(dim, channels, PROMPT_MAP_CHANNELS)
+        self.prompt_map = conv_net(dim, channels, PROMPT_MAP_CHANNELS)
         self.prompt_out = nn.Linear(PROMPT_MAP_CHANNELS * grid[0] * grid[1], dim)
         self.slots = nn.Parameter(0.02 * torch.randn(max_temporal, dim))
 
@@ -115,12 +115,13 @@ class TemporalPrompter(nn.Module):
         b, t, _, c = patches.shape
         delta = patches[:, 1:] - patches[:, :-1]  # (B, T-1, P, C) Δh^s
         later = regions[:, 1:]
-        dynamics = _tokens(self.dynamics(_grid(delta, grid)))  # (B, T-1, P, d)
+        dynamics = volume_tokens(self.dynamics(token_volume(delta, grid)))  # (B, T-1, P, d)
         weights = temporal_weights(dynamics, later, self.beta)  # (B, T-1)
         relative = weights / weights.mean(dim=-1, keepdim=True).clamp_min(1e-12)
         counts = temporal_counts(relative.detach(), self.eta, self.max_temporal)
         focus = 1 + self.beta * later.to(delta.dtype)  # (B, T-1, P)
-        layout = _tokens(self.prompt_map(_grid(focus.unsqueeze(-1) * delta, grid)))  # (B,T-1,P,k)
+        weighted = token_volume(focus.unsqueeze(-1) * delta, grid)
+        layout = volume_tokens(self.prompt_map(weighted))  # (B, T-1, P, k)
         gap_prompts = relative.unsqueeze(-1) * self.prompt_out(layout.flatten(2))  # (B, T-1, C)
         slots = gap_prompts.unsqueeze(2) + self.slots  # (B, T-1, S, C)
         prompts = torch.cat([slots.new_zeros(b, 1, self.max_temporal, c), slots], dim=1)
