@@ -66,7 +66,8 @@ class MotionQueries:
 
 
 def _box_table(ws: Workspace, dataset: str, split: str) -> dict[str, dict[int, np.ndarray]]:
-    """GT boxes per query and frame, scaled to the pixels the ViT saw."""
+    """GT boxes per query and frame as fractions of the frame (x1, y1, x2, y2 in 0..1), so they
+    scale to whatever size the ViT saw."""
     rows = query(
         ws,
         "SELECT b.query_id, b.frame_idx, b.x1, b.y1, b.x2, b.y2, v.width, v.height "
@@ -109,6 +110,8 @@ def _target_pool(
 def load_motion_queries(
     ws: Workspace, dataset: str, split: str, frames: int, where: str
 ) -> MotionQueries:
+    """The split's queries whose sentence names a motion, with STOP's clips (the cached tokens
+    of ``frames`` rows over each tube) and the pooling weights ``where`` asks for."""
     data = load_split(ws, dataset, split, frames)
     height, width = data.frame_size
     patch = round((height * width / (data.clips.shape[2] - 1)) ** 0.5)
