@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from transformers import CLIPConfig, CLIPModel
 
 from stvgdata.cache import ShardReader, manifest_rows
 from stvgdata.errors import BadInputError
@@ -62,6 +63,39 @@ def test_weights_load_from_a_hugging_face_directory(tmp_path) -> None:
     images = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         assert torch.allclose(bottom_tokens(network, images, 1), bottom_tokens(loaded, images, 1))
+
+
+def test_a_full_clip_directory_gives_its_vision_tower(tmp_path) -> None:
+    """Real CLIP checkpoints (openai/clip-vit-base-patch32 and kin) are whole CLIPModel
+    directories, text tower included: --weights vit=DIR must take the image tower's weights."""
+    config = CLIPConfig(
+        text_config={
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_hidden_layers": 1,
+            "num_attention_heads": 2,
+            "vocab_size": 64,
+        },
+        vision_config={
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "image_size": 64,
+            "patch_size": 16,
+        },
+        projection_dim=16,
+    )
+    torch.manual_seed(5)
+    clip = CLIPModel(config)
+    clip.save_pretrained(tmp_path / "clip")
+    loaded, tag, description = build_vit_network(tmp_path / "clip", "ignored", seed=0)
+    assert tag.startswith("sha256:") and "hidden=32 layers=2" in description
+    images = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        expected = clip.vision_model(pixel_values=images).last_hidden_state
+        cut = bottom_tokens(loaded, images, 2)
+    assert torch.allclose(cut, expected, atol=1e-5)
 
 
 def test_bad_inputs_are_one_line_errors(tmp_path) -> None:
