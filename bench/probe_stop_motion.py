@@ -85,13 +85,11 @@ def _box_table(ws: Workspace, dataset: str, split: str) -> dict[str, dict[int, n
 
 
 def _target_pool(
-    frames: np.ndarray, boxes: dict[int, np.ndarray], size: tuple[int, int], patch: int
+    frames: np.ndarray, boxes: dict[int, np.ndarray], grid: tuple[int, int], patch: int
 ) -> torch.Tensor:
     """(T - 1, P) weights of each difference: the mean of the box-area shares of its two frames
     (a frame without a GT box contributes nothing; uniform if neither has one)."""
-    height, width = size
-    grid = (height // patch, width // patch)
-    scale = torch.tensor([width, height, width, height], dtype=torch.float32)
+    scale = torch.tensor([grid[1], grid[0]] * 2, dtype=torch.float32) * patch  # frame pixels
     shares = []
     for frame in frames:
         box = boxes.get(int(frame))
@@ -140,7 +138,7 @@ def load_motion_queries(
             video_id, start, end = data.clip_keys[clip]
             rows = clip_rows(timeline[video_id], (start, end), frames)
             frame_idx = timeline[video_id][rows]
-            pools.append(_target_pool(frame_idx, boxes.get(query_id, {}), (height, width), patch))
+            pools.append(_target_pool(frame_idx, boxes.get(query_id, {}), grid, patch))
         else:
             pools.append(uniform)
         keep.append(clip)
