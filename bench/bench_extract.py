@@ -11,7 +11,6 @@ same sampled frames, already decoded in memory, in the same batch sizes. Prints 
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 import warnings
@@ -20,12 +19,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from stvgdata.extract import ExtractConfig, build_extractors, run_extraction  # noqa: E402
-from stvgdata.video import iter_frames, probe, sample_frame_indices  # noqa: E402
-from stvgdata.workspace import Workspace  # noqa: E402
-from tests.stvgdata.cache_fixtures import CatalogVideo, install_catalog, write_video  # noqa: E402
+from stvgdata.extract import ExtractConfig, build_extractors, run_extraction
+from stvgdata.sample_catalog import CatalogVideo, install_catalog, write_video
+from stvgdata.video import iter_frames, probe, sample_frame_indices
+from stvgdata.workspace import Workspace
 
 SOURCE_FPS = 30
 SOURCE_SIZE = (360, 640)

@@ -18,11 +18,9 @@ import tempfile
 import warnings
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from stvgdata.extract import ExtractConfig, run_extraction  # noqa: E402
-from stvgdata.workspace import Workspace  # noqa: E402
-from tests.stvgdata.cache_fixtures import CatalogVideo, install_catalog, write_video  # noqa: E402
+from stvgdata.extract import ExtractConfig, run_extraction
+from stvgdata.sample_catalog import CatalogVideo, install_catalog, write_video
+from stvgdata.workspace import Workspace
 
 SOURCE_FPS = 10
 

@@ -17,17 +17,14 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from schemas.batch import FeatureSet  # noqa: E402
-from stvgdata.cache import (  # noqa: E402  # noqa: E402
+from schemas.batch import FeatureSet
+from stvgdata.cache import (
     ModelIdentity,
     ShardReader,
     ShardWriter,
@@ -36,9 +33,9 @@ from stvgdata.cache import (  # noqa: E402  # noqa: E402
     manifest_rows,
     new_shard_name,
 )
-from stvgdata.loader import CachedQueryDataset, clip_positions  # noqa: E402
-from stvgdata.workspace import Workspace  # noqa: E402
-from tests.stvgdata.cache_fixtures import DATASET, CatalogVideo, install_catalog  # noqa: E402
+from stvgdata.loader import CachedQueryDataset, clip_positions
+from stvgdata.sample_catalog import DATASET, CatalogVideo, install_catalog
+from stvgdata.workspace import Workspace
 
 ROW_SHAPE = (7, 12, 256)  # (h, w, C): a 224x384 frame at stride 32, fewer channels than 2048
 VIDEOS_PER_SHARD = 16

@@ -8,8 +8,9 @@ import warnings
 import pytest
 import torch
 
+from stvgdata.sample_catalog import install_catalog, make_videos
 from stvgdata.workspace import Workspace
-from tests.stvgdata.cache_fixtures import TINY_EXTRACT_ARGS, install_catalog, make_videos
+from tests.stvgdata.cache_fixtures import TINY_EXTRACT_ARGS
 from tests.stvgdata.regions_fixtures import tiny_substitute
 
 TINY = list(TINY_EXTRACT_ARGS)

@@ -12,8 +12,8 @@ import pytest
 
 from stvgdata.catalog import read_table
 from stvgdata.regions.store import BoxRegions, RegionShardWriter
+from stvgdata.sample_catalog import DATASET, CatalogVideo, install_catalog
 from stvgdata.workspace import Workspace
-from tests.stvgdata.cache_fixtures import DATASET, CatalogVideo, install_catalog
 
 FRAMES = 16  # per video; install_catalog's tube is [4, 12), its segment [1, 16)
 DIM = 4

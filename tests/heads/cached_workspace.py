@@ -10,14 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from stvgdata.cache import ModelIdentity, ShardWriter
+from stvgdata.sample_catalog import DATASET, VIDEO_FPS, CatalogVideo, install_catalog, write_video
 from stvgdata.workspace import Workspace
-from tests.stvgdata.cache_fixtures import (
-    DATASET,
-    VIDEO_FPS,
-    CatalogVideo,
-    install_catalog,
-    write_video,
-)
 
 VIDEOS = {"train": ("a", "b", "c"), "test": ("t",)}
 FRAMES = 16

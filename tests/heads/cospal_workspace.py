@@ -13,14 +13,9 @@ from stvgdata.extract import run_extraction
 from stvgdata.extractors import RandomInitWarning
 from stvgdata.regions.config import RegionExtractConfig
 from stvgdata.regions.extract import run_region_extraction
+from stvgdata.sample_catalog import DATASET, VIDEO_FPS, install_catalog, make_videos
 from stvgdata.workspace import Workspace
-from tests.stvgdata.cache_fixtures import (
-    DATASET,
-    VIDEO_FPS,
-    install_catalog,
-    make_videos,
-    tiny_config,
-)
+from tests.stvgdata.cache_fixtures import tiny_config
 from tests.stvgdata.regions_fixtures import install_boxes, tiny_substitute
 
 LENGTHS = {"a": 12, "b": 16, "c": 12, "t": 16}

@@ -8,14 +8,8 @@ from pathlib import Path
 
 from stvgdata.extract import ExtractConfig, run_extraction
 from stvgdata.extractors import RandomInitWarning
+from stvgdata.sample_catalog import DATASET, VIDEO_FPS, CatalogVideo, install_catalog, write_video
 from stvgdata.workspace import Workspace
-from tests.stvgdata.cache_fixtures import (
-    DATASET,
-    VIDEO_FPS,
-    CatalogVideo,
-    install_catalog,
-    write_video,
-)
 
 VIDEOS = {"train": ("a", "b", "c"), "test": ("t",)}
 FRAMES = 12

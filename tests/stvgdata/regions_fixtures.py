@@ -17,8 +17,8 @@ from stvgdata.regions.substitute import (
     Vocabulary,
     save_dual_encoder,
 )
+from stvgdata.sample_catalog import DATASET, install_catalog, make_videos
 from stvgdata.workspace import Workspace
-from tests.stvgdata.cache_fixtures import DATASET, install_catalog, make_videos
 
 LENGTHS = {"v1": 12, "v2": 16}  # frames of each test video (10 fps, every frame sampled)
 TINY = SubstituteConfig(

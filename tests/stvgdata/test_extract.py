@@ -14,15 +14,9 @@ from stvgdata.cache import ShardReader, WorkSplit, manifest_rows, verify_cache
 from stvgdata.catalog import query
 from stvgdata.errors import BadInputError
 from stvgdata.extract import run_extraction
+from stvgdata.sample_catalog import DATASET, install_catalog, make_videos
 from stvgdata.workspace import Workspace
-from tests.stvgdata.cache_fixtures import (
-    DATASET,
-    TINY_SIZE,
-    install_catalog,
-    make_faulty_videos,
-    make_videos,
-    tiny_config,
-)
+from tests.stvgdata.cache_fixtures import TINY_SIZE, make_faulty_videos, tiny_config
 
 GOOD = {"a": 20, "b": 13, "d": 9}  # crc32 puts d in shard 0 of 2, a and b in 1
 

@@ -14,13 +14,9 @@ import pytest
 
 from stvgdata.cache import manifest_rows, verify_cache
 from stvgdata.extract import run_extraction
+from stvgdata.sample_catalog import install_catalog, make_videos
 from stvgdata.workspace import Workspace
-from tests.stvgdata.cache_fixtures import (
-    TINY_EXTRACT_ARGS,
-    install_catalog,
-    make_videos,
-    tiny_config,
-)
+from tests.stvgdata.cache_fixtures import TINY_EXTRACT_ARGS, tiny_config
 
 VIDEOS = {f"v{i:02d}": 16 for i in range(8)}
 

@@ -19,7 +19,8 @@ from stvgdata.extractors import ExtractorConfig, build_extractor
 from stvgdata.loader import CachedQueryDataset, collate_queries
 from stvgdata.regions.crops import images_to_tensor
 from stvgdata.regions.substitute import SubstituteEncoder
-from tests.stvgdata.cache_fixtures import DATASET, TINY_SIZE, tiny_config
+from stvgdata.sample_catalog import DATASET
+from tests.stvgdata.cache_fixtures import TINY_SIZE, tiny_config
 from tests.stvgdata.regions_fixtures import TINY, regions_workspace, tiny_substitute
 
 SIZE = (64, 96)  # multiples of 32: a 2 x 3 grid whose pooling windows are all full

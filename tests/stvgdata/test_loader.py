@@ -15,8 +15,8 @@ from stvgdata.cache import ModelIdentity, ShardWriter
 from stvgdata.errors import BadInputError
 from stvgdata.geometry import xyxy_to_cxcywh_norm
 from stvgdata.loader import PAD_TOKEN_ID, CachedQueryDataset, clip_positions, collate_queries
+from stvgdata.sample_catalog import DATASET, VIDEO_SIZE, CatalogVideo, install_catalog
 from stvgdata.workspace import Workspace
-from tests.stvgdata.cache_fixtures import DATASET, VIDEO_SIZE, CatalogVideo, install_catalog
 
 LENGTHS = {"a": 20, "b": 13, "nofeat": 10}
 GRID = (2, 3)

@@ -32,7 +32,7 @@ from stvgdata.regions.train import (
     context_frame_idx,
     train_dual_encoder,
 )
-from tests.stvgdata.cache_fixtures import DATASET
+from stvgdata.sample_catalog import DATASET
 from tests.stvgdata.regions_fixtures import TINY, regions_workspace
 
 TINY3 = dataclasses.replace(TINY, context_frames=3)

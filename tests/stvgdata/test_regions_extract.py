@@ -14,8 +14,8 @@ from stvgdata.regions.config import RegionExtractConfig
 from stvgdata.regions.crops import crop_regions
 from stvgdata.regions.extract import run_region_extraction
 from stvgdata.regions.substitute import SubstituteEncoder
+from stvgdata.sample_catalog import DATASET, CatalogVideo, install_catalog, make_videos
 from stvgdata.video.decode import iter_frames
-from tests.stvgdata.cache_fixtures import DATASET, CatalogVideo, install_catalog, make_videos
 from tests.stvgdata.regions_fixtures import (
     LENGTHS,
     install_boxes,

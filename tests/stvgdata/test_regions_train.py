@@ -18,7 +18,7 @@ from stvgdata.regions.train import (
     run_vl_training,
     train_dual_encoder,
 )
-from tests.stvgdata.cache_fixtures import DATASET
+from stvgdata.sample_catalog import DATASET
 from tests.stvgdata.regions_fixtures import TINY, regions_workspace
 
 COLOURS = {"red": (220, 20, 20), "green": (20, 200, 20), "blue": (20, 20, 220), "grey": (128,) * 3}
