@@ -28,7 +28,10 @@ class StopConfig:
     text_layers: int = 1  # trainable transformer layers over cached text tokens
     frames: int = 8  # frames sampled per clip (uniform over the query's tube)
     temperature: float = 0.05  # contrastive softmax temperature
-    class_weight: float = 1.0  # weight of the motion-classification loss
+    # Classes of the classification head: a CSV or Parquet table (query_id, label), or
+    # "synthetic-motion" (the motion a `stvg synth` sentence names); None: retrieval only.
+    labels: str | None = None
+    class_weight: float = 1.0  # weight of the classification loss (with labels)
     vit_weights: str | None = None  # local HF directory; None: random init (as extracted)
     vit_arch: str = "b32"  # random-init shape (ignored with vit_weights)
     vit_tiny: bool = False  # the tiny test shape (stvg extract --tiny)

@@ -1,5 +1,5 @@
 """STOP's benchmark units read from the cache: one clip per distinct query tube, its sentences,
-and the motion class each sentence names.
+and, where labels are given (``heads.stop.labels``), the class of each clip.
 
 Retrieval unit: the clip of a query is its video's sampled frames inside the GT tube
 [tube_start, tube_end), uniformly subsampled to ``frames`` rows (whole frames, not crops).
@@ -7,11 +7,8 @@ Queries posed on the same tube share one clip (the gallery holds each tube once)
 of the same video show the same objects doing other motions, so telling the right clip from
 them needs the dynamics, not appearance alone.
 
-Motion class of a sentence: the synthetic generator words each motion with fixed verb phrases
-(``stvgdata.synth.language``, older wordings too); ``motion_class`` finds them by pattern
-(-1 if none is found, e.g. a real dataset). A clip's class is the one all its sentences name; a
-clip whose sentences name different motions (several queried objects in one phase) gets -1 and
-is left out of classification.
+A clip's class is the one all its queries carry; a clip whose queries carry different classes
+(several queried objects in one phase) or none gets -1 and is left out of classification.
 """
 
 from __future__ import annotations
@@ -22,35 +19,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from heads.stop.labels import ClassLabels
 from stvgdata.cache import ShardReader, manifest_rows
 from stvgdata.catalog import connect, fetch_arrow
 from stvgdata.errors import BadInputError
-from stvgdata.synth.motion import Motion
 from stvgdata.workspace import Workspace
 
-MOTIONS: tuple[Motion, ...] = tuple(Motion)
 VIDEO_MODEL, TEXT_MODEL = "vit", "roberta"
-# The synthetic generator's verb phrases, tried in this order: "bounces up and down" before
-# "up", "in a circle" (not a circle-shaped object), and a direction only right after a verb of
-# motion ("moving to the left", "walks up the frame"), never a relation ("to the left of a ...").
-_MOTION_PATTERNS = (
-    (Motion.BOUNCE, r"\b(bounc|jump)\w*"),
-    (Motion.CIRCLE, r"\bin a circle\b"),
-    (Motion.STILL, r"\bstill\b"),
-    (Motion.LEFT, r"\b(mov|walk)\w* to the left\b"),
-    (Motion.RIGHT, r"\b(mov|walk)\w* to the right\b"),
-    (Motion.UP, r"\b(mov|walk)\w* up"),
-    (Motion.DOWN, r"\b(mov|walk)\w* down"),
-)
-
-
-def motion_class(sentence: str) -> int:
-    """Index in ``MOTIONS`` of the motion the sentence names (-1: none found)."""
-    text = sentence.lower()
-    for motion, pattern in _MOTION_PATTERNS:
-        if re.search(pattern, text):
-            return MOTIONS.index(motion)
-    return -1
 
 
 def clip_rows(frame_idx: np.ndarray, tube: tuple[int, int], frames: int) -> np.ndarray:
@@ -67,12 +42,14 @@ def clip_rows(frame_idx: np.ndarray, tube: tuple[int, int], frames: int) -> np.n
 class RetrievalSplit:
     """A split as retrieval and classification data, all in memory.
 
-    ``clips`` (G, T, 1 + P, C) float16 cached vit tokens; ``clip_labels`` (G,) motion class or
-    -1; ``clip_keys`` (video_id, tube_start, tube_end); ``text`` (Q, L, C) float32 cached text
-    tokens zero-padded, ``text_mask`` (Q, L) bool; ``target`` (Q,) clip of each sentence."""
+    ``clips`` (G, T, 1 + P, C) float16 cached vit tokens; ``clip_labels`` (G,) index in
+    ``classes`` or -1; ``clip_keys`` (video_id, tube_start, tube_end); ``text`` (Q, L, C)
+    float32 cached text tokens zero-padded, ``text_mask`` (Q, L) bool; ``target`` (Q,) clip of
+    each sentence."""
 
     clips: torch.Tensor
     clip_labels: torch.Tensor
+    classes: tuple[str, ...]  # empty without labels (retrieval only)
     clip_keys: list[tuple[str, int, int]]
     text: torch.Tensor
     text_mask: torch.Tensor
@@ -113,9 +90,11 @@ def frame_size(description: str) -> tuple[int, int]:
     return int(found.group(1)), int(found.group(2))
 
 
-def load_split(ws: Workspace, dataset: str, split: str, frames: int) -> RetrievalSplit:
-    """Clips, sentences and labels of ``dataset``/``split`` from the cached vit and roberta
-    features (both must be extracted for every query of the split)."""
+def load_split(
+    ws: Workspace, dataset: str, split: str, frames: int, labels: ClassLabels | None = None
+) -> RetrievalSplit:
+    """Clips, sentences and (with ``labels``) clip classes of ``dataset``/``split`` from the
+    cached vit and roberta features (both must be extracted for every query of the split)."""
     queries = _queries(ws, dataset, split)
     if not queries:
         raise BadInputError(ws.catalog_dir, f"{dataset}/{split}", "no queries in this split")
@@ -132,10 +111,10 @@ def load_split(ws: Workspace, dataset: str, split: str, frames: int) -> Retrieva
     reader = ShardReader(ws.features_dir)
     try:
         clip_index: dict[tuple[str, int, int], int] = {}
-        clips, labels, target, text = [], [], [], []
+        clips, clip_labels, target, text = [], [], [], []
         for query in queries:
             key = (query["video_id"], query["tube_start_frame"], query["tube_end_frame"])
-            label = motion_class(query["sentence"])
+            label = -1 if labels is None else labels.label(query["query_id"], query["sentence"])
             if key not in clip_index:
                 row = videos[key[0]]
                 rows = clip_rows(np.asarray(row["frame_idx"]), key[1:], frames)
@@ -143,9 +122,9 @@ def load_split(ws: Workspace, dataset: str, split: str, frames: int) -> Retrieva
                 clips.append(
                     reader.read(row, np.unique(rows))[np.searchsorted(np.unique(rows), rows)]
                 )
-                labels.append(label)
-            elif labels[clip_index[key]] != label:
-                labels[clip_index[key]] = -1
+                clip_labels.append(label)
+            elif clip_labels[clip_index[key]] != label:
+                clip_labels[clip_index[key]] = -1
             target.append(clip_index[key])
             text.append(reader.read(texts[query["query_id"]]))
         description = reader.description(next(iter(videos.values())))
@@ -158,7 +137,8 @@ def load_split(ws: Workspace, dataset: str, split: str, frames: int) -> Retrieva
     lengths = torch.tensor([len(t) for t in text])
     return RetrievalSplit(
         clips=torch.from_numpy(np.stack(clips)).to(torch.float16),
-        clip_labels=torch.tensor(labels, dtype=torch.int64),
+        clip_labels=torch.tensor(clip_labels, dtype=torch.int64),
+        classes=() if labels is None else labels.classes,
         clip_keys=list(clip_index),
         text=torch.from_numpy(padded),
         text_mask=torch.arange(length)[None, :] < lengths[:, None],

@@ -1,6 +1,6 @@
 """Training and evaluation of STOP on cached tokens: only prompts and small heads learn, with a
-symmetric contrastive loss plus motion classification; the run is evaluated on ``eval_split``
-and recorded in ``runs``.
+symmetric contrastive loss plus, where labels are given, classification; the run is evaluated
+on ``eval_split`` and recorded in ``runs``.
 
 An epoch visits every clip once, in batches of distinct clips, each paired with one of its
 sentences drawn at random (so a batch holds no duplicate positives and an epoch costs one
@@ -20,12 +20,14 @@ import torch.nn.functional as F
 
 from heads.evaluate import new_run_id
 from heads.stop.config import StopConfig
-from heads.stop.data import MOTIONS, RetrievalSplit, load_split
+from heads.stop.data import RetrievalSplit, load_split
 from heads.stop.frozen import build_frozen_top
+from heads.stop.labels import load_labels
 from heads.stop.metrics import RetrievalSummary, accuracy, retrieval_summary
 from heads.stop.model import StopDims, StopModel, build_stop
 from stvgdata.atomic import atomic_output, write_bytes_atomic
 from stvgdata.catalog import append_rows
+from stvgdata.errors import BadInputError
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.workspace import Workspace
 
@@ -54,11 +56,19 @@ class StopRun:
 
 
 def load_data(ws: Workspace, dataset: str, config: StopConfig, eval_split: str) -> StopData:
-    return StopData(
-        train=load_split(ws, dataset, config.train_split, config.frames),
-        eval=load_split(ws, dataset, eval_split, config.frames),
-        eval_split=eval_split,
-    )
+    """Both splits, with the classes ``config.labels`` names; labels that leave every training
+    clip unlabelled are refused rather than trained on silently."""
+    labels = load_labels(config.labels)
+    train = load_split(ws, dataset, config.train_split, config.frames, labels)
+    if labels is not None and not bool((train.clip_labels >= 0).any()):
+        raise BadInputError(
+            labels.source,
+            f"{dataset}/{config.train_split}",
+            "no labels for classification: no training clip has one (give a table of "
+            "query_id,label with --set labels=PATH)",
+        )
+    eval_data = load_split(ws, dataset, eval_split, config.frames, labels)
+    return StopData(train=train, eval=eval_data, eval_split=eval_split)
 
 
 def build_model(config: StopConfig, data: RetrievalSplit) -> StopModel:
@@ -69,7 +79,7 @@ def build_model(config: StopConfig, data: RetrievalSplit) -> StopModel:
         vit_dim=data.clips.shape[-1],
         grid=(height // frozen.patch_size, width // frozen.patch_size),
         text_dim=data.text.shape[-1],
-        num_classes=len(MOTIONS),
+        num_classes=max(1, len(data.classes)),  # one unused class without labels
     )
     return build_stop(config, dims, frozen)
 

@@ -1,4 +1,4 @@
-"""Retrieval metrics on a hand-computed similarity matrix; motion classes of sentences."""
+"""Retrieval metrics on a hand-computed similarity matrix; the rows of a query's clip."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from heads.stop.data import MOTIONS, clip_rows, motion_class
+from heads.stop.data import clip_rows
 from heads.stop.metrics import accuracy, retrieval_summary, target_ranks
 
 
@@ -37,22 +37,6 @@ def test_accuracy_ignores_unlabelled_items() -> None:
     logits = torch.tensor([[2.0, 0.0], [0.0, 1.0], [5.0, 0.0]])
     assert accuracy(logits, torch.tensor([0, 0, -1])) == pytest.approx(0.5)
     assert accuracy(logits, torch.tensor([-1, -1, -1])) is None
-
-
-@pytest.mark.parametrize(
-    ("sentence", "motion"),
-    [
-        ("the red square moves to the left.", "left"),
-        ("what is moving up above a green square?", "up"),
-        ("who is standing still to the left of a blue triangle?", "still"),
-        ("The person in the red shirt jumps up and down.", "bounce"),
-        ("which circle is bouncing up and down?", "bounce"),
-        ("a sentence from a real dataset", None),
-    ],
-)
-def test_motion_class_is_read_from_the_synthetic_verb_phrases(sentence, motion) -> None:
-    index = motion_class(sentence)
-    assert (MOTIONS[index].value if index >= 0 else None) == motion
 
 
 def test_clip_rows_spread_over_the_tube_and_repeat_when_short() -> None:
