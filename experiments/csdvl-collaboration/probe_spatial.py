@@ -12,9 +12,10 @@ from the generator's settings, and checked against the catalog's GT boxes).
 - ``--run RUN_ID``: a trained CSDVL run: the peak of each static decoder layer's attention, of
   each d2s attention, and the centre of the predicted box.
 
-    .venv/bin/python bench/probe_spatial.py --workspace WS --split val \\
-        --map vl-synth-motion-map --encoder DIR [--queries 300]
-    .venv/bin/python bench/probe_spatial.py --workspace WS --split test --run RUN_ID
+    .venv/bin/python experiments/csdvl-collaboration/probe_spatial.py --workspace WS \\
+        --split val --map vl-synth-motion-map --encoder DIR [--queries 300]
+    .venv/bin/python experiments/csdvl-collaboration/probe_spatial.py --workspace WS \\
+        --split test --run RUN_ID
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from heads.data import ordered_batches, query_data  # noqa: E402
 from heads.models.spatial_head import grid_centres  # noqa: E402

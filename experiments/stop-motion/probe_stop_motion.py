@@ -22,9 +22,10 @@ tokens (same split, pooling weights kept): what the probe reads from the boxes' 
 alone; the tokens' own share is the gap between the two runs.
 
 Prints, per split, the accuracy, the share of the most frequent class (a constant guess) and
-their ratio. See docs/stop.md, "Is motion in the cache?".
+their ratio. See this folder's README, "Is motion in the cache?".
 
-    .venv/bin/python bench/probe_stop_motion.py --workspace WS [--where target] [--control]
+    .venv/bin/python experiments/stop-motion/probe_stop_motion.py --workspace WS \\
+        [--where target] [--control]
 """
 
 from __future__ import annotations
@@ -40,9 +41,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from heads.stop.data import MOTIONS, VIDEO_MODEL, clip_rows, load_split, motion_class  # noqa: E402
+from heads.stop.data import VIDEO_MODEL, clip_rows, load_split  # noqa: E402
+from heads.stop.labels import MOTIONS, motion_class  # noqa: E402
 from heads.stop.prompts import conv_net, token_volume, volume_tokens  # noqa: E402
 from stvgdata.cache import manifest_rows  # noqa: E402
 from stvgdata.catalog import query  # noqa: E402

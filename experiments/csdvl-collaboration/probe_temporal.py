@@ -6,10 +6,10 @@ the mean (or max) over its cells, and the predicted span is the contiguous run o
 scores sum highest above their own mean. Prints mean tIoU of both probes and of predicting the
 whole clip (the baseline any temporal head must beat), with their ratio. A map whose probe
 does not beat the whole clip gives CSDVL's dynamic stream no "when" to learn from; see
-docs/results.md § Science check, part 8.
+this folder's README, part 8.
 
-    .venv/bin/python bench/probe_temporal.py --workspace WS --dataset vidstg --split val \\
-        --model vl-synth-motion-map --encoder DIR [--queries 200]
+    .venv/bin/python experiments/csdvl-collaboration/probe_temporal.py --workspace WS \\
+        --dataset vidstg --split val --model vl-synth-motion-map --encoder DIR [--queries 200]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from heads.cospal.predict import max_sum_run  # noqa: E402
 from schemas.batch import FeatureSet  # noqa: E402
