@@ -7,7 +7,7 @@ in one process, which any importer must at least do.
 
     .venv/bin/python bench/bench_import.py [--videos 7300] [--fps 6] [--data DIR]
 
-Targets (issue #3): >= 100,000 queries and >= 5,000,000 box rows; import < 60 s, summary
+Targets: >= 100,000 queries and >= 5,000,000 box rows; import < 60 s, summary
 query < 0.5 s on 2 cores. ``--data`` reuses an already generated root instead of a temp copy.
 """
 

@@ -1,7 +1,7 @@
 """A CSDVL training step on cached features vs the end-to-end step on the same batch.
 
 End-to-end = decode the sampled frames of every query (PyAV), run ResNet-101 and SlowFast on
-them and RoBERTa on the sentences (engineer C's extractors, full size, random init: same
+them and RoBERTa on the sentences (stvg's extractors, full size, random init: same
 compute as pretrained), collate, then the head step. Cached = collate the already-extracted
 features and take the head step (reading rows from the HDF5 cache is timed by
 bench/bench_read.py). Target: ratio >= 20x. Then one forward/backward of the paper-size head

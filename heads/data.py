@@ -1,4 +1,4 @@
-"""Where the CSDVL head gets its batches: engineer D's cache loader
+"""Where the CSDVL head gets its batches: the cache loader
 (``stvgdata.loader.CachedQueryDataset`` + ``collate_queries``, batches laid out as
 ``schemas/batch.py``), wrapped for training (shuffled per epoch by ``heads.train``) and for
 prediction (in query order)."""

@@ -17,7 +17,7 @@ DEMO_DATASET = "vidstg"
 
 @dataclass(frozen=True)
 class DemoDataConfig:
-    """Sizes that keep the whole demo within minutes on 2 CPU cores (see docs/results.md)."""
+    """Sizes that keep the whole demo within minutes on 2 CPU cores."""
 
     videos: int = 80
     seed: int = 0

@@ -64,7 +64,7 @@ PROVENANCE_FILE = "stvg_provenance.json"
 @dataclass(frozen=True)
 class VitPretrainConfig:
     """What to pretrain on and how long (defaults: about 9 CPU minutes on one core for the 80-video
-    synthetic benchmark at the science setting, mini at 96x160)."""
+    synthetic benchmark at the setting of docs/results.md § STOP, mini at 96x160)."""
 
     dataset: str
     arch: str = "mini"  # a VIT_ARCHS shape

@@ -1,4 +1,4 @@
-"""Region and vision-language embeddings (issue 6, item 3): encoders, the region cache and
+"""Region and vision-language embeddings: encoders, the region cache and
 its extraction. ``store`` is the reader API the zero-shot and weakly supervised heads call."""
 
 from stvgdata.regions.base import TextEncoder, VisionLanguageEncoder
