@@ -11,6 +11,7 @@ import av
 import numpy as np
 import pyarrow as pa
 
+from schemas.tables import empty_table
 from stvgdata.catalog import replace_dataset
 from stvgdata.workspace import Workspace
 
@@ -110,20 +111,6 @@ def install_catalog(
                         "y2": 30.0,
                     }
                 )
-    failures = pa.table(
-        {
-            name: pa.array([], type=t)
-            for name, t in [
-                ("stage", pa.string()),
-                ("dataset", pa.string()),
-                ("item", pa.string()),
-                ("error", pa.string()),
-                ("file", pa.string()),
-                ("model", pa.string()),
-                ("created_at", pa.timestamp("us", tz="UTC")),
-            ]
-        }
-    )
     replace_dataset(
         ws,
         DATASET,
@@ -131,7 +118,7 @@ def install_catalog(
             "videos": pa.Table.from_pylist(video_rows),
             "queries": pa.Table.from_pylist(query_rows),
             "boxes": pa.Table.from_pylist(box_rows),
-            "failures": failures,
+            "failures": empty_table("failures"),
         },
     )
 
