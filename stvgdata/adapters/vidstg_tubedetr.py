@@ -4,8 +4,10 @@ the target trajectories of every video::
     <root>/**/{train,val,test}.json   {"videos": [...], "trajectories": {vid: {tid: {frame: ...}}}}
     <root>/**/video/<video_path>      (or videos/: VidOR's tree, video_path = "<dir>/<vid>.mp4")
 
-Frames are absolute and every end (``end_frame``, ``tube_end_frame``) is exclusive, as the
-catalog's; boxes are ``[x, y, w, h]`` in pixels.
+Frames are absolute; ``tube_end_frame`` is exclusive, as the catalog's, but ``end_frame`` is
+VidSTG's inclusive ``used_segment.end_fid`` copied unchanged by TubeDETR's ``preproc_vidstg.py``,
+so the segment end is ``end_frame + 1`` (the same catalog as the original layout); boxes are
+``[x, y, w, h]`` in pixels.
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ class TubeDetrReader:
         )
         segment = (
             get_field(record, "start_frame", int, path, where),
-            get_field(record, "end_frame", int, path, where),
+            get_field(record, "end_frame", int, path, where) + 1,  # inclusive in the file
         )
         check_range(*segment, num_frames, path, where, "segment")
         tube = (

@@ -84,7 +84,8 @@ def test_vidstg_layouts_give_the_same_queries_tubes_and_boxes(tmp_path):
         for layout, writer in VIDSTG_WRITERS.items()
     }
     columns = ["query_id", "video_id", "split", "sentence", "sentence_type"]
-    columns += ["tube_start_frame", "tube_end_frame", "target_id"]
+    columns += ["tube_start_frame", "tube_end_frame", "segment_start_frame", "segment_end_frame"]
+    columns += ["target_id"]
     reference = results["original"]
     for layout, tables in results.items():
         assert tables.queries.select(columns).equals(reference.queries.select(columns)), layout
