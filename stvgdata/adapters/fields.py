@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,7 +31,14 @@ def load_json(path: Path) -> Any:
     except orjson.JSONDecodeError as exc:
         raise BadInputError(path, None, f"not valid JSON ({exc})") from None
     except OSError as exc:
-        raise BadInputError(path, None, f"cannot read file ({exc.strerror})") from None
+        raise BadInputError(path, None, f"cannot read file ({unreadable_reason(path, exc)})") from None
+
+
+def unreadable_reason(path: Path, exc: OSError) -> str:
+    """Why ``path`` cannot be read, in words (the OS says 'not found' for a dangling symlink)."""
+    if exc.errno == errno.ENOENT and path.is_symlink():
+        return f"symbolic link to missing {os.readlink(path)}"
+    return exc.strerror or type(exc).__name__
 
 
 def has_type(value: object, kind: type) -> bool:

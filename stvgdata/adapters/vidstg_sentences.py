@@ -8,6 +8,7 @@ Frame conventions converted here: ``temporal_gt.end_fid`` is exclusive (it reach
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -146,7 +147,7 @@ def read_split_lists(sentence_dir: Path) -> dict[str, set[str]]:
     lists: dict[str, set[str]] = {}
     for split in SPLITS:
         path = sentence_dir / f"{split}_files.json"
-        if path.exists():
+        if os.path.lexists(path):  # there but unreadable fails in load_json, not silently
             ids = expect_type(load_json(path), list, path, None, "the file's top level")
             lists[split] = {str(vid) for vid in ids}
     return lists
@@ -164,7 +165,7 @@ def read_vidstg_release(
     ``trajectory_file(vid)`` and ``video_file(vid)`` say where a layout keeps a video's files.
     """
     files = {s: sentence_dir / f"{s}_annotations.json" for s in SPLITS}
-    files = {s: path for s, path in files.items() if path.exists()}
+    files = {s: path for s, path in files.items() if os.path.lexists(path)}
     if not files:
         raise BadInputError(sentence_dir, None, "no {train,val,test}_annotations.json found")
     split_lists = read_split_lists(sentence_dir)
@@ -189,7 +190,7 @@ def _trajectory_job(
     reader: SentenceReader, vid: str, trajectory_file: Callable[[str], Path]
 ) -> TrajectoryJob:
     file = trajectory_file(vid)
-    if not file.is_file():
+    if not os.path.lexists(file):
         raise BadInputError(file, f"video {vid}", "VidOR annotation file not found")
     return TrajectoryJob(
         file=file,

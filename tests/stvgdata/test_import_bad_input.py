@@ -109,6 +109,37 @@ def hcstvg_duplicate(sample: dict) -> None:
     sample["test"]["a.mkv"] = sample["test"]["b.mkv"]
 
 
+def replaced_by(kind: str, relative: str, write: Callable[[Path], Path]) -> Callable[[Path], Path]:
+    """A writer whose file ``relative`` is replaced by a dangling symlink, a symlink loop or a
+    directory: there, but unreadable (root reads files whatever their mode, so modes can't)."""
+
+    def broken(root: Path) -> Path:
+        write(root)
+        path = root / relative
+        path.unlink()
+        if kind == "dangling":
+            path.symlink_to(root / "nowhere.json")
+        elif kind == "loop":
+            path.symlink_to(path)
+        else:
+            path.mkdir()
+        return root
+
+    return broken
+
+
+def good_vidstg(root: Path) -> Path:
+    return write_vidstg_original(root, vidstg_sample())
+
+
+def good_tubedetr(root: Path) -> Path:
+    return write_vidstg_tubedetr(root, vidstg_sample())
+
+
+def good_hcstvg(root: Path) -> Path:
+    return write_hcstvg(root, hcstvg_sample())
+
+
 CASES = {
     "non-json file": Case("vidstg", not_json, r"train_annotations\.json: not valid JSON"),
     "missing field": Case(
@@ -213,6 +244,31 @@ CASES = {
     "missing VidOR file": Case(
         "vidstg", delete_vidor_file, r"v2\.json: video v2: VidOR annotation file not found"
     ),
+    "dangling symlink for a split file": Case(
+        "hcstvg-v1",
+        replaced_by("dangling", "anno_v1/test.json", good_hcstvg),
+        r"anno_v1/test\.json: cannot read file \(symbolic link to missing .*nowhere\.json\)$",
+    ),
+    "symlink loop for a sentence file": Case(
+        "vidstg",
+        replaced_by("loop", "vidstg/val_annotations.json", good_vidstg),
+        r"val_annotations\.json: cannot read file \(Too many levels of symbolic links\)$",
+    ),
+    "dangling symlink for a split list": Case(
+        "vidstg",
+        replaced_by("dangling", "vidstg/train_files.json", good_vidstg),
+        r"train_files\.json: cannot read file \(symbolic link to missing",
+    ),
+    "directory in place of a TubeDETR split file": Case(
+        "vidstg",
+        replaced_by("directory", "annotations/val.json", good_tubedetr),
+        r"annotations/val\.json: cannot read file \(Is a directory\)$",
+    ),
+    "dangling symlink for a VidOR file": Case(
+        "vidstg",
+        replaced_by("dangling", "vidor/annotation/training/0000/v2.json", good_vidstg),
+        r"v2\.json: cannot read file \(symbolic link to missing",
+    ),
     "unknown dataset": Case(
         "vidstg-v9", lambda root: root, r"^dataset: vidstg-v9: unknown dataset"
     ),
@@ -267,3 +323,27 @@ def test_bad_input_error_survives_worker_processes():
         "broken",
         "f.json: video v1: broken",
     )
+
+
+def test_a_directory_that_cannot_be_listed_is_bad_input(populated, tmp_path, monkeypatch):
+    """An unlistable folder may hold a split: refuse rather than import without it (root can
+    list any folder, so the permission error is simulated)."""
+    import stvgdata.adapters.base as base
+
+    root = write_hcstvg(tmp_path / "bad", hcstvg_sample())
+    (root / "locked").mkdir()
+    real_scandir = base.os.scandir
+
+    def scandir(path):
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(base.os, "scandir", scandir)
+    (root / "anno_v1" / "test.json").unlink()  # test.json is searched for, down to locked/
+    before = snapshot(populated)
+    with pytest.raises(
+        BadInputError, match=r"locked: cannot list directory \(Permission denied\)$"
+    ):
+        import_dataset(populated, "hcstvg-v1", root)
+    assert snapshot(populated) == before
