@@ -31,7 +31,9 @@ def load_json(path: Path) -> Any:
     except orjson.JSONDecodeError as exc:
         raise BadInputError(path, None, f"not valid JSON ({exc})") from None
     except OSError as exc:
-        raise BadInputError(path, None, f"cannot read file ({unreadable_reason(path, exc)})") from None
+        raise BadInputError(
+            path, None, f"cannot read file ({unreadable_reason(path, exc)})"
+        ) from None
 
 
 def unreadable_reason(path: Path, exc: OSError) -> str:
