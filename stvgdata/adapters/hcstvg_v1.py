@@ -10,13 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from stvgdata.adapters.base import Adapter, CatalogTables
-from stvgdata.adapters.fields import get_field
+from stvgdata.adapters.fields import get_positive
 from stvgdata.adapters.hcstvg_common import HcstvgFormat, annotation_files, read_hcstvg
 from stvgdata.progress import ProgressFn
 
 
 def _frame_size(record: object, path: Path, where: str) -> tuple[int, int]:
-    return get_field(record, "width", int, path, where), get_field(
+    return get_positive(record, "width", int, path, where), get_positive(
         record, "height", int, path, where
     )
 

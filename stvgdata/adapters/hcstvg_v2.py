@@ -25,6 +25,8 @@ def _frame_size(record: object, path: Path, where: str) -> tuple[int, int]:
     if len(size) != 2:
         raise BadInputError(path, where, "field 'img_size' must be [height, width]")
     height, width = (expect_type(v, int, path, where, "img_size entries") for v in size)
+    if height <= 0 or width <= 0:
+        raise BadInputError(path, where, f"field 'img_size' {size} is not a positive size")
     return width, height
 
 

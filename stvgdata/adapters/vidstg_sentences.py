@@ -15,7 +15,15 @@ from pathlib import Path
 
 from stvgdata.adapters.base import CatalogTables
 from stvgdata.adapters.checks import check_range
-from stvgdata.adapters.fields import expect_type, get_field, load_json
+from stvgdata.adapters.fields import (
+    check_id,
+    expect_type,
+    get_field,
+    get_positive,
+    get_text,
+    load_json,
+    only_types,
+)
 from stvgdata.adapters.rows import BoxChunks, RowBuffer, VideoRows
 from stvgdata.adapters.vidor import TrajectoryJob, iter_tubes
 from stvgdata.errors import BadInputError
@@ -73,7 +81,8 @@ class SentenceReader:
     ) -> None:
         vid = get_field(entry, "vid", str, path, f"entry {index}")
         where = f"entry {index} (vid {vid})"
-        num_frames = get_field(entry, "frame_count", int, path, where)
+        check_id(vid, "vid", path, where)
+        num_frames = get_positive(entry, "frame_count", int, path, where)
         if listed is not None and vid not in listed:
             raise BadInputError(
                 path, where, f"unknown split: video {vid} is not in {split}_files.json"
@@ -87,9 +96,9 @@ class SentenceReader:
                 vid,
                 split,
                 path=str(self.video_file(vid)),
-                width=get_field(entry, "width", int, path, where),
-                height=get_field(entry, "height", int, path, where),
-                fps=get_field(entry, "fps", float, path, where),
+                width=get_positive(entry, "width", int, path, where),
+                height=get_positive(entry, "height", int, path, where),
+                fps=get_positive(entry, "fps", float, path, where),
                 num_frames=num_frames,
             )
         segment = _range(entry, "used_segment", path, where, inclusive_end=True)
@@ -110,7 +119,7 @@ class SentenceReader:
                     query_id=self._ranks.next_id(vid, segment[0], sentence_type),
                     video_id=vid,
                     split=split,
-                    sentence=get_field(sentence, "description", str, path, record),
+                    sentence=get_text(sentence, "description", path, record),
                     sentence_type=sentence_type,
                     tube_start_frame=tube[0],
                     tube_end_frame=tube[1],
@@ -136,9 +145,10 @@ def _categories(entry: object, path: Path, where: str) -> dict[int, str]:
     categories: dict[int, str] = {}
     for k, obj in enumerate(get_field(entry, "subject/objects", list, path, where)):
         record = f"{where} subject/objects[{k}]"
-        categories[get_field(obj, "tid", int, path, record)] = get_field(
-            obj, "category", str, path, record
-        )
+        tid = get_field(obj, "tid", int, path, record)
+        if tid in categories:
+            raise BadInputError(path, record, f"tid {tid} is listed twice")
+        categories[tid] = get_field(obj, "category", str, path, record)
     return categories
 
 
@@ -149,7 +159,9 @@ def read_split_lists(sentence_dir: Path) -> dict[str, set[str]]:
         path = sentence_dir / f"{split}_files.json"
         if os.path.lexists(path):  # there but unreadable fails in load_json, not silently
             ids = expect_type(load_json(path), list, path, None, "the file's top level")
-            lists[split] = {str(vid) for vid in ids}
+            if not only_types(ids, frozenset((str,))):
+                raise BadInputError(path, None, "video ids must all be strings")
+            lists[split] = set(ids)
     return lists
 
 
