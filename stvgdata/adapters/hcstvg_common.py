@@ -33,7 +33,7 @@ from stvgdata.geometry import xywh_to_xyxy
 from stvgdata.progress import ProgressFn
 
 VIDEO_SECONDS = 20.0  # every HC-STVG video is 20 s long, so fps = img_num / 20
-VIDEO_DIRS = ("video", "Video", "videos", "v2_video")
+VIDEO_DIRS = ("video", "Video", "videos", "v1_video", "v2_video")  # v1_video/, v2_video/: STCAT
 
 
 @dataclass(frozen=True)

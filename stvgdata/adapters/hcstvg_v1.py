@@ -2,7 +2,7 @@
 
 <root>/**/train.json, test.json   {"<name>.mp4": {bbox, st_frame, img_num, caption,
                                                    width, height, st_time, ed_time}}
-<root>/video/<name>.mp4|.mkv      (or videos/)
+<root>/**/video/<name>.mp4|.mkv   (or videos/, or v1_video/ as STCAT names it)
 """
 
 from __future__ import annotations

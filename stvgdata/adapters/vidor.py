@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, compress
 from operator import itemgetter
 from pathlib import Path
 
@@ -79,10 +79,8 @@ def _target_boxes(job: TrajectoryJob, trajectories: list) -> tuple[np.ndarray, .
     """The requested targets' boxes on the requested frames, sorted by (target_id, frame_idx):
     each target's boxes are then one slice, and each tube a sub-slice."""
     frame_idx, target_ids, xyxy = _collect_boxes(job, trajectories)
-    wanted = np.array(sorted({tube[0] for tube in job.tubes}), np.int64)
-    keep = (target_ids[:, None] == wanted[None, :]).any(axis=1)
-    order = np.lexsort((frame_idx[keep], target_ids[keep]))
-    return frame_idx[keep][order], target_ids[keep][order], xyxy[keep][order]
+    order = np.lexsort((frame_idx, target_ids))
+    return frame_idx[order], target_ids[order], xyxy[order]
 
 
 def _merged_ranges(tubes: tuple[tuple[int, int, int], ...]) -> list[tuple[int, int]]:
@@ -103,11 +101,12 @@ _CORNERS = itemgetter("xmin", "ymin", "xmax", "ymax")
 
 def _collect_boxes(job: TrajectoryJob, trajectories: list) -> tuple[np.ndarray, ...]:
     """frame_idx (M,) int32 ascending, target_id (M,) int64, xyxy (M, 4) float32 pixels of
-    every object on the requested frames (tubes are cut out by target afterwards).
+    the requested targets on the requested frames (tubes are cut out by target afterwards).
 
     Items are pulled out with ``itemgetter`` over flat lists and their types checked with
     ``only_types`` (C loops): a per-item Python loop was the largest cost of a VidSTG-scale
-    import. Nothing is coerced: a ``tid`` of 2.7 or "2" is an error, not 2.
+    import. Nothing is coerced: a ``tid`` of 2.7 or "2" is an error, not 2. Every item's
+    ``tid`` is checked, only the targets' boxes (other objects are not catalogued).
     """
     per_frame = [
         (frame, trajectories[frame])
@@ -121,16 +120,19 @@ def _collect_boxes(job: TrajectoryJob, trajectories: list) -> tuple[np.ndarray, 
         np.array([frame for frame, _ in per_frame], np.int32),
         np.array([len(frame_items) for _, frame_items in per_frame], np.int64),
     )
+    wanted = {tube[0] for tube in job.tubes}
     try:
         tids = list(map(_TID, items))
-        corners = list(chain.from_iterable(map(_CORNERS, map(_BBOX, items))))
-        if not (only_types(tids, _INT) and only_types(corners, NUMBERS)):
-            raise TypeError("not numbers")
-        target_ids = np.array(tids, np.int64)
+        if not only_types(tids, _INT):
+            raise TypeError("tid is not an integer")
+        keep = np.isin(np.array(tids, np.int64), np.array(sorted(wanted), np.int64))
+        corners = list(chain.from_iterable(map(_CORNERS, map(_BBOX, compress(items, keep)))))
+        if not only_types(corners, NUMBERS):
+            raise TypeError("corners are not numbers")
         xyxy = np.array(corners, np.float32).reshape(-1, 4)
-    except (KeyError, TypeError, ValueError, OverflowError):
-        raise _malformed_item(job, per_frame) from None
-    return frame_idx, target_ids, xyxy
+    except (KeyError, TypeError, OverflowError):
+        raise _malformed_item(job, per_frame, wanted) from None
+    return frame_idx[keep], np.array(tids, np.int64)[keep], xyxy
 
 
 _LIST = frozenset((list,))
@@ -145,11 +147,14 @@ def _malformed_frame(job: TrajectoryJob, per_frame: list[tuple[int, object]]) ->
     )
 
 
-def _malformed_item(job: TrajectoryJob, per_frame: list[tuple[int, list]]) -> BadInputError:
-    """The error naming the first item that is not {tid: integer, bbox: {xmin, ...}: numbers}."""
+def _malformed_item(
+    job: TrajectoryJob, per_frame: list[tuple[int, list]], wanted: set[int]
+) -> BadInputError:
+    """The error naming the first item without an integer ``tid`` or, for a target, without
+    ``bbox: {xmin, ymin, xmax, ymax}`` numbers."""
     for frame, frame_items in per_frame:
         for item in frame_items:
-            if not _well_formed(item):
+            if not _well_formed(item, wanted):
                 return BadInputError(
                     job.file,
                     f"video {job.video_id}, trajectories[{frame}]",
@@ -159,13 +164,15 @@ def _malformed_item(job: TrajectoryJob, per_frame: list[tuple[int, list]]) -> Ba
     return BadInputError(job.file, f"video {job.video_id}", "malformed trajectories")
 
 
-def _well_formed(item: object) -> bool:
+def _well_formed(item: object, wanted: set[int]) -> bool:
     try:
-        tid, corners = _TID(item), _CORNERS(_BBOX(item))
+        tid = _TID(item)
+        if type(tid) is not int:
+            return False
         np.int64(tid)  # OverflowError beyond 64 bits
+        return tid not in wanted or only_types(_CORNERS(_BBOX(item)), NUMBERS)
     except (KeyError, TypeError, OverflowError):
         return False
-    return only_types([tid], _INT) and only_types(corners, NUMBERS)
 
 
 def iter_tubes(
