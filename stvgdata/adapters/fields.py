@@ -43,9 +43,12 @@ class _RepeatedKey(Exception):
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """An object's dict, refusing a key given twice (a dict would keep only the last value)."""
     obj = dict(pairs)
-    if len(obj) != len(pairs):
+    if len(obj) != len(pairs):  # rare: find the key for the message
         seen: set[str] = set()
-        raise _RepeatedKey(next(k for k, _ in pairs if k in seen or seen.add(k)))  # type: ignore[func-returns-value]
+        for key, _ in pairs:
+            if key in seen:
+                raise _RepeatedKey(key)
+            seen.add(key)
     return obj
 
 
