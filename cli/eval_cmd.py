@@ -15,7 +15,13 @@ from rich.table import Table
 
 from cli.console import METRIC_COLUMNS, RichProgress, console, workspace_of
 from heads.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth, new_run_id
-from heads.predictions import FORMATS, QueryPrediction, read_predictions, tubedetr_id_map
+from heads.predictions import (
+    FORMATS,
+    TUBEDETR_FRAME_SHIFT,
+    QueryPrediction,
+    read_predictions,
+    tubedetr_id_map,
+)
 from heads.protocols import DEFAULT_PROTOCOL, PROTOCOLS, get_protocol
 from stvgdata.errors import BadInputError
 from stvgdata.workspace import Workspace
@@ -113,8 +119,9 @@ def eval_command(
     ground_truth = load_ground_truth(ws, dataset, split)
     config = {"dataset": dataset, "split": split, "protocol": protocol.value}
     if predictions is not None:
-        id_map = tubedetr_id_map(ground_truth.queries, annotations)
-        preds = read_predictions(predictions, fmt.value, id_map)
+        shift = TUBEDETR_FRAME_SHIFT.get(dataset, 0)
+        id_map = tubedetr_id_map(ground_truth.queries, annotations, shift)
+        preds = read_predictions(predictions, fmt.value, id_map, shift)
         config |= {"predictions": str(predictions.resolve()), "format": fmt.value}
         info = RunInfo(new_run_id("eval"), method or "external", variant, config=config)
     else:

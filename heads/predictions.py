@@ -8,6 +8,7 @@ Two file formats:
   ``{id: {"sted": [start, end_exclusive]}}``, ``predictions``: ``{"<id>_<frame>": {"boxes":
   [[x1, y1, x2, y2]]}}``), alone or nested one level deep as in TubeDETR's ``log_stats.json``.
   TubeDETR keys queries by its running sentence id; ``id_map`` turns those into catalog query ids.
+  On HC-STVG TubeDETR counts frames one later than the catalog (``TUBEDETR_FRAME_SHIFT``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ from stvgdata.errors import BadInputError
 STVG_FORMAT = "stvg-predictions"
 STVG_VERSION = 1
 FORMATS = ("auto", "stvg", "tubedetr")
+# TubeDETR's frame index minus the catalog's, per dataset. TubeDETR reads HC-STVG's 1-based
+# st_frame as 0-based, so its frame f carries the annotation the catalog stores at frame f - 1
+# (bbox[f - st_frame]); its VidSTG frames are the catalog's.
+TUBEDETR_FRAME_SHIFT = {"hcstvg-v1": 1, "hcstvg-v2": 1}
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,9 +70,24 @@ def _checked_prediction(
     query_id: str,
     interval: tuple[float, float],
     boxes_by_frame: Mapping[int, object],
+    frame_shift: int = 0,
 ) -> QueryPrediction:
-    """Build a prediction from file values, raising BadInputError naming ``file``/``record``."""
-    start, end = (_frame_number(file, record, "start/end", value) for value in interval)
+    """Build a prediction from file values, raising BadInputError naming ``file``/``record``.
+
+    ``frame_shift`` is subtracted from every frame (``TUBEDETR_FRAME_SHIFT``): frames that fall
+    before the video's first frame have no catalog counterpart, so their boxes are dropped and a
+    start there becomes 0.
+    """
+    start, end = (
+        _frame_number(file, record, "start/end", value) - frame_shift for value in interval
+    )
+    if frame_shift:
+        start = max(start, 0)
+        boxes_by_frame = {
+            frame - frame_shift: box
+            for frame, box in boxes_by_frame.items()
+            if frame >= frame_shift
+        }
     if end <= start:
         raise BadInputError(file, record, f"predicted end {end} is not after start {start}")
     if start < 0:
@@ -228,17 +248,20 @@ def _boxes_by_tubedetr_id(path: Path, frame_predictions: dict) -> dict[str, dict
     return grouped
 
 
-def read_tubedetr_predictions(path: Path, id_map: Mapping[str, str]) -> dict[str, QueryPrediction]:
-    """Read a TubeDETR-style result file; ``id_map`` maps TubeDETR ids to catalog query ids.
+def read_tubedetr_predictions(
+    path: Path, id_map: Mapping[str, str], frame_shift: int = 0
+) -> dict[str, QueryPrediction]:
+    """Read a TubeDETR-style result file; ``id_map`` maps TubeDETR ids to catalog query ids,
+    ``frame_shift`` its frames to the catalog's (``TUBEDETR_FRAME_SHIFT`` of the dataset).
 
     Every id must be known to ``id_map`` and every box id must have a ``sted`` entry: a file
     written for another split or dataset fails here, naming the first unknown id.
     """
-    return _tubedetr_from_document(path, _load_json(path), id_map)
+    return _tubedetr_from_document(path, _load_json(path), id_map, frame_shift)
 
 
 def _tubedetr_from_document(
-    path: Path, document: object, id_map: Mapping[str, str]
+    path: Path, document: object, id_map: Mapping[str, str], frame_shift: int
 ) -> dict[str, QueryPrediction]:
     video_predictions, frame_predictions = _tubedetr_sections(path, document)
     boxes = _boxes_by_tubedetr_id(path, frame_predictions)
@@ -262,13 +285,16 @@ def _tubedetr_from_document(
         if query_id in result:
             raise BadInputError(path, where, f"query {query_id} predicted twice")
         result[query_id] = _checked_prediction(
-            path, where, query_id, (sted[0], sted[1]), boxes.get(source_id, {})
+            path, where, query_id, (sted[0], sted[1]), boxes.get(source_id, {}), frame_shift
         )
     return result
 
 
-def read_predictions(path: Path, fmt: str, id_map: Mapping[str, str]) -> dict[str, QueryPrediction]:
-    """Read a predictions file in ``fmt`` (one of FORMATS); ``id_map`` serves TubeDETR ids.
+def read_predictions(
+    path: Path, fmt: str, id_map: Mapping[str, str], tubedetr_frame_shift: int = 0
+) -> dict[str, QueryPrediction]:
+    """Read a predictions file in ``fmt`` (one of FORMATS); ``id_map`` and
+    ``tubedetr_frame_shift`` serve TubeDETR files (see ``read_tubedetr_predictions``).
 
     ``auto`` picks ``stvg`` when the document declares our format, else ``tubedetr``.
     """
@@ -278,15 +304,18 @@ def read_predictions(path: Path, fmt: str, id_map: Mapping[str, str]) -> dict[st
     declares_stvg = isinstance(document, dict) and document.get("format") == STVG_FORMAT
     if fmt == "stvg" or (fmt == "auto" and declares_stvg):
         return _stvg_from_document(path, document)
-    return _tubedetr_from_document(path, document, id_map)
+    return _tubedetr_from_document(path, document, id_map, tubedetr_frame_shift)
 
 
-def tubedetr_id_map(queries: pa.Table, annotations: Path | None = None) -> dict[str, str]:
+def tubedetr_id_map(
+    queries: pa.Table, annotations: Path | None = None, frame_shift: int = 0
+) -> dict[str, str]:
     """TubeDETR sentence id -> catalog query id, for the catalog ``queries`` rows given.
 
     Ids resolve through ``queries.source_query_id`` (and a catalog query id stands for itself).
     With ``annotations`` (TubeDETR's preprocessed ``{split}.json`` or ``*_proc.json``), its
-    running ``video_id`` is matched on (original video id, sentence), ties broken by the tube.
+    running ``video_id`` is matched on (original video id, sentence), ties broken by the tube,
+    whose frames are TubeDETR's (``frame_shift`` later than the catalog's).
     """
     rows = queries.select(
         [
@@ -303,11 +332,13 @@ def tubedetr_id_map(queries: pa.Table, annotations: Path | None = None) -> dict[
         {row["source_query_id"]: row["query_id"] for row in rows if row["source_query_id"]}
     )
     if annotations is not None:
-        id_map.update(_ids_from_tubedetr_annotations(Path(annotations), rows))
+        id_map.update(_ids_from_tubedetr_annotations(Path(annotations), rows, frame_shift))
     return id_map
 
 
-def _ids_from_tubedetr_annotations(path: Path, rows: list[dict]) -> dict[str, str]:
+def _ids_from_tubedetr_annotations(
+    path: Path, rows: list[dict], frame_shift: int
+) -> dict[str, str]:
     document = _load_json(path)
     records = document.get("videos") if isinstance(document, dict) else document
     if not isinstance(records, list):
@@ -330,7 +361,10 @@ def _ids_from_tubedetr_annotations(path: Path, rows: list[dict]) -> dict[str, st
             ) from None
         candidates = by_sentence.get((video, caption), [])
         if len(candidates) > 1:
-            tube = (record.get("tube_start_frame"), record.get("tube_end_frame"))
+            tube = tuple(
+                frame - frame_shift if type(frame) is int else frame
+                for frame in (record.get("tube_start_frame"), record.get("tube_end_frame"))
+            )
             candidates = [
                 row
                 for row in candidates

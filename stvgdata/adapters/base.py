@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
+from stvgdata.errors import BadInputError
 from stvgdata.progress import ProgressFn
 
 
@@ -42,16 +44,38 @@ class Adapter:
 
 
 def find_path(root: Path, relative: str, max_depth: int = 2) -> Path | None:
-    """The shallowest ``root/[*/...]relative`` that exists, searching ``max_depth`` levels down.
+    """The shallowest ``root/[*/...]relative`` present, searching ``max_depth`` levels down.
 
     Releases are unpacked under differently named top folders (``anno_v1/``, ``vidor/``, ...),
-    so adapters look for their well-known file names rather than one fixed path.
+    so adapters look for their well-known file names rather than one fixed path. A name that is
+    there but cannot be read (a dangling or looping symlink, a directory) is found all the same,
+    so that reading it fails loudly instead of the split silently going missing; a directory
+    that cannot be listed is an error for the same reason.
     """
-    for depth in range(max_depth + 1):
-        matches = sorted(root.glob("/".join(["*"] * depth + [relative])))
-        if matches:
-            return matches[0]
+    level = [root]
+    for _ in range(max_depth + 1):
+        for directory in level:
+            if os.path.lexists(directory / relative):
+                return directory / relative
+        level = [sub for directory in level for sub in subdirectories(directory)]
     return None
+
+
+def subdirectories(directory: Path) -> list[Path]:
+    """The sorted subdirectories of ``directory``; ``BadInputError`` if it cannot be listed."""
+    try:
+        with os.scandir(directory) as entries:
+            return sorted(Path(entry.path) for entry in entries if _is_dir(entry))
+    except OSError as exc:
+        raise BadInputError(directory, None, f"cannot list directory ({exc.strerror})") from None
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    """Whether the entry is a directory; a symlink loop is not."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 class SplitFileReader(Protocol):

@@ -17,14 +17,23 @@ import numpy as np
 
 from stvgdata.adapters.base import CatalogTables, find_path, read_split_files
 from stvgdata.adapters.checks import check_boxes, check_range
-from stvgdata.adapters.fields import expect_type, get_field, load_json
+from stvgdata.adapters.fields import (
+    XYWH,
+    check_id,
+    expect_type,
+    get_field,
+    get_positive,
+    get_text,
+    load_json,
+    number_rows,
+)
 from stvgdata.adapters.rows import BoxChunks, RowBuffer, VideoRows
 from stvgdata.errors import BadInputError
 from stvgdata.geometry import xywh_to_xyxy
 from stvgdata.progress import ProgressFn
 
 VIDEO_SECONDS = 20.0  # every HC-STVG video is 20 s long, so fps = img_num / 20
-VIDEO_DIRS = ("video", "Video", "videos", "v2_video")
+VIDEO_DIRS = ("video", "Video", "videos", "v1_video", "v2_video")  # v1_video/, v2_video/: STCAT
 
 
 @dataclass(frozen=True)
@@ -75,10 +84,12 @@ class HcstvgReader:
 
     def _read_record(self, path: Path, split: str, key: str, record: object) -> None:
         where = f"video {key}"
-        video_id = Path(key).stem
+        video_id = check_id(
+            Path(check_id(key, "video file name", path, where)).stem, "video id", path, where
+        )
         if video_id in self.videos:
             raise BadInputError(path, where, f"duplicate video id {video_id!r}")
-        num_frames = get_field(record, "img_num", int, path, where)
+        num_frames = get_positive(record, "img_num", int, path, where)
         width, height = self.fmt.frame_size(record, path, where)
         st_frame = get_field(record, "st_frame", int, path, where)
         if st_frame < 1:
@@ -103,7 +114,7 @@ class HcstvgReader:
             query_id=video_id,
             video_id=video_id,
             split=split,
-            sentence=get_field(record, self.fmt.sentence_field, str, path, where),
+            sentence=get_text(record, self.fmt.sentence_field, path, where),
             sentence_type="declarative",
             tube_start_frame=tube[0],
             tube_end_frame=tube[1],
@@ -127,10 +138,4 @@ def read_hcstvg(root: Path, dataset: str, fmt: HcstvgFormat, progress: ProgressF
 
 def _boxes(bbox: list, path: Path, where: str) -> np.ndarray:
     """``[[x, y, w, h], ...]`` -> pixel corners ``(N, 4)``."""
-    try:
-        xywh = np.array(bbox, np.float64)
-    except (TypeError, ValueError):
-        xywh = None
-    if xywh is None or xywh.ndim != 2 or xywh.shape[1] != 4:
-        raise BadInputError(path, where, "field 'bbox' must be a list of [x, y, w, h] numbers")
-    return xywh_to_xyxy(xywh)
+    return xywh_to_xyxy(number_rows(bbox, XYWH, path, where, "field 'bbox'"))

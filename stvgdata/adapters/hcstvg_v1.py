@@ -2,7 +2,7 @@
 
 <root>/**/train.json, test.json   {"<name>.mp4": {bbox, st_frame, img_num, caption,
                                                    width, height, st_time, ed_time}}
-<root>/video/<name>.mp4|.mkv      (or videos/)
+<root>/**/video/<name>.mp4|.mkv   (or videos/, or v1_video/ as STCAT names it)
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from stvgdata.adapters.base import Adapter, CatalogTables
-from stvgdata.adapters.fields import get_field
+from stvgdata.adapters.fields import get_positive
 from stvgdata.adapters.hcstvg_common import HcstvgFormat, annotation_files, read_hcstvg
 from stvgdata.progress import ProgressFn
 
 
 def _frame_size(record: object, path: Path, where: str) -> tuple[int, int]:
-    return get_field(record, "width", int, path, where), get_field(
+    return get_positive(record, "width", int, path, where), get_positive(
         record, "height", int, path, where
     )
 

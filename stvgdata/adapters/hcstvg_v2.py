@@ -1,7 +1,8 @@
 """HC-STVG v2 as released: v1's structure, but the sentence is ``English`` and the frame size
 is ``img_size = [height, width]``::
 
-    <root>/**/train_v2.json, val_v2.json   (train.json and val.json or test.json where code
+    <root>/**/train_v2.json, val_v2.json   (trainv2.json / valv2.json as TubeDETR names them;
+                                           train.json and val.json or test.json where code
                                            renamed them: STCAT-style copies call val "test")
     <root>/Video/<dir>/<name>.mp4           (or video/, videos/, v2_video/; flat or one level)
 
@@ -25,13 +26,15 @@ def _frame_size(record: object, path: Path, where: str) -> tuple[int, int]:
     if len(size) != 2:
         raise BadInputError(path, where, "field 'img_size' must be [height, width]")
     height, width = (expect_type(v, int, path, where, "img_size entries") for v in size)
+    if height <= 0 or width <= 0:
+        raise BadInputError(path, where, f"field 'img_size' {size} is not a positive size")
     return width, height
 
 
 FORMAT = HcstvgFormat(
     split_files={
-        "train": ("train_v2.json", "train.json"),
-        "val": ("val_v2.json", "val.json", "test.json"),
+        "train": ("train_v2.json", "trainv2.json", "train.json"),
+        "val": ("val_v2.json", "valv2.json", "val.json", "test.json"),
     },
     sentence_field="English",
     frame_size=_frame_size,

@@ -8,13 +8,22 @@ Frame conventions converted here: ``temporal_gt.end_fid`` is exclusive (it reach
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 from stvgdata.adapters.base import CatalogTables
 from stvgdata.adapters.checks import check_range
-from stvgdata.adapters.fields import expect_type, get_field, load_json
+from stvgdata.adapters.fields import (
+    check_id,
+    expect_type,
+    get_field,
+    get_positive,
+    get_text,
+    load_json,
+    only_types,
+)
 from stvgdata.adapters.rows import BoxChunks, RowBuffer, VideoRows
 from stvgdata.adapters.vidor import TrajectoryJob, iter_tubes
 from stvgdata.errors import BadInputError
@@ -72,7 +81,8 @@ class SentenceReader:
     ) -> None:
         vid = get_field(entry, "vid", str, path, f"entry {index}")
         where = f"entry {index} (vid {vid})"
-        num_frames = get_field(entry, "frame_count", int, path, where)
+        check_id(vid, "vid", path, where)
+        num_frames = get_positive(entry, "frame_count", int, path, where)
         if listed is not None and vid not in listed:
             raise BadInputError(
                 path, where, f"unknown split: video {vid} is not in {split}_files.json"
@@ -86,9 +96,9 @@ class SentenceReader:
                 vid,
                 split,
                 path=str(self.video_file(vid)),
-                width=get_field(entry, "width", int, path, where),
-                height=get_field(entry, "height", int, path, where),
-                fps=get_field(entry, "fps", float, path, where),
+                width=get_positive(entry, "width", int, path, where),
+                height=get_positive(entry, "height", int, path, where),
+                fps=get_positive(entry, "fps", float, path, where),
                 num_frames=num_frames,
             )
         segment = _range(entry, "used_segment", path, where, inclusive_end=True)
@@ -109,7 +119,7 @@ class SentenceReader:
                     query_id=self._ranks.next_id(vid, segment[0], sentence_type),
                     video_id=vid,
                     split=split,
-                    sentence=get_field(sentence, "description", str, path, record),
+                    sentence=get_text(sentence, "description", path, record),
                     sentence_type=sentence_type,
                     tube_start_frame=tube[0],
                     tube_end_frame=tube[1],
@@ -135,9 +145,10 @@ def _categories(entry: object, path: Path, where: str) -> dict[int, str]:
     categories: dict[int, str] = {}
     for k, obj in enumerate(get_field(entry, "subject/objects", list, path, where)):
         record = f"{where} subject/objects[{k}]"
-        categories[get_field(obj, "tid", int, path, record)] = get_field(
-            obj, "category", str, path, record
-        )
+        tid = get_field(obj, "tid", int, path, record)
+        if tid in categories:
+            raise BadInputError(path, record, f"tid {tid} is listed twice")
+        categories[tid] = get_field(obj, "category", str, path, record)
     return categories
 
 
@@ -146,9 +157,11 @@ def read_split_lists(sentence_dir: Path) -> dict[str, set[str]]:
     lists: dict[str, set[str]] = {}
     for split in SPLITS:
         path = sentence_dir / f"{split}_files.json"
-        if path.exists():
+        if os.path.lexists(path):  # there but unreadable fails in load_json, not silently
             ids = expect_type(load_json(path), list, path, None, "the file's top level")
-            lists[split] = {str(vid) for vid in ids}
+            if not only_types(ids, frozenset((str,))):
+                raise BadInputError(path, None, "video ids must all be strings")
+            lists[split] = set(ids)
     return lists
 
 
@@ -164,7 +177,7 @@ def read_vidstg_release(
     ``trajectory_file(vid)`` and ``video_file(vid)`` say where a layout keeps a video's files.
     """
     files = {s: sentence_dir / f"{s}_annotations.json" for s in SPLITS}
-    files = {s: path for s, path in files.items() if path.exists()}
+    files = {s: path for s, path in files.items() if os.path.lexists(path)}
     if not files:
         raise BadInputError(sentence_dir, None, "no {train,val,test}_annotations.json found")
     split_lists = read_split_lists(sentence_dir)
@@ -189,7 +202,7 @@ def _trajectory_job(
     reader: SentenceReader, vid: str, trajectory_file: Callable[[str], Path]
 ) -> TrajectoryJob:
     file = trajectory_file(vid)
-    if not file.is_file():
+    if not os.path.lexists(file):
         raise BadInputError(file, f"video {vid}", "VidOR annotation file not found")
     return TrajectoryJob(
         file=file,

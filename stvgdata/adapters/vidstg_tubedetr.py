@@ -4,8 +4,10 @@ the target trajectories of every video::
     <root>/**/{train,val,test}.json   {"videos": [...], "trajectories": {vid: {tid: {frame: ...}}}}
     <root>/**/video/<video_path>      (or videos/: VidOR's tree, video_path = "<dir>/<vid>.mp4")
 
-Frames are absolute and every end (``end_frame``, ``tube_end_frame``) is exclusive, as the
-catalog's; boxes are ``[x, y, w, h]`` in pixels.
+Frames are absolute; ``tube_end_frame`` is exclusive, as the catalog's, but ``end_frame`` is
+VidSTG's inclusive ``used_segment.end_fid`` copied unchanged by TubeDETR's ``preproc_vidstg.py``,
+so the segment end is ``end_frame + 1`` (the same catalog as the original layout); boxes are
+``[x, y, w, h]`` in pixels.
 """
 
 from __future__ import annotations
@@ -16,7 +18,16 @@ import numpy as np
 
 from stvgdata.adapters.base import Adapter, CatalogTables, find_path, read_split_files
 from stvgdata.adapters.checks import check_boxes, check_range
-from stvgdata.adapters.fields import get_field, load_json
+from stvgdata.adapters.fields import (
+    XYWH,
+    check_id,
+    check_relative_path,
+    get_field,
+    get_positive,
+    get_text,
+    load_json,
+    number_rows,
+)
 from stvgdata.adapters.rows import BoxChunks, RowBuffer, UniqueIds, VideoRows
 from stvgdata.adapters.vidstg_sentences import SPLITS, QueryRanks
 from stvgdata.errors import BadInputError
@@ -68,24 +79,27 @@ class TubeDetrReader:
         trajectories: dict,
         tubes: dict[tuple[str, int, int, int], Tube],
     ) -> None:
-        vid = get_field(record, "original_video_id", str, path, where)
-        num_frames = get_field(record, "frame_count", int, path, where)
-        width = get_field(record, "width", int, path, where)
-        height = get_field(record, "height", int, path, where)
+        vid = check_id(
+            get_field(record, "original_video_id", str, path, where), "video id", path, where
+        )
+        num_frames = get_positive(record, "frame_count", int, path, where)
+        width = get_positive(record, "width", int, path, where)
+        height = get_positive(record, "height", int, path, where)
+        video_path = get_field(record, "video_path", str, path, where)
         self.videos.add(
             path,
             where,
             vid,
             split,
-            path=str(self.video_dir / get_field(record, "video_path", str, path, where)),
+            path=str(self.video_dir / check_relative_path(video_path, "video_path", path, where)),
             width=width,
             height=height,
-            fps=get_field(record, "fps", float, path, where),
+            fps=get_positive(record, "fps", float, path, where),
             num_frames=num_frames,
         )
         segment = (
             get_field(record, "start_frame", int, path, where),
-            get_field(record, "end_frame", int, path, where),
+            get_field(record, "end_frame", int, path, where) + 1,  # inclusive in the file
         )
         check_range(*segment, num_frames, path, where, "segment")
         tube = (
@@ -103,7 +117,7 @@ class TubeDetrReader:
             query_id=self._ranks.next_id(vid, segment[0], sentence_type),
             video_id=vid,
             split=split,
-            sentence=get_field(record, "caption", str, path, where),
+            sentence=get_text(record, "caption", path, where),
             sentence_type=sentence_type,
             tube_start_frame=tube[0],
             tube_end_frame=tube[1],
@@ -149,11 +163,10 @@ def _cut_tube(
             )
     frames = [f for f in range(*tube) if str(f) in target]
     try:
-        xywh = np.array([target[str(f)]["bbox"] for f in frames], np.float64).reshape(-1, 4)
-    except (KeyError, TypeError, ValueError):
-        raise BadInputError(
-            path, where, "trajectory items must be {bbox: [x, y, w, h]} with numbers"
-        ) from None
+        bboxes = [target[str(f)]["bbox"] for f in frames]
+        xywh = number_rows(bboxes, XYWH, path, where, "trajectory boxes")
+    except (KeyError, TypeError):
+        raise BadInputError(path, where, "trajectory items must be {bbox: [x, y, w, h]}") from None
     frame_idx = np.array(frames, np.int32)
     xyxy = xywh_to_xyxy(xywh)
     check_boxes(frame_idx, xyxy, width, height, num_frames, path, where)

@@ -4,9 +4,11 @@ sentence and the target trajectories of its videos::
     <root>/{train,val,test}.json   {"videos": [...], "trajectories": {vid: {tid: {frame: ...}}}}
     <root>/video/<dir>/<vid>.mp4   (VidOR's video tree; video_path = "<dir>/<vid>.mp4")
 
-Frames are absolute; every end (``end_frame``, ``tube_end_frame``) is exclusive; boxes are
-``[x, y, w, h]`` in pixels. Trajectories hold each target's box on every frame of the clips its
-sentences are posed on (TubeDETR only reads them inside tubes).
+Frames are absolute; ``tube_end_frame`` is exclusive but ``end_frame`` is VidSTG's inclusive
+``used_segment.end_fid``, copied unchanged as TubeDETR's ``preproc_vidstg.py`` does (TubeDETR
+then reads it as exclusive); boxes are ``[x, y, w, h]`` in pixels. Trajectories hold each
+target's box on every frame of the clips its sentences are posed on (TubeDETR only reads them
+inside tubes).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def sentence_records(plan: VideoPlan, first_id: int) -> list[dict]:
                     "width": scene.width,
                     "height": scene.height,
                     "start_frame": entry.segment[0],
-                    "end_frame": entry.segment[1],
+                    "end_frame": entry.segment[1] - 1,  # inclusive, as TubeDETR copies it
                     "tube_start_frame": entry.tube[0],
                     "tube_end_frame": entry.tube[1],
                 }

@@ -114,3 +114,37 @@ def test_run_predictions_come_from_the_training_run(run_cli, workspace, monkeypa
     assert config["run"] == "csdvl-full-1"
     assert config["train"]["features"]["clip"] == "vl-synth-map"  # the run's whole config
     assert config["model"]["s2d"] is False
+
+
+def test_tubedetr_hcstvg_results_are_scored_in_tubedetrs_frame_pairing(
+    run_cli, workspace, tmp_path
+):
+    """TubeDETR's HC-STVG frames are one later than the catalog's: a result that is perfect for
+    TubeDETR's evaluator (its frame f holds bbox[f - st_frame]) is perfect here too."""
+    from tests.stvgdata.dataset_files import hcstvg_sample, write_hcstvg
+
+    sample = hcstvg_sample()
+    root = write_hcstvg(tmp_path / "hcstvg", sample)
+    assert run_cli("import", "hcstvg-v1", "--root", root).exit_code == 0
+    record = sample["test"]["b.mkv"]  # st_frame 31, 10 boxes: TubeDETR's tube [31, 41)
+    proc = [
+        {"video_id": 0, "original_video_id": "b", "caption": record["caption"],
+         "tube_start_frame": record["st_frame"],
+         "tube_end_frame": record["st_frame"] + len(record["bbox"]),
+         "trajectory": record["bbox"]},
+    ]  # fmt: skip
+    (tmp_path / "test_proc.json").write_text(json.dumps(proc))
+    boxes = {
+        f"0_{record['st_frame'] + i}": {"boxes": [[x, y, x + w, y + h]]}
+        for i, (x, y, w, h) in enumerate(record["bbox"])
+    }
+    sted = [proc[0]["tube_start_frame"], proc[0]["tube_end_frame"]]
+    document = {"video_predictions": {"0": {"sted": sted}}, "predictions": boxes}
+    (tmp_path / "res.json").write_text(json.dumps(document))
+    result = run_cli(
+        "eval", "--dataset", "hcstvg-v1", "--split", "test", "--predictions",
+        tmp_path / "res.json", "--annotations", tmp_path / "test_proc.json", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    (run,) = query(Workspace(workspace), "SELECT * FROM runs").to_pylist()
+    assert (run["m_viou"], run["m_tiou"], run["m_siou"]) == (1.0, 1.0, 1.0)

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 
 from heads.predictions import (
+    TUBEDETR_FRAME_SHIFT,
     QueryPrediction,
     read_predictions,
     read_stvg_predictions,
@@ -164,3 +165,35 @@ def test_id_map_from_tubedetr_annotations_matches_video_sentence_then_tube(tmp_p
         id_map = tubedetr_id_map(queries, path)
         assert (id_map["0"], id_map["1"]) == ("c", "b")
         assert "2" not in id_map  # a sentence of another split stays unknown
+
+
+@pytest.mark.parametrize("dataset", ["hcstvg-v1", "hcstvg-v2"])
+def test_tubedetr_hcstvg_frames_are_one_later_than_the_catalogs(tmp_path, dataset):
+    """TubeDETR reads st_frame as 0-based: its frame f holds bbox[f - st_frame], which the
+    catalog (1-based st_frame) stores at f - 1. Its frame 0 has no catalog frame."""
+    path = write_json(
+        tmp_path / "res.json",
+        tubedetr_result({"0": [0, 8]}, {"0": {0: [1, 1, 5, 5], 5: [2, 3, 31, 41]}}),
+    )
+    shift = TUBEDETR_FRAME_SHIFT[dataset]
+    pred = read_predictions(path, "tubedetr", ID_MAP, shift)["vidstg/a"]
+    assert (pred.start_frame, pred.end_frame) == (0, 7)
+    assert pred.frame_idx.tolist() == [4]
+    assert pred.boxes.tolist() == [[2, 3, 31, 41]]
+    assert TUBEDETR_FRAME_SHIFT.get("vidstg", 0) == 0  # VidSTG frames are the catalog's
+
+
+def test_id_map_from_tubedetr_hcstvg_annotations_compares_tubes_in_catalog_frames(tmp_path):
+    """*_proc.json tubes start at st_frame (TubeDETR's frames): one later than the catalog's."""
+    queries = catalog_queries(
+        [
+            {"query_id": "a", "video_id": "v1", "sentence": "he sits", "tube_start_frame": 4},
+            {"query_id": "b", "video_id": "v1", "sentence": "he sits", "tube_start_frame": 5},
+        ]
+    )
+    videos = [
+        {"video_id": 0, "original_video_id": "v1", "caption": "he sits",
+         "tube_start_frame": 5, "tube_end_frame": 11, "trajectory": []},
+    ]  # fmt: skip
+    path = write_json(tmp_path / "test_proc.json", videos)
+    assert tubedetr_id_map(queries, path, TUBEDETR_FRAME_SHIFT["hcstvg-v1"])["0"] == "a"

@@ -84,7 +84,8 @@ def test_vidstg_layouts_give_the_same_queries_tubes_and_boxes(tmp_path):
         for layout, writer in VIDSTG_WRITERS.items()
     }
     columns = ["query_id", "video_id", "split", "sentence", "sentence_type"]
-    columns += ["tube_start_frame", "tube_end_frame", "target_id"]
+    columns += ["tube_start_frame", "tube_end_frame", "segment_start_frame", "segment_end_frame"]
+    columns += ["target_id"]
     reference = results["original"]
     for layout, tables in results.items():
         assert tables.queries.select(columns).equals(reference.queries.select(columns)), layout
@@ -190,3 +191,24 @@ def test_hcstvg_v2_val_renamed_as_test_json(tmp_path):
     write_json(tmp_path / "train.json", sample["train"])
     write_json(tmp_path / "test.json", sample["val"])
     assert read("hcstvg-v2", tmp_path).queries.column("split").to_pylist() == ["train", "val"]
+
+
+def test_hcstvg_v2_accepts_tubedetr_file_names(tmp_path):
+    """TubeDETR's preprocessing reads trainv2.json / valv2.json."""
+    sample = to_hcstvg_v2(hcstvg_sample())
+    write_json(tmp_path / "anno" / "trainv2.json", sample["train"])
+    write_json(tmp_path / "anno" / "valv2.json", sample["val"])
+    assert read("hcstvg-v2", tmp_path).queries.column("split").to_pylist() == ["train", "val"]
+
+
+def test_hcstvg_v1_in_stcat_layout_finds_v1_video(tmp_path):
+    """STCAT keeps HC-STVG v1 as annos/hcstvg_v1/{train,test}.json beside v1_video/."""
+    sample = hcstvg_sample()
+    for split, records in sample.items():
+        write_json(tmp_path / "annos" / "hcstvg_v1" / f"{split}.json", records)
+    (tmp_path / "v1_video").mkdir()
+    for key in ("a.mp4", "b.mkv"):
+        (tmp_path / "v1_video" / key).write_bytes(b"x")
+    videos = rows_by(read("hcstvg-v1", tmp_path).videos, "video_id")
+    assert videos["a"]["path"] == str(tmp_path / "v1_video" / "a.mp4")
+    assert videos["b"]["path"] == str(tmp_path / "v1_video" / "b.mkv")

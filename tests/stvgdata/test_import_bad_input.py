@@ -109,6 +109,77 @@ def hcstvg_duplicate(sample: dict) -> None:
     sample["test"]["a.mkv"] = sample["test"]["b.mkv"]
 
 
+def replaced_by(kind: str, relative: str, write: Callable[[Path], Path]) -> Callable[[Path], Path]:
+    """A writer whose file ``relative`` is replaced by a dangling symlink, a symlink loop or a
+    directory: there, but unreadable (root reads files whatever their mode, so modes can't)."""
+
+    def broken(root: Path) -> Path:
+        write(root)
+        path = root / relative
+        path.unlink()
+        if kind == "dangling":
+            path.symlink_to(root / "nowhere.json")
+        elif kind == "loop":
+            path.symlink_to(path)
+        else:
+            path.mkdir()
+        return root
+
+    return broken
+
+
+def good_vidstg(root: Path) -> Path:
+    return write_vidstg_original(root, vidstg_sample())
+
+
+def good_tubedetr(root: Path) -> Path:
+    return write_vidstg_tubedetr(root, vidstg_sample())
+
+
+def good_hcstvg(root: Path) -> Path:
+    return write_hcstvg(root, hcstvg_sample())
+
+
+def edited(write: Callable[[Path], Path], relative: str, old: str, new: str):
+    """A writer whose file ``relative`` has its first ``old`` replaced by ``new`` (raw text:
+    for what a JSON writer cannot produce, like a key given twice)."""
+
+    def broken(root: Path) -> Path:
+        write(root)
+        path = root / relative
+        text = path.read_text()
+        assert old in text, old
+        path.write_text(text.replace(old, new, 1))
+        return root
+
+    return broken
+
+
+def repeated_hcstvg_key(root: Path) -> Path:
+    """test.json holding b.mkv twice: a dict keeps one of the two records."""
+    write_hcstvg(root, hcstvg_sample())
+    path = root / "anno_v1" / "test.json"
+    body = path.read_text().strip()[1:-1]
+    path.write_text("{" + body + ", " + body.replace("walks away", "sits") + "}")
+    return root
+
+
+def vidor_item(frame: int, target: int, **changes: object) -> Callable[[dict], None]:
+    def mutate(sample: dict) -> None:
+        items = sample["vidor"]["v1"]["trajectories"][frame]
+        item = next(item for item in items if item["tid"] == target)
+        for key, value in changes.items():
+            if key in item:
+                item[key] = value
+            else:
+                item["bbox"][key] = value
+
+    return mutate
+
+
+TUBEDETR_TRAIN = "annotations/train.json"
+
+
 CASES = {
     "non-json file": Case("vidstg", not_json, r"train_annotations\.json: not valid JSON"),
     "missing field": Case(
@@ -213,6 +284,209 @@ CASES = {
     "missing VidOR file": Case(
         "vidstg", delete_vidor_file, r"v2\.json: video v2: VidOR annotation file not found"
     ),
+    "dangling symlink for a split file": Case(
+        "hcstvg-v1",
+        replaced_by("dangling", "anno_v1/test.json", good_hcstvg),
+        r"anno_v1/test\.json: cannot read file \(symbolic link to missing .*nowhere\.json\)$",
+    ),
+    "symlink loop for a sentence file": Case(
+        "vidstg",
+        replaced_by("loop", "vidstg/val_annotations.json", good_vidstg),
+        r"val_annotations\.json: cannot read file \(Too many levels of symbolic links\)$",
+    ),
+    "dangling symlink for a split list": Case(
+        "vidstg",
+        replaced_by("dangling", "vidstg/train_files.json", good_vidstg),
+        r"train_files\.json: cannot read file \(symbolic link to missing",
+    ),
+    "directory in place of a TubeDETR split file": Case(
+        "vidstg",
+        replaced_by("directory", "annotations/val.json", good_tubedetr),
+        r"annotations/val\.json: cannot read file \(Is a directory\)$",
+    ),
+    "dangling symlink for a VidOR file": Case(
+        "vidstg",
+        replaced_by("dangling", "vidor/annotation/training/0000/v2.json", good_vidstg),
+        r"v2\.json: cannot read file \(symbolic link to missing",
+    ),
+    # A key given twice in one JSON object: the parser would keep one value silently.
+    "repeated HC-STVG video key": Case(
+        "hcstvg-v1",
+        repeated_hcstvg_key,
+        r"anno_v1/test\.json: key 'b\.mkv' appears twice in one object",
+    ),
+    "repeated field in a VidSTG entry": Case(
+        "vidstg",
+        edited(
+            good_vidstg,
+            "vidstg/train_annotations.json",
+            '"questions": [',
+            '"questions": [], "questions": [',
+        ),
+        r"train_annotations\.json: key 'questions' appears twice in one object",
+    ),
+    "repeated video in TubeDETR trajectories": Case(
+        "vidstg",
+        edited(
+            good_tubedetr,
+            TUBEDETR_TRAIN,
+            '"trajectories": {"v1": ',
+            '"trajectories": {"v1": {}, "v1": ',
+        ),
+        r"train\.json: key 'v1' appears twice in one object",
+    ),
+    # Strict types: nothing is coerced.
+    "VidOR tid float": Case(
+        "vidstg",
+        vidstg(vidor_item(5, 0, tid=2.7)),
+        r"v1\.json: video v1, trajectories\[5\]: malformed box item \{\"tid\":2\.7,",
+    ),
+    "VidOR tid string": Case(
+        "vidstg",
+        vidstg(vidor_item(5, 0, tid="0")),
+        r"v1\.json: video v1, trajectories\[5\]: malformed box item \{\"tid\":\"0\",",
+    ),
+    "VidOR corner boolean": Case(
+        "vidstg",
+        vidstg(vidor_item(6, 0, xmin=True)),
+        r"v1\.json: video v1, trajectories\[6\]: malformed box item .*\"xmin\":true",
+    ),
+    "VidOR corner string": Case(
+        "vidstg",
+        vidstg(vidor_item(6, 0, ymax="40")),
+        r"trajectories\[6\]: malformed box item .*expected \{tid: integer, bbox:",
+    ),
+    "VidOR frame null": Case(
+        "vidstg",
+        vidstg(set_in(["vidor", "v1", "trajectories", 6], None)),
+        r"v1\.json: video v1, trajectories\[6\]: must be a list of box items$",
+    ),
+    "HC-STVG box boolean": Case(
+        "hcstvg-v1",
+        hcstvg(set_in(["train", "a.mp4", "bbox", 1], [2.0, True, 20.0, 30.0])),
+        r"train\.json: video a\.mp4: field 'bbox' must be a list of \[x, y, w, h\] numbers$",
+    ),
+    "HC-STVG box string": Case(
+        "hcstvg-v1",
+        hcstvg(set_in(["train", "a.mp4", "bbox", 1], [2.0, "4", 20.0, 30.0])),
+        r"train\.json: video a\.mp4: field 'bbox' must be a list of \[x, y, w, h\] numbers$",
+    ),
+    "HC-STVG box null": Case(
+        "hcstvg-v1",
+        hcstvg(set_in(["train", "a.mp4", "bbox", 1], None)),
+        r"train\.json: video a\.mp4: field 'bbox' must be a list of \[x, y, w, h\] numbers$",
+    ),
+    "HC-STVG record null": Case(
+        "hcstvg-v1",
+        hcstvg(set_in(["train", "a.mp4"], None)),
+        r"train\.json: video a\.mp4: expected an object, got null$",
+    ),
+    "TubeDETR box string": Case(
+        "vidstg",
+        edited(good_tubedetr, TUBEDETR_TRAIN, '"5": {"bbox": [6.0,', '"5": {"bbox": ["6.0",'),
+        r"train\.json: videos\[0\] \(video_id 0\): trajectory boxes must be a list of "
+        r"\[x, y, w, h\] numbers$",
+    ),
+    "integer beyond int32": Case(
+        "vidstg",
+        vidstg(set_in(["sentences", "train", 0, "frame_count"], 2**40)),
+        r"entry 0 \(vid v1\): field 'frame_count' 1099511627776 does not fit a 32-bit integer$",
+    ),
+    "integer beyond 64 bits": Case(
+        "hcstvg-v1",
+        hcstvg(set_in(["train", "a.mp4", "st_frame"], 2**70)),
+        r"train\.json: video a\.mp4: field 'st_frame' \d+ does not fit a 32-bit integer$",
+    ),
+    "null field": Case(
+        "vidstg",
+        vidstg(set_in(["sentences", "train", 0, "fps"], None)),
+        r"entry 0 \(vid v1\): field 'fps' must be a number, got null$",
+    ),
+    "fps 0": Case(
+        "vidstg",
+        vidstg(set_in(["sentences", "train", 0, "fps"], 0)),
+        r"entry 0 \(vid v1\): field 'fps' must be > 0, got 0",
+    ),
+    "TubeDETR fps negative": Case(
+        "vidstg",
+        edited(good_tubedetr, TUBEDETR_TRAIN, '"fps": 5.0', '"fps": -5.0'),
+        r"train\.json: videos\[0\] \(video_id 0\): field 'fps' must be > 0, got -5",
+    ),
+    "zero frame width": Case(
+        "hcstvg-v1",
+        hcstvg(set_in(["test", "b.mkv", "width"], 0)),
+        r"test\.json: video b\.mkv: field 'width' must be > 0, got 0$",
+    ),
+    "zero img_num": Case(
+        "hcstvg-v1",
+        hcstvg(set_in(["test", "b.mkv", "img_num"], 0)),
+        r"test\.json: video b\.mkv: field 'img_num' must be > 0, got 0$",
+    ),
+    "whitespace sentence": Case(
+        "vidstg",
+        vidstg(set_in(["sentences", "train", 0, "questions", 0, "description"], "  \t")),
+        r"entry 0 \(vid v1\) questions\[0\]: field 'description' is empty$",
+    ),
+    "empty HC-STVG caption": Case(
+        "hcstvg-v1",
+        hcstvg(set_in(["train", "a.mp4", "caption"], "")),
+        r"train\.json: video a\.mp4: field 'caption' is empty$",
+    ),
+    "empty vid": Case(
+        "vidstg",
+        vidstg(set_in(["sentences", "train", 0, "vid"], "")),
+        r"entry 0 \(vid \): vid '' is empty$",
+    ),
+    "vid escaping the root": Case(
+        "vidstg",
+        vidstg(set_in(["sentences", "train", 0, "vid"], "../v1")),
+        r"entry 0 \(vid \.\./v1\): vid '\.\./v1' contains a path separator$",
+    ),
+    "vid dot-dot": Case(
+        "vidstg",
+        vidstg(set_in(["sentences", "train", 0, "vid"], "..")),
+        r"vid '\.\.' is a relative path$",
+    ),
+    "HC-STVG key escaping the root": Case(
+        "hcstvg-v1",
+        hcstvg(lambda s: s["train"].update({"../a.mp4": s["train"].pop("a.mp4")})),
+        r"train\.json: video \.\./a\.mp4: video file name '\.\./a\.mp4' contains a path",
+    ),
+    "ids colliding as HDF5 keys": Case(
+        "hcstvg-v1",
+        hcstvg(lambda s: s["train"].update({"x/a.mp4": s["train"].pop("a.mp4")})),
+        r"video file name 'x/a\.mp4' contains a path separator$",
+    ),
+    "TubeDETR video_path escaping the root": Case(
+        "vidstg",
+        edited(
+            good_tubedetr,
+            TUBEDETR_TRAIN,
+            '"video_path": "0000/v1.mp4"',
+            '"video_path": "../../v1.mp4"',
+        ),
+        r"videos\[0\] \(video_id 0\): video_path '\.\./\.\./v1\.mp4' is not a path inside",
+    ),
+    "TubeDETR absolute video_path": Case(
+        "vidstg",
+        edited(
+            good_tubedetr,
+            TUBEDETR_TRAIN,
+            '"video_path": "0000/v1.mp4"',
+            '"video_path": "/etc/v1.mp4"',
+        ),
+        r"video_path '/etc/v1\.mp4' is not a path inside the root$",
+    ),
+    "split list of integers": Case(
+        "vidstg",
+        vidstg(set_in(["split_lists", "train"], [1])),
+        r"train_files\.json: video ids must all be strings$",
+    ),
+    "tid listed twice": Case(
+        "vidstg",
+        vidstg(lambda s: first_entry(s)["subject/objects"].append({"tid": 1, "category": "cat"})),
+        r"entry 0 \(vid v1\) subject/objects\[2\]: tid 1 is listed twice$",
+    ),
     "unknown dataset": Case(
         "vidstg-v9", lambda root: root, r"^dataset: vidstg-v9: unknown dataset"
     ),
@@ -267,3 +541,27 @@ def test_bad_input_error_survives_worker_processes():
         "broken",
         "f.json: video v1: broken",
     )
+
+
+def test_a_directory_that_cannot_be_listed_is_bad_input(populated, tmp_path, monkeypatch):
+    """An unlistable folder may hold a split: refuse rather than import without it (root can
+    list any folder, so the permission error is simulated)."""
+    import stvgdata.adapters.base as base
+
+    root = write_hcstvg(tmp_path / "bad", hcstvg_sample())
+    (root / "locked").mkdir()
+    real_scandir = base.os.scandir
+
+    def scandir(path):
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(base.os, "scandir", scandir)
+    (root / "anno_v1" / "test.json").unlink()  # test.json is searched for, down to locked/
+    before = snapshot(populated)
+    with pytest.raises(
+        BadInputError, match=r"locked: cannot list directory \(Permission denied\)$"
+    ):
+        import_dataset(populated, "hcstvg-v1", root)
+    assert snapshot(populated) == before

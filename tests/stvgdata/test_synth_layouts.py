@@ -198,7 +198,9 @@ def test_stcat_layout_is_the_original_files_flattened(tmp_path):
     assert {p.name: p.read_bytes() for p in (stcat / "bbox_annos").iterdir()} == vidor
 
 
-def test_tubedetr_layout_has_one_record_per_sentence_with_exclusive_ends(tmp_path):
+def test_tubedetr_layout_has_one_record_per_sentence_and_copies_the_inclusive_segment_end(
+    tmp_path,
+):
     original, summary = make(tmp_path, "vidstg", name="original")
     tubedetr, _ = make(tmp_path, "vidstg", name="tubedetr", layout="tubedetr")
     for split, counts in summary.splits.items():
@@ -220,7 +222,8 @@ def test_tubedetr_layout_has_one_record_per_sentence_with_exclusive_ends(tmp_pat
         for record, entry in zip(
             records, (e for e in entries for _ in e["captions"] + e["questions"]), strict=True
         ):
-            assert record["end_frame"] == entry["used_segment"]["end_fid"] + 1
+            # TubeDETR's preproc_vidstg.py copies used_segment.end_fid (inclusive) unchanged.
+            assert record["end_frame"] == entry["used_segment"]["end_fid"]
             boxes = data["trajectories"][record["original_video_id"]][str(record["target_id"])]
             for frame in range(record["tube_start_frame"], record["tube_end_frame"]):
                 x, y, w, h = boxes[str(frame)]["bbox"]
@@ -230,3 +233,35 @@ def test_tubedetr_layout_has_one_record_per_sentence_with_exclusive_ends(tmp_pat
 def test_unknown_layout_is_bad_input(tmp_path):
     with pytest.raises(BadInputError, match="layouts"):
         generate(tmp_path / "x", "hcstvg-v1", 1, 0, False, layout="tubedetr")
+
+
+def test_original_and_tubedetr_layouts_of_the_same_data_import_to_the_same_catalog(tmp_path):
+    """Row for row, every column the two layouts both carry (TubeDETR has no categories and its
+    own sentence ids; video paths differ by root)."""
+    from stvgdata.adapters import ADAPTERS
+    from stvgdata.progress import no_progress
+
+    readers = {adapter.layout: adapter.read for adapter in ADAPTERS["vidstg"]}
+    tables = {
+        layout: readers[layout](
+            make(tmp_path, "vidstg", name=layout, layout=layout)[0], "vidstg", no_progress
+        )
+        for layout in ("original", "tubedetr")
+    }
+    original, tubedetr = tables["original"], tables["tubedetr"]
+    differ = {"target_category", "source_query_id"}
+    columns = [name for name in original.queries.column_names if name not in differ]
+    key = [("query_id", "ascending")]
+    assert (
+        tubedetr.queries.select(columns)
+        .sort_by(key)
+        .equals(original.queries.select(columns).sort_by(key))
+    )
+    video_columns = [name for name in original.videos.column_names if name != "path"]
+    assert (
+        tubedetr.videos.select(video_columns)
+        .sort_by([("video_id", "ascending")])
+        .equals(original.videos.select(video_columns).sort_by([("video_id", "ascending")]))
+    )
+    box_key = [("query_id", "ascending"), ("frame_idx", "ascending")]
+    assert tubedetr.boxes.sort_by(box_key).equals(original.boxes.sort_by(box_key))
