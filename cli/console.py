@@ -7,6 +7,7 @@ import io
 import json
 import math
 from enum import StrEnum
+from typing import Annotated
 
 import pyarrow as pa
 import typer
@@ -33,6 +34,23 @@ class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+
+
+# Every command that prints a table takes both: --format, and --json as its short alias.
+FormatOption = Annotated[
+    OutputFormat, typer.Option("--format", "-f", help="Output: table, csv or json.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
+
+
+def output_format(fmt: OutputFormat, as_json: bool) -> OutputFormat:
+    """The format chosen by ``--format`` or its alias ``--json``."""
+    return OutputFormat.json if as_json else fmt
+
+
+def print_json(data: object) -> None:
+    """One line of JSON on stdout (paths and other objects as strings)."""
+    typer.echo(json.dumps(data, default=str))
 
 
 def workspace_of(ctx: typer.Context) -> Workspace:
@@ -66,6 +84,21 @@ def render_arrow(data: pa.Table, fmt: OutputFormat, title: str | None = None) ->
         for row in rows:
             table.add_row(*[_cell(row[name]) for name in data.column_names])
         console.print(table)
+
+
+def render_record(record: dict[str, object], fmt: OutputFormat, title: str | None = None) -> None:
+    """A summary record: a field/value table, one CSV row, or one JSON object."""
+    if fmt is OutputFormat.json:
+        print_json(record)
+    elif fmt is OutputFormat.csv:
+        render_arrow(pa.Table.from_pylist([{k: _csv_value(v) for k, v in record.items()}]), fmt)
+    else:
+        fields = pa.table({"field": list(record), "value": [_cell(v) for v in record.values()]})
+        render_arrow(fields, fmt, title=title)
+
+
+def _csv_value(value: object) -> object:
+    return json.dumps(value, default=str) if isinstance(value, list | dict) else value
 
 
 class RichProgress:

@@ -5,9 +5,20 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated
 
+import pyarrow as pa
 import typer
 
-from cli.console import OutputFormat, RichProgress, console, render_arrow, workspace_of
+from cli.console import (
+    FormatOption,
+    JsonOption,
+    OutputFormat,
+    RichProgress,
+    console,
+    output_format,
+    print_json,
+    render_arrow,
+    workspace_of,
+)
 from cli.heads_cmds import PresetName, build_configs, render_ablation
 
 
@@ -28,6 +39,8 @@ def demo_command(
             help="Extract with full-size ResNet-101/SlowFast-R50/RoBERTa-base (slow on CPU).",
         ),
     ] = False,
+    fmt: FormatOption = OutputFormat.table,
+    as_json: JsonOption = False,
 ) -> None:
     """The whole pipeline on synthetic data: synth, import, extract, Table 3 ablation, report.
 
@@ -54,6 +67,15 @@ def demo_command(
             train_config,
             progress,
         )
+    fmt = output_format(fmt, as_json)
+    if fmt is OutputFormat.json:
+        catalog = catalog_summary(ws).to_pylist()
+        print_json({"workspace": ws.root, "data": data.root, "catalog": catalog} | result.to_dict())
+        return
+    if fmt is OutputFormat.csv:  # the ablation: one row per variant, mean and std per metric
+        rows = [{k: v for k, v in r.to_dict().items() if k != "per_seed"} for r in result.variants]
+        render_arrow(pa.Table.from_pylist(rows), fmt)
+        return
     console.print(f"workspace: {ws.root}\ndata: {data.root}", highlight=False)
     render_arrow(catalog_summary(ws), OutputFormat.table, title="catalog")
     console.print(

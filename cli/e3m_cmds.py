@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Annotated
 import pyarrow as pa
 import typer
 
-from cli.console import OutputFormat, RichProgress, render_arrow, workspace_of
+from cli.console import (
+    FormatOption,
+    JsonOption,
+    OutputFormat,
+    RichProgress,
+    output_format,
+    render_arrow,
+    workspace_of,
+)
 from stvgdata.errors import BadInputError
 
 if TYPE_CHECKING:
@@ -71,9 +79,8 @@ def e3m_timing_cmd(
         list[str] | None,
         typer.Option("--set", help="KEY=VALUE of E3MConfig for gamma (repeatable)."),
     ] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
-        OutputFormat.table
-    ),
+    fmt: FormatOption = OutputFormat.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Is there a temporal signal? Within each clip, the ROC AUC of tube frames vs the rest by
     the whole-frame, best-region, target-tubelet similarity and E3M's gamma (0.5 = chance)."""
@@ -82,7 +89,8 @@ def e3m_timing_cmd(
 
     config = e3m_config(parse_overrides(set_ or []))
     rows = tube_timing_auc(workspace_of(ctx), dataset, split, config)
-    render_arrow(pa.Table.from_pylist([asdict(r) for r in rows]), fmt, f"{dataset}/{split}")
+    table = pa.Table.from_pylist([asdict(r) for r in rows])
+    render_arrow(table, output_format(fmt, as_json), f"{dataset}/{split}")
 
 
 def register(app: typer.Typer) -> None:

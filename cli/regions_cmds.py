@@ -7,7 +7,6 @@ Thin wrappers over ``stvgdata.regions``; see docs/region-features.md.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, replace
 from enum import StrEnum
 from pathlib import Path
@@ -17,11 +16,19 @@ import pyarrow as pa
 import typer
 
 from cli.cache_cmds import parse_weights
-from cli.console import OutputFormat, RichProgress, render_arrow, workspace_of
+from cli.console import (
+    FormatOption,
+    JsonOption,
+    OutputFormat,
+    RichProgress,
+    output_format,
+    render_arrow,
+    render_record,
+    workspace_of,
+)
 from stvgdata.errors import BadInputError
 from stvgdata.regions.config import RegionExtractConfig, TrainVLConfig
 
-JSON_OPTION = typer.Option("--json", help="Print the summary as JSON.")
 DATASET_OPTION = typer.Option("--dataset", help="Dataset in the catalog, e.g. vidstg.")
 TRAIN = TrainVLConfig(dataset="")
 EXTRACT = RegionExtractConfig(dataset="")
@@ -33,13 +40,9 @@ class BoxesChoice(StrEnum):
     both = "both"
 
 
-def _print(record: dict, as_json: bool, title: str) -> None:
+def _print(record: dict, fmt: OutputFormat, title: str) -> None:
     record = {k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()}
-    if as_json:
-        typer.echo(json.dumps(record, default=str))
-    else:
-        rows = pa.table({"field": list(record), "value": [str(v) for v in record.values()]})
-        render_arrow(rows, OutputFormat.table, title=title)
+    render_record(record, fmt, title)
 
 
 def train_vl_encoder_cmd(
@@ -68,7 +71,8 @@ def train_vl_encoder_cmd(
         Path | None,
         typer.Option(help="Directory to save to [default: WORKSPACE/models/stvg-vl-synth/D]."),
     ] = None,
-    as_json: Annotated[bool, JSON_OPTION] = False,
+    fmt: FormatOption = OutputFormat.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Train stvg-vl-synth, the small image-text encoder that stands in for CLIP offline, on
     one split's region crops and sentences (results with it are NOT zero-shot)."""
@@ -88,7 +92,7 @@ def train_vl_encoder_cmd(
     )
     with RichProgress(transient=True) as progress:
         summary = run_vl_training(workspace_of(ctx), config, progress)
-    _print(asdict(summary), as_json, f"{dataset} stvg-vl-synth")
+    _print(asdict(summary), output_format(fmt, as_json), f"{dataset} stvg-vl-synth")
 
 
 def extract_regions_cmd(
@@ -119,7 +123,8 @@ def extract_regions_cmd(
     replace_region_cache: Annotated[
         bool, typer.Option(help="Drop the dataset's regions of another encoder first.")
     ] = False,
-    as_json: Annotated[bool, JSON_OPTION] = False,
+    fmt: FormatOption = OutputFormat.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Embed every box (tubelets and/or detections) and sampled frame of DATASET's videos and
     every query's sentence into the region cache; reruns resume."""
@@ -143,7 +148,7 @@ def extract_regions_cmd(
         summary = run_region_extraction(workspace_of(ctx), config, progress)
     record = asdict(summary)
     record["failures"] = [f"{f['item']}: {f['error']}" for f in summary.failures]
-    _print(record, as_json, f"{dataset} regions")
+    _print(record, output_format(fmt, as_json), f"{dataset} regions")
 
 
 def probe_regions_cmd(
@@ -152,16 +157,16 @@ def probe_regions_cmd(
     split: Annotated[str, typer.Option(help="Split whose queries to probe.")] = "test",
     boxes: Annotated[str, typer.Option(help="tubelets or detections.")] = "tubelets",
     iou: Annotated[float, typer.Option(help="IoU above which a region is the GT object.")] = 0.5,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
-        OutputFormat.table
-    ),
+    fmt: FormatOption = OutputFormat.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Sanity of cached regions: on GT frames, how often the region most similar to the
     sentence is the GT object, against chance and the boxes' oracle."""
     from stvgdata.regions.probe import probe_regions
 
     rows = probe_regions(workspace_of(ctx), dataset, split, boxes, iou)
-    render_arrow(pa.Table.from_pylist([asdict(r) for r in rows]), fmt, f"{dataset}/{split}")
+    table = pa.Table.from_pylist([asdict(r) for r in rows])
+    render_arrow(table, output_format(fmt, as_json), f"{dataset}/{split}")
 
 
 def register(app: typer.Typer) -> None:

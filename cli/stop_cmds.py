@@ -13,7 +13,16 @@ import typer
 from rich.table import Table
 
 from cli.cache_cmds import parse_size
-from cli.console import RichProgress, console, workspace_of
+from cli.console import (
+    FormatOption,
+    JsonOption,
+    OutputFormat,
+    RichProgress,
+    console,
+    output_format,
+    render_record,
+    workspace_of,
+)
 from stvgdata.errors import BadInputError
 
 if TYPE_CHECKING:
@@ -134,7 +143,8 @@ def pretrain_vit_cmd(
         Path | None,
         typer.Option(help="Directory to write (default: WORKSPACE/models/vit-synth/D-ARCH)."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    fmt: FormatOption = OutputFormat.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Train a CLIP-style ViT's image tower contrastively (frame CLS vs sentence) on DATASET's
     train frames: the offline substitute for pretrained CLIP weights; load it with
@@ -162,12 +172,7 @@ def pretrain_vit_cmd(
     )
     with RichProgress(transient=True) as progress:
         summary = run_vit_pretraining(workspace_of(ctx), config, progress)
-    record = dataclasses.asdict(summary)
-    if as_json:
-        typer.echo(json.dumps(record))
-    else:
-        for key, value in record.items():
-            console.print(f"{key}: {value}", highlight=False)
+    render_record(dataclasses.asdict(summary), output_format(fmt, as_json), f"{dataset} {arch}")
 
 
 def register(app: typer.Typer) -> None:
