@@ -74,7 +74,9 @@ def ablate_e3m(ctx: typer.Context, args: MethodArgs) -> None:
 def e3m_timing_cmd(
     ctx: typer.Context,
     dataset: Annotated[str, typer.Option("--dataset", help="Dataset in the catalog.")],
-    split: Annotated[str, typer.Option(help="Split whose queries to measure.")] = "val",
+    split: Annotated[
+        str, typer.Option("--eval-split", help="Split whose queries to measure.")
+    ] = "val",
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="KEY=VALUE of E3MConfig for gamma (repeatable)."),

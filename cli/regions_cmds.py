@@ -48,7 +48,9 @@ def _print(record: dict, fmt: OutputFormat, title: str) -> None:
 def train_vl_encoder_cmd(
     ctx: typer.Context,
     dataset: Annotated[str, DATASET_OPTION],
-    split: Annotated[str, typer.Option(help="The only split whose crops are used.")] = TRAIN.split,
+    split: Annotated[
+        str, typer.Option("--train-split", help="The only split whose crops are used.")
+    ] = TRAIN.split,
     epochs: Annotated[int, typer.Option(min=1, help="Passes over the pairs.")] = TRAIN.epochs,
     batch_size: Annotated[int, typer.Option(min=2, help="Pairs per step.")] = TRAIN.batch_size,
     frames_per_query: Annotated[
@@ -154,7 +156,9 @@ def extract_regions_cmd(
 def probe_regions_cmd(
     ctx: typer.Context,
     dataset: Annotated[str, DATASET_OPTION],
-    split: Annotated[str, typer.Option(help="Split whose queries to probe.")] = "test",
+    split: Annotated[
+        str, typer.Option("--eval-split", help="Split whose queries to probe.")
+    ] = "test",
     boxes: Annotated[str, typer.Option(help="tubelets or detections.")] = "tubelets",
     iou: Annotated[float, typer.Option(help="IoU above which a region is the GT object.")] = 0.5,
     fmt: FormatOption = OutputFormat.table,

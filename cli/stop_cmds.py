@@ -122,9 +122,9 @@ def pretrain_vit_cmd(
     size: Annotated[
         str, typer.Option(help="Frame size HxW, the same as `extract --size` later.")
     ] = "96x160",
-    split: Annotated[str, typer.Option(help="Split to train on (report results: train).")] = (
-        "train"
-    ),
+    split: Annotated[
+        str, typer.Option("--train-split", help="Split to train on (report results: train).")
+    ] = "train",
     epochs: Annotated[int | None, typer.Option(min=1)] = None,
     batch_size: Annotated[int | None, typer.Option(min=2, help="Pairs per step.")] = None,
     lr: Annotated[float | None, typer.Option()] = None,
