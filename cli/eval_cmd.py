@@ -4,16 +4,26 @@ metrics under the named protocol, and record them in the ``runs`` table."""
 from __future__ import annotations
 
 import dataclasses
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import pyarrow as pa
 import typer
 from rich import box
 from rich.table import Table
 
-from cli.console import METRIC_COLUMNS, RichProgress, console, workspace_of
+from cli.console import (
+    METRIC_COLUMNS,
+    FormatOption,
+    JsonOption,
+    OutputFormat,
+    RichProgress,
+    console,
+    output_format,
+    render_arrow,
+    workspace_of,
+)
 from heads.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth, new_run_id
 from heads.predictions import FORMATS, QueryPrediction, read_predictions, tubedetr_id_map
 from heads.protocols import DEFAULT_PROTOCOL, PROTOCOLS, get_protocol
@@ -66,7 +76,9 @@ def render_report(report: EvalReport) -> None:
 def eval_command(
     ctx: typer.Context,
     dataset: Annotated[str, typer.Option(help="Dataset name in the catalog.")],
-    split: Annotated[str, typer.Option(help="Split to score: train, val or test.")],
+    split: Annotated[
+        str, typer.Option("--eval-split", help="Split to score: train, val or test.")
+    ],
     predictions: Annotated[
         Path | None,
         typer.Option(help="Predictions file (stvg JSON or a TubeDETR-style result JSON)."),
@@ -74,8 +86,8 @@ def eval_command(
     run: Annotated[
         str | None, typer.Option("--run", help="Predict with this training run and score it.")
     ] = None,
-    fmt: Annotated[
-        PredictionFormat, typer.Option("--format", help="Format of --predictions.")
+    predictions_format: Annotated[
+        PredictionFormat, typer.Option(help="Format of --predictions.")
     ] = PredictionFormat("auto"),
     protocol: Annotated[
         ProtocolName, typer.Option(help="Which frames are scored (see docs/metrics.md).")
@@ -94,7 +106,8 @@ def eval_command(
         list[str] | None,
         typer.Option("--set", help="KEY=VALUE setting of --method e3m's config (repeatable)."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON records instead.")] = False,
+    fmt: FormatOption = OutputFormat.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Score predictions (of a run, or a file from another codebase) against the catalog;
     with ``--method e3m`` and neither, ground the split with training-free E3M and score it."""
@@ -103,7 +116,7 @@ def eval_command(
         from cli.methods import parse_overrides
 
         report = eval_e3m(ctx, dataset, split, protocol.value, parse_overrides(set_ or []))
-        show_report(report, as_json)
+        show_report(report, output_format(fmt, as_json))
         return
     if set_:
         raise BadInputError("--set", set_[0], "only --method e3m takes --set in stvg eval")
@@ -114,8 +127,8 @@ def eval_command(
     config = {"dataset": dataset, "split": split, "protocol": protocol.value}
     if predictions is not None:
         id_map = tubedetr_id_map(ground_truth.queries, annotations)
-        preds = read_predictions(predictions, fmt.value, id_map)
-        config |= {"predictions": str(predictions.resolve()), "format": fmt.value}
+        preds = read_predictions(predictions, predictions_format.value, id_map)
+        config |= {"predictions": str(predictions.resolve()), "format": predictions_format.value}
         info = RunInfo(new_run_id("eval"), method or "external", variant, config=config)
     else:
         trained, preds = predict_run_of_any_head(ws, run, dataset, split)
@@ -126,7 +139,7 @@ def eval_command(
         report = evaluate(
             ws, dataset, split, preds, protocol.value, info, progress, ground_truth=ground_truth
         )
-    show_report(report, as_json)
+    show_report(report, output_format(fmt, as_json))
 
 
 def predict_run_of_any_head(
@@ -152,12 +165,12 @@ def predict_run_of_any_head(
     return info, predictions
 
 
-def show_report(report: EvalReport, as_json: bool) -> None:
-    """JSON records, or the paper-style table."""
-    if as_json:
-        typer.echo(json.dumps(report_records(report)))
-    else:
+def show_report(report: EvalReport, fmt: OutputFormat) -> None:
+    """The paper-style table, or one record per sentence type as CSV or JSON."""
+    if fmt is OutputFormat.table:
         render_report(report)
+    else:
+        render_arrow(pa.Table.from_pylist(report_records(report)), fmt)
 
 
 def register(app: typer.Typer) -> None:

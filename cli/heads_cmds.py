@@ -320,7 +320,8 @@ def ablate_command(
     clip_features: ClipFeatures = None,
     text_features: TextFeatures = None,
     split: Annotated[
-        str | None, typer.Option(help="Evaluation split (default: test, else val).")
+        str | None,
+        typer.Option("--eval-split", help="Evaluation split (default: test, else val)."),
     ] = None,
     protocol: Annotated[str, typer.Option(help="sampled-5fps or all-frames.")] = "all-frames",
     device: Device = "cpu",
