@@ -5,15 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from enum import StrEnum
 from typing import Annotated
 
 import pyarrow as pa
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from cli.tables import arrow_table, cell_text
 from stvgdata.workspace import Workspace
 
 console = Console()
@@ -58,14 +57,6 @@ def workspace_of(ctx: typer.Context) -> Workspace:
     return ctx.find_root().obj
 
 
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.4g}"
-    return str(value)
-
-
 def render_arrow(data: pa.Table, fmt: OutputFormat, title: str | None = None) -> None:
     """Print an Arrow table as a rich table, CSV or JSON records on stdout."""
     rows = data.to_pylist()
@@ -78,12 +69,7 @@ def render_arrow(data: pa.Table, fmt: OutputFormat, title: str | None = None) ->
         writer.writerows([[row[name] for name in data.column_names] for row in rows])
         typer.echo(buffer.getvalue(), nl=False)
     else:
-        table = Table(title=title, show_lines=False)
-        for name in data.column_names:
-            table.add_column(name, overflow="fold")
-        for row in rows:
-            table.add_row(*[_cell(row[name]) for name in data.column_names])
-        console.print(table)
+        console.print(arrow_table(data, title, console.width))
 
 
 def render_record(record: dict[str, object], fmt: OutputFormat, title: str | None = None) -> None:
@@ -93,7 +79,7 @@ def render_record(record: dict[str, object], fmt: OutputFormat, title: str | Non
     elif fmt is OutputFormat.csv:
         render_arrow(pa.Table.from_pylist([{k: _csv_value(v) for k, v in record.items()}]), fmt)
     else:
-        fields = pa.table({"field": list(record), "value": [_cell(v) for v in record.values()]})
+        fields = pa.table({"field": list(record), "value": [cell_text(v) for v in record.values()]})
         render_arrow(fields, fmt, title=title)
 
 
