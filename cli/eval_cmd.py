@@ -76,9 +76,7 @@ def render_report(report: EvalReport) -> None:
 def eval_command(
     ctx: typer.Context,
     dataset: Annotated[str, typer.Option(help="Dataset name in the catalog.")],
-    split: Annotated[
-        str, typer.Option("--eval-split", help="Split to score: train, val or test.")
-    ],
+    split: Annotated[str, typer.Option("--eval-split", help="Split to score: train, val or test.")],
     predictions: Annotated[
         Path | None,
         typer.Option(help="Predictions file (stvg JSON or a TubeDETR-style result JSON)."),

@@ -1,6 +1,6 @@
-"""Region commands: ``stvg train-vl-encoder`` (the offline CLIP substitute),
-``stvg extract-regions`` (region, frame and sentence embeddings into the region cache) and
-``stvg probe-regions`` (a sanity measure of the cached embeddings).
+"""Region commands: ``stvg train-vl-encoder`` (the offline CLIP substitute) and
+``stvg extract-regions`` (region, frame and sentence embeddings into the region cache). The
+probe of the cached embeddings is ``stvg diagnose probe-regions`` (cli.diagnose_cmds).
 
 Thin wrappers over ``stvgdata.regions``; see docs/region-features.md.
 """
@@ -12,7 +12,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import pyarrow as pa
 import typer
 
 from cli.cache_cmds import parse_weights
@@ -22,7 +21,6 @@ from cli.console import (
     OutputFormat,
     RichProgress,
     output_format,
-    render_arrow,
     render_record,
     workspace_of,
 )
@@ -153,28 +151,7 @@ def extract_regions_cmd(
     _print(record, output_format(fmt, as_json), f"{dataset} regions")
 
 
-def probe_regions_cmd(
-    ctx: typer.Context,
-    dataset: Annotated[str, DATASET_OPTION],
-    split: Annotated[
-        str, typer.Option("--eval-split", help="Split whose queries to probe.")
-    ] = "test",
-    boxes: Annotated[str, typer.Option(help="tubelets or detections.")] = "tubelets",
-    iou: Annotated[float, typer.Option(help="IoU above which a region is the GT object.")] = 0.5,
-    fmt: FormatOption = OutputFormat.table,
-    as_json: JsonOption = False,
-) -> None:
-    """Sanity of cached regions: on GT frames, how often the region most similar to the
-    sentence is the GT object, against chance and the boxes' oracle."""
-    from stvgdata.regions.probe import probe_regions
-
-    rows = probe_regions(workspace_of(ctx), dataset, split, boxes, iou)
-    table = pa.Table.from_pylist([asdict(r) for r in rows])
-    render_arrow(table, output_format(fmt, as_json), f"{dataset}/{split}")
-
-
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
     app.command("train-vl-encoder")(train_vl_encoder_cmd)
     app.command("extract-regions")(extract_regions_cmd)
-    app.command("probe-regions")(probe_regions_cmd)

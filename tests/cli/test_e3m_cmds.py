@@ -118,7 +118,7 @@ def test_ablate_method_e3m_runs_every_variant(run_cli, ws):
 
 
 def test_timing_auc_sees_a_perfect_temporal_signal(run_cli, ws):
-    args = ("e3m-timing", "--dataset", DATASET, "--eval-split", "test", "--format", "json")
+    args = ("diagnose", "e3m-timing", "--dataset", DATASET, "--eval-split", "test", "--json")
     result = run_cli(*args, workspace_path=ws.root)
     assert result.exit_code == 0, result.stderr
     rows = {row["score"]: row for row in json.loads(result.stdout)}
