@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated
 
@@ -81,6 +82,20 @@ def render_record(record: dict[str, object], fmt: OutputFormat, title: str | Non
     else:
         fields = pa.table({"field": list(record), "value": [cell_text(v) for v in record.values()]})
         render_arrow(fields, fmt, title=title)
+
+
+def render_ablation_result(result: object, fmt: OutputFormat, draw: Callable[[], None]) -> None:
+    """An ablation result (any method's, with ``to_dict()["variants"]``): ``draw()`` for the
+    table, one CSV row per variant (means and stds, no per-seed detail), or all of it as JSON."""
+    data = result.to_dict()  # type: ignore[attr-defined]
+    if fmt is OutputFormat.table:
+        draw()
+    elif fmt is OutputFormat.json:
+        print_json(data)
+    else:
+        rows = [{k: v for k, v in row.items() if k != "per_seed"} for row in data["variants"]]
+        render_arrow(pa.Table.from_pylist([{k: _csv_value(v) for k, v in row.items()}
+                                           for row in rows]), fmt)  # fmt: skip
 
 
 def _csv_value(value: object) -> object:

@@ -4,12 +4,11 @@ timing diagnostic is ``stvg diagnose e3m-timing`` (cli.diagnose_cmds)."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 import typer
 
-from cli.console import RichProgress, workspace_of
+from cli.console import RichProgress, render_ablation_result, workspace_of
 from stvgdata.errors import BadInputError
 
 if TYPE_CHECKING:
@@ -55,7 +54,4 @@ def ablate_e3m(ctx: typer.Context, args: MethodArgs) -> None:
     seeds = list(range(args.seed, args.seed + args.seeds))
     with RichProgress(transient=True) as progress:
         result = run_e3m_ablation(ws, args.dataset, split, config, seeds, progress=progress)
-    if args.as_json:
-        typer.echo(json.dumps(result.to_dict()))
-    else:
-        render_ablation(result, method="E3M")
+    render_ablation_result(result, args.fmt, lambda: render_ablation(result, method="E3M"))

@@ -5,7 +5,6 @@ when one of them runs)."""
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,6 +19,7 @@ from cli.console import (
     RichProgress,
     console,
     output_format,
+    render_ablation_result,
     render_record,
     workspace_of,
 )
@@ -64,11 +64,7 @@ def train_stop(ctx: typer.Context, args: MethodArgs) -> None:
         "final_loss": run.history[-1]["total"] if run.history else None,
         "seconds_per_step": run.seconds_per_step,
     }
-    if args.as_json:
-        typer.echo(json.dumps(summary))
-    else:
-        for key, value in summary.items():
-            console.print(f"{key}: {value}", highlight=False)
+    render_record(summary, args.fmt, f"{args.dataset} stop")
 
 
 def _cell(mean: float, std: float, seeds: int, percent: bool) -> str:
@@ -109,10 +105,7 @@ def ablate_stop(ctx: typer.Context, args: MethodArgs) -> None:
         result = run_stop_ablation(
             ws, args.dataset, config, list(range(args.seeds)), args.eval_split(ws), progress
         )
-    if args.as_json:
-        typer.echo(json.dumps(result.to_dict()))
-    else:
-        render_stop_ablation(result)
+    render_ablation_result(result, args.fmt, lambda: render_stop_ablation(result))
 
 
 def pretrain_vit_cmd(
