@@ -48,7 +48,7 @@ def arrow_table(data: pa.Table, title: str | None, width: int) -> Table:
     widest = [max(map(len, column), default=0) for column in columns]
     natural = [max(len(name), cells) for name, cells in zip(names, widest, strict=True)]
     if sum(natural) + 3 * len(names) + 1 <= width:  # borders, and a space each side of a cell
-        return _table(data, names, cells, title, min_widths=None, gap=None)
+        return _table(data, names, cells, title, widths=None, gap=None)
     headers = [
         name if len(name) <= cells else "\n".join(header_lines(name))
         for name, cells in zip(names, widest, strict=True)
@@ -57,10 +57,22 @@ def arrow_table(data: pa.Table, title: str | None, width: int) -> Table:
         max([*map(len, header.splitlines()), *map(unbreakable_width, column)])
         for header, column in zip(headers, columns, strict=True)
     ]
+    wanted = [max(m, cells) for m, cells in zip(least, widest, strict=True)]
     for gap in (2, 1):  # spaces between columns, no borders
-        if sum(least) + gap * (len(names) - 1) <= width:
-            return _table(data, headers, cells, title, min_widths=least, gap=gap)
+        room = width - gap * (len(names) - 1)
+        if sum(least) <= room:
+            widths = fit_widths(least, wanted, room)
+            return _table(data, headers, cells, title, widths=widths, gap=gap)
     return _blocks(names, cells, title)
+
+
+def fit_widths(least: list[int], wanted: list[int], room: int) -> list[int]:
+    """Column widths within ``room``: each at least ``least``, the space left shared among the
+    columns that want more in proportion to what they want (none wider than ``wanted``)."""
+    want = [max(w - m, 0) for m, w in zip(least, wanted, strict=True)]
+    spare = min(room - sum(least), sum(want))
+    shares = [spare * w // sum(want) if sum(want) else 0 for w in want]
+    return [m + s for m, s in zip(least, shares, strict=True)]
 
 
 def _numeric(data: pa.Table, index: int) -> bool:
@@ -73,7 +85,7 @@ def _table(
     headers: list[str],
     cells: list[list[str]],
     title: str | None,
-    min_widths: list[int] | None,
+    widths: list[int] | None,
     gap: int | None,
 ) -> Table:
     """A boxed table (``gap`` None), or a borderless one with ``gap`` spaces between columns."""
@@ -92,7 +104,7 @@ def _table(
             header,
             justify="right" if _numeric(data, index) else "left",
             overflow="fold",
-            min_width=min_widths[index] if min_widths else None,
+            width=widths[index] if widths else None,
         )
     for row in cells:
         table.add_row(*row)
