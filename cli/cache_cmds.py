@@ -104,10 +104,6 @@ def extract(
     from stvgdata.cache import StorageConfig, WorkSplit
     from stvgdata.extract import ExtractConfig, run_extraction
 
-    if dtype not in ("float16", "float32"):
-        raise BadInputError("--dtype", dtype, "expected float16 or float32")
-    if compression not in ("none", "lzf", "gzip"):
-        raise BadInputError("--compression", compression, "expected none, lzf or gzip")
     config = ExtractConfig(
         dataset=dataset,
         splits=tuple(split or ()),
