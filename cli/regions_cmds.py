@@ -126,7 +126,7 @@ def extract_regions_cmd(
     fmt: FormatOption = OutputFormat.table,
     as_json: JsonOption = False,
 ) -> None:
-    """Embed every box (tubelets and/or detections) and sampled frame of DATASET's videos and
+    """Embed every box (tubelets and/or detections) and sampled frame of the dataset's videos and
     every query's sentence into the region cache; reruns resume."""
     from stvgdata.regions.extract import run_region_extraction
 

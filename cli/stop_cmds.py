@@ -139,7 +139,7 @@ def pretrain_vit_cmd(
     fmt: FormatOption = OutputFormat.table,
     as_json: JsonOption = False,
 ) -> None:
-    """Train a CLIP-style ViT's image tower contrastively (frame CLS vs sentence) on DATASET's
+    """Train a CLIP-style ViT's image tower contrastively (frame CLS vs sentence) on the dataset's
     train frames: the offline substitute for pretrained CLIP weights; load it with
     `stvg extract --features vit --weights vit=DIR`."""
     from stvgdata.extractors.vit_pretrain import VitPretrainConfig, run_vit_pretraining
