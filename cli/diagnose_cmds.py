@@ -25,14 +25,20 @@ from cli.console import (
 )
 
 DatasetOption = Annotated[str, typer.Option("--dataset", help="Dataset in the catalog.")]
+EvalSplitOption = Annotated[
+    str, typer.Option("--eval-split", help="Split whose queries to measure.")
+]
+
+
+def _print_rows(rows: list, fmt: OutputFormat, title: str) -> None:
+    """One table row per result dataclass."""
+    render_arrow(pa.Table.from_pylist([asdict(row) for row in rows]), fmt, title)
 
 
 def probe_regions_cmd(
     ctx: typer.Context,
     dataset: DatasetOption,
-    split: Annotated[
-        str, typer.Option("--eval-split", help="Split whose queries to probe.")
-    ] = "test",
+    split: EvalSplitOption = "test",
     boxes: Annotated[str, typer.Option(help="tubelets or detections.")] = "tubelets",
     iou: Annotated[float, typer.Option(help="IoU above which a region is the GT object.")] = 0.5,
     fmt: FormatOption = OutputFormat.table,
@@ -43,16 +49,13 @@ def probe_regions_cmd(
     from stvgdata.regions.probe import probe_regions
 
     rows = probe_regions(workspace_of(ctx), dataset, split, boxes, iou)
-    table = pa.Table.from_pylist([asdict(r) for r in rows])
-    render_arrow(table, output_format(fmt, as_json), f"{dataset}/{split}")
+    _print_rows(rows, output_format(fmt, as_json), f"{dataset}/{split}")
 
 
 def e3m_timing_cmd(
     ctx: typer.Context,
     dataset: DatasetOption,
-    split: Annotated[
-        str, typer.Option("--eval-split", help="Split whose queries to measure.")
-    ] = "val",
+    split: EvalSplitOption = "val",
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="KEY=VALUE of E3MConfig for gamma (repeatable)."),
@@ -68,8 +71,7 @@ def e3m_timing_cmd(
 
     config = e3m_config(parse_overrides(set_ or []))
     rows = tube_timing_auc(workspace_of(ctx), dataset, split, config)
-    table = pa.Table.from_pylist([asdict(r) for r in rows])
-    render_arrow(table, output_format(fmt, as_json), f"{dataset}/{split}")
+    _print_rows(rows, output_format(fmt, as_json), f"{dataset}/{split}")
 
 
 def register(app: typer.Typer) -> None:
