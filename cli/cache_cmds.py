@@ -58,7 +58,8 @@ def extract(
         str, typer.Option(help="Comma-separated models to extract.")
     ] = "resnet101,slowfast,roberta",
     split: Annotated[
-        list[str] | None, typer.Option(help="Only these splits (repeatable; default: all).")
+        list[str] | None,
+        typer.Option(metavar="SPLIT", help="Only these splits (repeatable; default: all)."),
     ] = None,
     fps: Annotated[
         float | None,
@@ -66,7 +67,8 @@ def extract(
     ] = None,
     size: Annotated[str | None, typer.Option(help="Frame size HxW (default: 224x384).")] = None,
     weights: Annotated[
-        list[str] | None, typer.Option(help="MODEL=PATH checkpoint (repeatable).")
+        list[str] | None,
+        typer.Option(metavar="MODEL=PATH", help="A model's checkpoint (repeatable)."),
     ] = None,
     num_shards: Annotated[int, typer.Option(help="Processes sharing the work.")] = 1,
     shard_index: Annotated[int, typer.Option(help="This process's index, 0..N-1.")] = 0,

@@ -58,7 +58,7 @@ def e3m_timing_cmd(
     split: EvalSplitOption = "val",
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", help="KEY=VALUE of E3MConfig for gamma (repeatable)."),
+        typer.Option("--set", metavar="KEY=VALUE", help="E3MConfig setting (repeatable)."),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
     as_json: JsonOption = False,

@@ -107,7 +107,8 @@ def extract_regions_cmd(
     weights: Annotated[
         list[str] | None,
         typer.Option(
-            help="ENCODER=PATH: clip=<HF CLIP dir>, or stvg-vl-synth=<dir> "
+            metavar="ENCODER=PATH",
+            help="clip=<HF CLIP dir>, or stvg-vl-synth=<dir> "
             "[default for stvg-vl-synth: the one trained on this dataset]."
         ),
     ] = None,
