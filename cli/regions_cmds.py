@@ -109,7 +109,7 @@ def extract_regions_cmd(
         typer.Option(
             metavar="ENCODER=PATH",
             help="clip=<HF CLIP dir>, or stvg-vl-synth=<dir> "
-            "[default for stvg-vl-synth: the one trained on this dataset]."
+            "[default for stvg-vl-synth: the one trained on this dataset].",
         ),
     ] = None,
     fps: Annotated[
