@@ -102,13 +102,15 @@ def eval_command(
     ] = "full",
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", help="KEY=VALUE setting of --method e3m's config (repeatable)."),
+        typer.Option(
+            "--set", metavar="KEY=VALUE", help="A setting of --method e3m's config (repeatable)."
+        ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
     as_json: JsonOption = False,
 ) -> None:
     """Score predictions (of a run, or a file from another codebase) against the catalog;
-    with ``--method e3m`` and neither, ground the split with training-free E3M and score it."""
+    with --method e3m and neither, ground the split with training-free E3M and score it."""
     if method == "e3m" and predictions is None and run is None:
         from cli.e3m_cmds import eval_e3m
         from cli.methods import parse_overrides

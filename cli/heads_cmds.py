@@ -110,7 +110,9 @@ TextFeatures = Annotated[
 ]
 SetOpt = Annotated[
     list[str] | None,
-    typer.Option("--set", help="KEY=VALUE setting of a non-csdvl method's config (repeatable)."),
+    typer.Option(
+        "--set", metavar="KEY=VALUE", help="A setting of a non-csdvl method's config (repeatable)."
+    ),
 ]
 
 
@@ -308,7 +310,10 @@ def ablate_command(
     no_s2d: NoS2D = False,
     no_d2s: NoD2S = False,
     fusion: Annotated[
-        list[Fusion] | None, typer.Option(help="Table 5 baseline(s) to compare (repeatable).")
+        list[Fusion] | None,
+        typer.Option(
+            metavar="sum|fc-sum|concat-fc", help="Table 5 baseline(s) to compare (repeatable)."
+        ),
     ] = None,
     no_spatial: NoSpatial = False,
     no_mean_pool: NoMeanPool = False,
