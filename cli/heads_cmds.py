@@ -295,9 +295,9 @@ def render_ablation(result, method: str = "CSDVL") -> None:  # noqa: ANN001 - Ab
         title=f"{method} ablation - {result.dataset} {result.split} - protocol {result.protocol}"
         f" - {seeds} seed(s)"
     )
-    table.add_column("variant")
+    table.add_column("variant", overflow="fold")  # a long variant name folds, metrics stay whole
     for _, label in METRIC_COLUMNS:
-        table.add_column(label, justify="right")
+        table.add_column(label, justify="right", no_wrap=True)
     for variant in result.variants:
         cells = [_cell(variant.mean(m), variant.std(m), seeds) for m, _ in METRIC_COLUMNS]
         table.add_row(variant.variant, *cells)

@@ -82,9 +82,9 @@ def render_stop_ablation(result) -> None:  # noqa: ANN001 - heads.stop.ablate.St
         title=f"STOP ablation - {result.dataset} {result.split} - {result.protocol}"
         f" - {seeds} seed(s)"
     )
-    table.add_column("prompts", no_wrap=True)
+    table.add_column("prompts", overflow="fold")
     for _, label, _ in STOP_COLUMNS:
-        table.add_column(label, justify="right")
+        table.add_column(label, justify="right", no_wrap=True)
     for variant in result.variants:
         cells = [
             _cell(variant.mean(m), variant.std(m), seeds, percent) for m, _, percent in STOP_COLUMNS

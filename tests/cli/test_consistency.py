@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+from types import SimpleNamespace
 
 import pyarrow as pa
 import pytest
@@ -162,3 +163,31 @@ def test_info_at_80_columns(run_cli, catalog, monkeypatch):
     assert max(map(len, text.splitlines())) <= 80
     for word in ("dataset", "declarative", "interrogative", "mean_", "tube_", "frames"):
         assert word in _tokens(text), word
+
+
+class _Variant:
+    def __init__(self, name: str) -> None:
+        self.variant, self.seeds = name, [0, 1, 2]
+
+    def mean(self, metric: str) -> float:
+        return 0.3845
+
+    def std(self, metric: str) -> float:
+        return 0.0123
+
+
+def test_an_ablation_table_at_80_columns_folds_names_and_keeps_metrics_whole(monkeypatch):
+    from cli import heads_cmds
+
+    out = Console(width=80, file=io.StringIO(), color_system=None)
+    monkeypatch.setattr(heads_cmds, "console", out)
+    names = ["s2d+d2s", "no-s2d+no-d2s+no-spatial", "fusion=concat-fc"]
+    result = SimpleNamespace(
+        dataset="vidstg", split="test", protocol="all-frames", variants=list(map(_Variant, names))
+    )
+    heads_cmds.render_ablation(result)
+    text = out.file.getvalue()
+    assert max(map(len, text.splitlines())) <= 80
+    assert text.count("38.5 ± 1.2") == 5 * len(names)
+    first_column = "".join(line.split("│")[1].strip() for line in text.splitlines() if "│" in line)
+    assert all(name in first_column for name in names)
