@@ -62,7 +62,7 @@ def render_arrow(data: pa.Table, fmt: OutputFormat, title: str | None = None) ->
     """Print an Arrow table as a rich table, CSV or JSON records on stdout."""
     rows = data.to_pylist()
     if fmt is OutputFormat.json:
-        typer.echo(json.dumps(rows, default=str, indent=None))
+        print_json(rows)
     elif fmt is OutputFormat.csv:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -93,9 +93,11 @@ def render_ablation_result(result: object, fmt: OutputFormat, draw: Callable[[],
     elif fmt is OutputFormat.json:
         print_json(data)
     else:
-        rows = [{k: v for k, v in row.items() if k != "per_seed"} for row in data["variants"]]
-        render_arrow(pa.Table.from_pylist([{k: _csv_value(v) for k, v in row.items()}
-                                           for row in rows]), fmt)  # fmt: skip
+        rows = [
+            {k: _csv_value(v) for k, v in variant.items() if k != "per_seed"}
+            for variant in data["variants"]
+        ]
+        render_arrow(pa.Table.from_pylist(rows), fmt)
 
 
 def _csv_value(value: object) -> object:

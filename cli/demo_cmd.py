@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pyarrow as pa
 import typer
 
 from cli.console import (
@@ -16,10 +15,17 @@ from cli.console import (
     console,
     output_format,
     print_json,
+    render_ablation_result,
     render_arrow,
     workspace_of,
 )
 from cli.heads_cmds import PresetName, build_configs, render_ablation
+from stvgdata.importer import catalog_summary
+from stvgdata.workspace import Workspace
+
+if TYPE_CHECKING:
+    from heads.ablate import AblationResult
+    from stvgdata.demo import DemoData
 
 
 def demo_command(
@@ -49,7 +55,6 @@ def demo_command(
     """
     from heads.ablate import run_ablation, table3_variants
     from stvgdata.demo import DEMO_DATASET, DemoDataConfig, prepare_demo_data
-    from stvgdata.importer import catalog_summary
 
     ws = workspace_of(ctx)
     data_config = DemoDataConfig(seed=seed, tiny_backbones=not full_backbones)
@@ -71,11 +76,12 @@ def demo_command(
     if fmt is OutputFormat.json:
         catalog = catalog_summary(ws).to_pylist()
         print_json({"workspace": ws.root, "data": data.root, "catalog": catalog} | result.to_dict())
-        return
-    if fmt is OutputFormat.csv:  # the ablation: one row per variant, mean and std per metric
-        rows = [{k: v for k, v in r.to_dict().items() if k != "per_seed"} for r in result.variants]
-        render_arrow(pa.Table.from_pylist(rows), fmt)
-        return
+    else:  # csv: the ablation, one row per variant
+        render_ablation_result(result, fmt, lambda: _report(ws, data, result))
+
+
+def _report(ws: Workspace, data: DemoData, result: AblationResult) -> None:
+    """Where the data went, the catalog, what was extracted, the ablation, how to query it."""
     console.print(f"workspace: {ws.root}\ndata: {data.root}", highlight=False)
     render_arrow(catalog_summary(ws), OutputFormat.table, title="catalog")
     console.print(
