@@ -4,13 +4,22 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Annotated
 
 import pyarrow as pa
 import typer
 
-from cli.console import OutputFormat, RichProgress, console, render_arrow, workspace_of
+from cli.console import (
+    FormatOption,
+    JsonOption,
+    OutputFormat,
+    RichProgress,
+    console,
+    output_format,
+    print_json,
+    render_arrow,
+    workspace_of,
+)
 from stvgdata.errors import BadInputError
 
 EXIT_MISMATCH = 1
@@ -49,7 +58,8 @@ def extract(
         str, typer.Option(help="Comma-separated models to extract.")
     ] = "resnet101,slowfast,roberta",
     split: Annotated[
-        list[str] | None, typer.Option(help="Only these splits (repeatable; default: all).")
+        list[str] | None,
+        typer.Option(metavar="SPLIT", help="Only these splits (repeatable; default: all)."),
     ] = None,
     fps: Annotated[
         float | None,
@@ -57,7 +67,8 @@ def extract(
     ] = None,
     size: Annotated[str | None, typer.Option(help="Frame size HxW (default: 224x384).")] = None,
     weights: Annotated[
-        list[str] | None, typer.Option(help="MODEL=PATH checkpoint (repeatable).")
+        list[str] | None,
+        typer.Option(metavar="MODEL=PATH", help="A model's checkpoint (repeatable)."),
     ] = None,
     num_shards: Annotated[int, typer.Option(help="Processes sharing the work.")] = 1,
     shard_index: Annotated[int, typer.Option(help="This process's index, 0..N-1.")] = 0,
@@ -88,16 +99,13 @@ def extract(
         bool,
         typer.Option(help="Drop cached features of these models made with another fingerprint."),
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    fmt: FormatOption = OutputFormat.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Extract missing features of a dataset into the cache (resumable, shardable)."""
     from stvgdata.cache import StorageConfig, WorkSplit
     from stvgdata.extract import ExtractConfig, run_extraction
 
-    if dtype not in ("float16", "float32"):
-        raise BadInputError("--dtype", dtype, "expected float16 or float32")
-    if compression not in ("none", "lzf", "gzip"):
-        raise BadInputError("--compression", compression, "expected none, lzf or gzip")
     config = ExtractConfig(
         dataset=dataset,
         splits=tuple(split or ()),
@@ -121,18 +129,18 @@ def extract(
         dry_run=dry_run,
         replace_model_cache=replace_model_cache,
     )
-    ws = workspace_of(ctx)
-    with RichProgress(transient=as_json) as progress:
-        summary = run_extraction(ws, config, progress)
-    if as_json:
-        typer.echo(json.dumps(dataclasses.asdict(summary), default=str))
+    fmt = output_format(fmt, as_json)
+    with RichProgress(transient=fmt is not OutputFormat.table) as progress:
+        summary = run_extraction(workspace_of(ctx), config, progress)
+    if fmt is OutputFormat.json:
+        print_json(dataclasses.asdict(summary))
         return
     title = (
         f"{'dry run: ' if dry_run else ''}{dataset} at {config.target_fps:g} fps, "
         f"{'x'.join(map(str, config.frame_size))}, shard {shard_index}/{num_shards}"
     )
-    render_arrow(_summary_table(summary), OutputFormat.table, title=title)
-    if not dry_run:
+    render_arrow(_summary_table(summary), fmt, title=title)
+    if fmt is OutputFormat.table and not dry_run:
         console.print(
             f"{summary.shards} shards written, {len(summary.failures)} failures "
             f"(see `stvg sql \"SELECT * FROM failures WHERE stage = 'extract'\"`), "
@@ -146,19 +154,26 @@ def verify(
     ctx: typer.Context,
     deep: Annotated[bool, typer.Option(help="Also read every row and check for NaN/inf.")] = False,
     dataset: Annotated[str | None, typer.Option(help="Only this dataset.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    fmt: FormatOption = OutputFormat.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Check every manifest row against its shard; exit 1 on any mismatch."""
-    from stvgdata.cache import verify_cache
+    from stvgdata.cache import Problem, verify_cache
 
+    fmt = output_format(fmt, as_json)
     with RichProgress(transient=True) as progress:
         report = verify_cache(workspace_of(ctx), deep=deep, dataset=dataset, progress=progress)
-    if as_json:
-        typer.echo(json.dumps({**dataclasses.asdict(report), "ok": report.ok}))
+    problems = pa.Table.from_pylist(
+        [dataclasses.asdict(p) for p in report.problems],
+        schema=pa.schema([(f.name, pa.string()) for f in dataclasses.fields(Problem)]),
+    )
+    if fmt is OutputFormat.json:
+        print_json({**dataclasses.asdict(report), "ok": report.ok})
+    elif fmt is OutputFormat.csv:
+        render_arrow(problems, fmt)
     else:
         if report.problems:
-            problems = pa.Table.from_pylist([dataclasses.asdict(p) for p in report.problems])
-            render_arrow(problems, OutputFormat.table, title="problems")
+            render_arrow(problems, fmt, title="problems")
         status = "OK" if report.ok else f"{len(report.problems)} PROBLEMS"
         console.print(
             f"{status}: {report.rows_checked} manifest rows in {report.shards_checked} shards "

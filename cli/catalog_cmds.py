@@ -6,14 +6,21 @@ Thin wrappers over ``stvgdata.importer`` and ``stvgdata.catalog``; none of them 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import pyarrow as pa
 import typer
 
-from cli.console import OutputFormat, RichProgress, render_arrow, workspace_of
+from cli.console import (
+    JsonOption,
+    OutputFormat,
+    RichProgress,
+    output_format,
+    print_json,
+    render_arrow,
+    workspace_of,
+)
 from stvgdata.adapters import ADAPTERS
 from stvgdata.catalog import query
 from stvgdata.importer import ImportSummary, catalog_summary, import_dataset
@@ -37,7 +44,8 @@ def import_cmd(
         bool,
         typer.Option("--annotations-only", help="Do not check that the video files exist."),
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    fmt: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Import DATASET from its on-disk layout; a re-import replaces it in one atomic step."""
     with RichProgress(transient=True) as progress:
@@ -49,12 +57,13 @@ def import_cmd(
             check_videos=not annotations_only,
             progress=progress,
         )
-    if as_json:
-        typer.echo(json.dumps(_summary_record(summary)))
+    fmt = output_format(fmt, as_json)
+    if fmt is OutputFormat.json:
+        print_json(_summary_record(summary))
     else:
         counts = pa.table({"table": list(summary.counts), "rows": list(summary.counts.values())})
         title = f"{summary.dataset} ({summary.layout}) imported in {summary.seconds:.1f} s"
-        render_arrow(counts, OutputFormat.table, title=title)
+        render_arrow(counts, fmt, title=title)
 
 
 def _summary_record(summary: ImportSummary) -> dict[str, object]:

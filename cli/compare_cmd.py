@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from typing import Annotated
 
@@ -10,7 +9,15 @@ import typer
 from rich import box
 from rich.table import Table
 
-from cli.console import console, workspace_of
+from cli.console import (
+    FormatOption,
+    JsonOption,
+    OutputFormat,
+    console,
+    output_format,
+    render_record,
+    workspace_of,
+)
 from heads.compare import METRICS, Comparison, compare_runs
 
 
@@ -45,17 +52,19 @@ def compare_command(
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples of the queries.")] = 10_000,
     confidence: Annotated[float, typer.Option(help="Level of the bootstrap interval.")] = 0.95,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON record instead.")] = False,
+    fmt: FormatOption = OutputFormat.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Paired comparison of two run groups on the same queries: mean per-query difference of a
     metric, a bootstrap interval over queries, and how many queries each side wins."""
     comparison = compare_runs(
         workspace_of(ctx), run_ids(runs_a), run_ids(runs_b), metric, resamples, confidence, seed
     )
-    if as_json:
-        print(json.dumps(asdict(comparison)))
-    else:
+    fmt = output_format(fmt, as_json)
+    if fmt is OutputFormat.table:
         render_comparison(comparison)
+    else:
+        render_record(asdict(comparison), fmt)
 
 
 def register(app: typer.Typer) -> None:

@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 import typer
 
-from cli.console import METRIC_COLUMNS, RichProgress, console, workspace_of
+from cli.console import (
+    METRIC_COLUMNS,
+    RichProgress,
+    render_ablation_result,
+    render_record,
+    workspace_of,
+)
 from stvgdata.errors import BadInputError
 
 if TYPE_CHECKING:
@@ -46,11 +51,7 @@ def train_cospal(ctx: typer.Context, args: MethodArgs) -> None:
         "final_loss": run.history[-1] if run.history else None,
         "seconds": round(run.seconds, 1),
     }
-    if args.as_json:
-        typer.echo(json.dumps(summary))
-    else:
-        for key, value in summary.items():
-            console.print(f"{key}: {value}", highlight=False)
+    render_record(summary, args.fmt, f"{args.dataset} cospal")
 
 
 def ablate_cospal(ctx: typer.Context, args: MethodArgs) -> None:
@@ -65,7 +66,4 @@ def ablate_cospal(ctx: typer.Context, args: MethodArgs) -> None:
     ws = workspace_of(ctx)
     with RichProgress(transient=True) as progress:
         result = run_cospal_ablation(ws, args.dataset, config, seeds, args.eval_split(ws), progress)
-    if args.as_json:
-        typer.echo(json.dumps(result.to_dict()))
-    else:
-        render_ablation(result, method="CoSPaL")
+    render_ablation_result(result, args.fmt, lambda: render_ablation(result, method="CoSPaL"))

@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.console import OutputFormat, RichProgress, console, render_arrow, workspace_of
+from cli.console import (
+    FormatOption,
+    JsonOption,
+    OutputFormat,
+    RichProgress,
+    console,
+    output_format,
+    print_json,
+    render_ablation_result,
+    render_arrow,
+    workspace_of,
+)
 from cli.heads_cmds import PresetName, build_configs, render_ablation
+from stvgdata.importer import catalog_summary
+from stvgdata.workspace import Workspace
+
+if TYPE_CHECKING:
+    from heads.ablate import AblationResult
+    from stvgdata.demo import DemoData
 
 
 def demo_command(
@@ -28,6 +45,8 @@ def demo_command(
             help="Extract with full-size ResNet-101/SlowFast-R50/RoBERTa-base (slow on CPU).",
         ),
     ] = False,
+    fmt: FormatOption = OutputFormat.table,
+    as_json: JsonOption = False,
 ) -> None:
     """The whole pipeline on synthetic data: synth, import, extract, Table 3 ablation, report.
 
@@ -36,7 +55,6 @@ def demo_command(
     """
     from heads.ablate import run_ablation, table3_variants
     from stvgdata.demo import DEMO_DATASET, DemoDataConfig, prepare_demo_data
-    from stvgdata.importer import catalog_summary
 
     ws = workspace_of(ctx)
     data_config = DemoDataConfig(seed=seed, tiny_backbones=not full_backbones)
@@ -54,6 +72,16 @@ def demo_command(
             train_config,
             progress,
         )
+    fmt = output_format(fmt, as_json)
+    if fmt is OutputFormat.json:
+        catalog = catalog_summary(ws).to_pylist()
+        print_json({"workspace": ws.root, "data": data.root, "catalog": catalog} | result.to_dict())
+    else:  # csv: the ablation, one row per variant
+        render_ablation_result(result, fmt, lambda: _report(ws, data, result))
+
+
+def _report(ws: Workspace, data: DemoData, result: AblationResult) -> None:
+    """Where the data went, the catalog, what was extracted, the ablation, how to query it."""
     console.print(f"workspace: {ws.root}\ndata: {data.root}", highlight=False)
     render_arrow(catalog_summary(ws), OutputFormat.table, title="catalog")
     console.print(

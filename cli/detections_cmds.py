@@ -6,50 +6,52 @@ Thin wrappers over ``stvgdata.detections`` and ``stvgdata.tracking``; neither im
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
-import pyarrow as pa
 import typer
 
-from cli.console import OutputFormat, RichProgress, render_arrow, workspace_of
+from cli.console import (
+    FormatOption,
+    JsonOption,
+    OutputFormat,
+    RichProgress,
+    output_format,
+    render_record,
+    workspace_of,
+)
 from stvgdata.detections import import_detections
 from stvgdata.tracking import TrackerConfig, track_dataset
 
-JSON_OPTION = typer.Option("--json", help="Print the summary as JSON.")
 DEFAULTS = TrackerConfig()
 
 
-def _print_summary(summary: object, as_json: bool, title: str) -> None:
+def _print_summary(summary: object, fmt: OutputFormat, title: str) -> None:
     record = {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(summary).items()}
-    if as_json:
-        typer.echo(json.dumps(record))
-    else:
-        rows = pa.table({"field": list(record), "value": [str(v) for v in record.values()]})
-        render_arrow(rows, OutputFormat.table, title=title)
+    render_record(record, fmt, title)
 
 
 def import_detections_cmd(
     ctx: typer.Context,
-    dataset: Annotated[str, typer.Argument(help="Dataset already in the catalog.")],
+    dataset: Annotated[str, typer.Option(help="Dataset already in the catalog.")],
     path: Annotated[Path, typer.Argument(help="Detections file: .json or .parquet.")],
     source: Annotated[
         str | None,
         typer.Option(help="Name of this detector output [default: the file's, else its path]."),
     ] = None,
-    as_json: Annotated[bool, JSON_OPTION] = False,
+    fmt: FormatOption = OutputFormat.table,
+    as_json: JsonOption = False,
 ) -> None:
-    """Import per-frame detector output for DATASET; re-importing a source replaces it."""
+    """Import per-frame detector output for a dataset; re-importing a source replaces it."""
     with RichProgress(transient=True) as progress:
         summary = import_detections(workspace_of(ctx), dataset, path, source, progress)
-    _print_summary(summary, as_json, f"{dataset} detections")
+    _print_summary(summary, output_format(fmt, as_json), f"{dataset} detections")
 
 
 def track_cmd(
     ctx: typer.Context,
-    dataset: Annotated[str, typer.Argument(help="Dataset whose detections to track.")],
+    dataset: Annotated[str, typer.Option(help="Dataset whose detections to track.")],
     source: Annotated[
         str | None, typer.Option(help="Detections source [default: the only one].")
     ] = None,
@@ -62,13 +64,14 @@ def track_cmd(
     min_hits: Annotated[
         int, typer.Option(help="Consecutive matches before a track becomes a tubelet.")
     ] = DEFAULTS.min_hits,
-    as_json: Annotated[bool, JSON_OPTION] = False,
+    fmt: FormatOption = OutputFormat.table,
+    as_json: JsonOption = False,
 ) -> None:
-    """Link DATASET's detections into tubelets (Kalman filter + IoU association)."""
+    """Link a dataset's detections into tubelets (Kalman filter + IoU association)."""
     config = TrackerConfig(iou_threshold=iou_threshold, max_age=max_age, min_hits=min_hits)
     with RichProgress(transient=True) as progress:
         summary = track_dataset(workspace_of(ctx), dataset, source, config, progress)
-    _print_summary(summary, as_json, f"{dataset} tubelets")
+    _print_summary(summary, output_format(fmt, as_json), f"{dataset} tubelets")
 
 
 def register(app: typer.Typer) -> None:

@@ -4,16 +4,26 @@ metrics under the named protocol, and record them in the ``runs`` table."""
 from __future__ import annotations
 
 import dataclasses
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import pyarrow as pa
 import typer
 from rich import box
 from rich.table import Table
 
-from cli.console import METRIC_COLUMNS, RichProgress, console, workspace_of
+from cli.console import (
+    METRIC_COLUMNS,
+    FormatOption,
+    JsonOption,
+    OutputFormat,
+    RichProgress,
+    console,
+    output_format,
+    render_arrow,
+    workspace_of,
+)
 from heads.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth, new_run_id
 from heads.predictions import (
     FORMATS,
@@ -72,7 +82,7 @@ def render_report(report: EvalReport) -> None:
 def eval_command(
     ctx: typer.Context,
     dataset: Annotated[str, typer.Option(help="Dataset name in the catalog.")],
-    split: Annotated[str, typer.Option(help="Split to score: train, val or test.")],
+    split: Annotated[str, typer.Option("--eval-split", help="Split to score: train, val or test.")],
     predictions: Annotated[
         Path | None,
         typer.Option(help="Predictions file (stvg JSON or a TubeDETR-style result JSON)."),
@@ -80,8 +90,8 @@ def eval_command(
     run: Annotated[
         str | None, typer.Option("--run", help="Predict with this training run and score it.")
     ] = None,
-    fmt: Annotated[
-        PredictionFormat, typer.Option("--format", help="Format of --predictions.")
+    predictions_format: Annotated[
+        PredictionFormat, typer.Option(help="Format of --predictions.")
     ] = PredictionFormat("auto"),
     protocol: Annotated[
         ProtocolName, typer.Option(help="Which frames are scored (see docs/metrics.md).")
@@ -98,18 +108,21 @@ def eval_command(
     ] = "full",
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", help="KEY=VALUE setting of --method e3m's config (repeatable)."),
+        typer.Option(
+            "--set", metavar="KEY=VALUE", help="A setting of --method e3m's config (repeatable)."
+        ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON records instead.")] = False,
+    fmt: FormatOption = OutputFormat.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Score predictions (of a run, or a file from another codebase) against the catalog;
-    with ``--method e3m`` and neither, ground the split with training-free E3M and score it."""
+    with --method e3m and neither, ground the split with training-free E3M and score it."""
     if method == "e3m" and predictions is None and run is None:
         from cli.e3m_cmds import eval_e3m
         from cli.methods import parse_overrides
 
         report = eval_e3m(ctx, dataset, split, protocol.value, parse_overrides(set_ or []))
-        show_report(report, as_json)
+        show_report(report, output_format(fmt, as_json))
         return
     if set_:
         raise BadInputError("--set", set_[0], "only --method e3m takes --set in stvg eval")
@@ -121,8 +134,8 @@ def eval_command(
     if predictions is not None:
         shift = TUBEDETR_FRAME_SHIFT.get(dataset, 0)
         id_map = tubedetr_id_map(ground_truth.queries, annotations, shift)
-        preds = read_predictions(predictions, fmt.value, id_map, shift)
-        config |= {"predictions": str(predictions.resolve()), "format": fmt.value}
+        preds = read_predictions(predictions, predictions_format.value, id_map, shift)
+        config |= {"predictions": str(predictions.resolve()), "format": predictions_format.value}
         info = RunInfo(new_run_id("eval"), method or "external", variant, config=config)
     else:
         trained, preds = predict_run_of_any_head(ws, run, dataset, split)
@@ -133,7 +146,7 @@ def eval_command(
         report = evaluate(
             ws, dataset, split, preds, protocol.value, info, progress, ground_truth=ground_truth
         )
-    show_report(report, as_json)
+    show_report(report, output_format(fmt, as_json))
 
 
 def predict_run_of_any_head(
@@ -159,12 +172,12 @@ def predict_run_of_any_head(
     return info, predictions
 
 
-def show_report(report: EvalReport, as_json: bool) -> None:
-    """JSON records, or the paper-style table."""
-    if as_json:
-        typer.echo(json.dumps(report_records(report)))
-    else:
+def show_report(report: EvalReport, fmt: OutputFormat) -> None:
+    """The paper-style table, or one record per sentence type as CSV or JSON."""
+    if fmt is OutputFormat.table:
         render_report(report)
+    else:
+        render_arrow(pa.Table.from_pylist(report_records(report)), fmt)
 
 
 def register(app: typer.Typer) -> None:

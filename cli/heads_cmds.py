@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,7 +11,18 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cli.console import METRIC_COLUMNS, RichProgress, console, workspace_of
+from cli.console import (
+    METRIC_COLUMNS,
+    FormatOption,
+    JsonOption,
+    OutputFormat,
+    RichProgress,
+    console,
+    output_format,
+    render_ablation_result,
+    render_record,
+    workspace_of,
+)
 from cli.methods import MethodArgs, method_commands, parse_overrides, reject_csdvl_only
 from schemas.batch import FeatureSet
 from stvgdata.errors import BadInputError
@@ -69,7 +79,6 @@ D2SAnchor = Annotated[
         "effect without d2s; see docs/heads.md).",
     ),
 ]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Method = Annotated[
     str,
     typer.Option("--method", help="Head: csdvl, stop, e3m (ablate only) or cospal."),
@@ -101,7 +110,9 @@ TextFeatures = Annotated[
 ]
 SetOpt = Annotated[
     list[str] | None,
-    typer.Option("--set", help="KEY=VALUE setting of a non-csdvl method's config (repeatable)."),
+    typer.Option(
+        "--set", metavar="KEY=VALUE", help="A setting of a non-csdvl method's config (repeatable)."
+    ),
 ]
 
 
@@ -164,7 +175,8 @@ def train_command(
     resume: Annotated[
         str | None, typer.Option(help="Resume this run id from its last checkpoint.")
     ] = None,
-    as_json: AsJson = False,
+    fmt: FormatOption = OutputFormat.table,
+    as_json: JsonOption = False,
     method: Method = "csdvl",
     set_: SetOpt = None,
     eval_split: Annotated[
@@ -210,7 +222,7 @@ def train_command(
             num_workers=num_workers,
             split=eval_split,
             overrides=parse_overrides(set_ or []),
-            as_json=as_json,
+            fmt=output_format(fmt, as_json),
         )
         method_commands(method, "train")(ctx, args)
         return
@@ -269,11 +281,7 @@ def train_command(
         "stopped_early": result.stopped_early,
         "final_loss": result.history[-1]["total"] if result.history else None,
     }
-    if as_json:
-        typer.echo(json.dumps(summary))
-    else:
-        for key, value in summary.items():
-            console.print(f"{key}: {value}", highlight=False)
+    render_record(summary, output_format(fmt, as_json), f"{dataset} csdvl")
 
 
 def _cell(mean: float, std: float, seeds: int) -> str:
@@ -287,9 +295,9 @@ def render_ablation(result, method: str = "CSDVL") -> None:  # noqa: ANN001 - Ab
         title=f"{method} ablation - {result.dataset} {result.split} - protocol {result.protocol}"
         f" - {seeds} seed(s)"
     )
-    table.add_column("variant")
+    table.add_column("variant", overflow="fold")  # a long variant name folds, metrics stay whole
     for _, label in METRIC_COLUMNS:
-        table.add_column(label, justify="right")
+        table.add_column(label, justify="right", no_wrap=True)
     for variant in result.variants:
         cells = [_cell(variant.mean(m), variant.std(m), seeds) for m, _ in METRIC_COLUMNS]
         table.add_row(variant.variant, *cells)
@@ -302,7 +310,10 @@ def ablate_command(
     no_s2d: NoS2D = False,
     no_d2s: NoD2S = False,
     fusion: Annotated[
-        list[Fusion] | None, typer.Option(help="Table 5 baseline(s) to compare (repeatable).")
+        list[Fusion] | None,
+        typer.Option(
+            metavar="sum|fc-sum|concat-fc", help="Table 5 baseline(s) to compare (repeatable)."
+        ),
     ] = None,
     no_spatial: NoSpatial = False,
     no_mean_pool: NoMeanPool = False,
@@ -320,12 +331,14 @@ def ablate_command(
     clip_features: ClipFeatures = None,
     text_features: TextFeatures = None,
     split: Annotated[
-        str | None, typer.Option(help="Evaluation split (default: test, else val).")
+        str | None,
+        typer.Option("--eval-split", help="Evaluation split (default: test, else val)."),
     ] = None,
     protocol: Annotated[str, typer.Option(help="sampled-5fps or all-frames.")] = "all-frames",
     device: Device = "cpu",
     num_workers: Workers = 0,
-    as_json: AsJson = False,
+    fmt: FormatOption = OutputFormat.table,
+    as_json: JsonOption = False,
     method: Method = "csdvl",
     set_: SetOpt = None,
 ) -> None:
@@ -366,7 +379,7 @@ def ablate_command(
             device=device,
             num_workers=num_workers,
             overrides=parse_overrides(set_ or []),
-            as_json=as_json,
+            fmt=output_format(fmt, as_json),
         )
         method_commands(method, "ablate")(ctx, args)
         return
@@ -402,10 +415,7 @@ def ablate_command(
             eval_split=split or default_eval_split(ws, dataset),
             protocol=protocol,
         )
-    if as_json:
-        typer.echo(json.dumps(result.to_dict()))
-    else:
-        render_ablation(result)
+    render_ablation_result(result, output_format(fmt, as_json), lambda: render_ablation(result))
 
 
 def show_command(

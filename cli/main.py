@@ -15,7 +15,7 @@ from cli import (
     compare_cmd,
     demo_cmd,
     detections_cmds,
-    e3m_cmds,
+    diagnose_cmds,
     eval_cmd,
     heads_cmds,
     regions_cmds,
@@ -23,6 +23,7 @@ from cli import (
     synth_cmd,
 )
 from cli.console import err_console
+from cli.flags import error_message
 from schemas.errors import SchemaMismatch
 from stvgdata.errors import BadInputError
 from stvgdata.workspace import WORKSPACE_ENV, Workspace
@@ -37,7 +38,9 @@ class StvgGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except (BadInputError, SchemaMismatch) as exc:
-            err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            command = self.get_command(ctx, ctx.invoked_subcommand or "")
+            message = error_message(exc, command) if isinstance(exc, BadInputError) else exc
+            err_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
@@ -46,6 +49,7 @@ app = typer.Typer(
     help="Spatio-temporal video grounding: catalog, feature cache, and heads on cached features.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,  # plain click help: no <bool> type column, [..] kept as text
     pretty_exceptions_show_locals=False,
 )
 
@@ -77,7 +81,7 @@ for module in (
     cache_cmds,
     heads_cmds,
     regions_cmds,
-    e3m_cmds,
+    diagnose_cmds,
     eval_cmd,
     compare_cmd,
     demo_cmd,

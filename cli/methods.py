@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import typer
 
 from cli import cospal_cmds, e3m_cmds, stop_cmds
+from cli.console import OutputFormat
 from stvgdata.errors import BadInputError
 from stvgdata.workspace import Workspace
 
@@ -43,7 +44,7 @@ class MethodArgs:
     device: str = "cpu"
     num_workers: int = 0
     overrides: dict[str, str] = field(default_factory=dict)  # from --set KEY=VALUE
-    as_json: bool = False
+    fmt: OutputFormat = OutputFormat.table
 
     def apply_overrides(self, config: Config) -> Config:
         """``config`` with this run's ``--set`` values (see ``apply_overrides``)."""

@@ -1,27 +1,32 @@
-"""Region commands: ``stvg train-vl-encoder`` (the offline CLIP substitute),
-``stvg extract-regions`` (region, frame and sentence embeddings into the region cache) and
-``stvg probe-regions`` (a sanity measure of the cached embeddings).
+"""Region commands: ``stvg train-vl-encoder`` (the offline CLIP substitute) and
+``stvg extract-regions`` (region, frame and sentence embeddings into the region cache). The
+probe of the cached embeddings is ``stvg diagnose probe-regions`` (cli.diagnose_cmds).
 
 Thin wrappers over ``stvgdata.regions``; see docs/region-features.md.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import pyarrow as pa
 import typer
 
 from cli.cache_cmds import parse_weights
-from cli.console import OutputFormat, RichProgress, render_arrow, workspace_of
+from cli.console import (
+    FormatOption,
+    JsonOption,
+    OutputFormat,
+    RichProgress,
+    output_format,
+    render_record,
+    workspace_of,
+)
 from stvgdata.errors import BadInputError
 from stvgdata.regions.config import RegionExtractConfig, TrainVLConfig
 
-JSON_OPTION = typer.Option("--json", help="Print the summary as JSON.")
 DATASET_OPTION = typer.Option("--dataset", help="Dataset in the catalog, e.g. vidstg.")
 TRAIN = TrainVLConfig(dataset="")
 EXTRACT = RegionExtractConfig(dataset="")
@@ -33,19 +38,17 @@ class BoxesChoice(StrEnum):
     both = "both"
 
 
-def _print(record: dict, as_json: bool, title: str) -> None:
+def _print(record: dict, fmt: OutputFormat, title: str) -> None:
     record = {k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()}
-    if as_json:
-        typer.echo(json.dumps(record, default=str))
-    else:
-        rows = pa.table({"field": list(record), "value": [str(v) for v in record.values()]})
-        render_arrow(rows, OutputFormat.table, title=title)
+    render_record(record, fmt, title)
 
 
 def train_vl_encoder_cmd(
     ctx: typer.Context,
     dataset: Annotated[str, DATASET_OPTION],
-    split: Annotated[str, typer.Option(help="The only split whose crops are used.")] = TRAIN.split,
+    split: Annotated[
+        str, typer.Option("--train-split", help="The only split whose crops are used.")
+    ] = TRAIN.split,
     epochs: Annotated[int, typer.Option(min=1, help="Passes over the pairs.")] = TRAIN.epochs,
     batch_size: Annotated[int, typer.Option(min=2, help="Pairs per step.")] = TRAIN.batch_size,
     frames_per_query: Annotated[
@@ -68,7 +71,8 @@ def train_vl_encoder_cmd(
         Path | None,
         typer.Option(help="Directory to save to [default: WORKSPACE/models/stvg-vl-synth/D]."),
     ] = None,
-    as_json: Annotated[bool, JSON_OPTION] = False,
+    fmt: FormatOption = OutputFormat.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Train stvg-vl-synth, the small image-text encoder that stands in for CLIP offline, on
     one split's region crops and sentences (results with it are NOT zero-shot)."""
@@ -88,7 +92,7 @@ def train_vl_encoder_cmd(
     )
     with RichProgress(transient=True) as progress:
         summary = run_vl_training(workspace_of(ctx), config, progress)
-    _print(asdict(summary), as_json, f"{dataset} stvg-vl-synth")
+    _print(asdict(summary), output_format(fmt, as_json), f"{dataset} stvg-vl-synth")
 
 
 def extract_regions_cmd(
@@ -103,8 +107,9 @@ def extract_regions_cmd(
     weights: Annotated[
         list[str] | None,
         typer.Option(
-            help="ENCODER=PATH: clip=<HF CLIP dir>, or stvg-vl-synth=<dir> "
-            "[default for stvg-vl-synth: the one trained on this dataset]."
+            metavar="ENCODER=PATH",
+            help="clip=<HF CLIP dir>, or stvg-vl-synth=<dir> "
+            "[default for stvg-vl-synth: the one trained on this dataset].",
         ),
     ] = None,
     fps: Annotated[
@@ -119,9 +124,10 @@ def extract_regions_cmd(
     replace_region_cache: Annotated[
         bool, typer.Option(help="Drop the dataset's regions of another encoder first.")
     ] = False,
-    as_json: Annotated[bool, JSON_OPTION] = False,
+    fmt: FormatOption = OutputFormat.table,
+    as_json: JsonOption = False,
 ) -> None:
-    """Embed every box (tubelets and/or detections) and sampled frame of DATASET's videos and
+    """Embed every box (tubelets and/or detections) and sampled frame of the dataset's videos and
     every query's sentence into the region cache; reruns resume."""
     from stvgdata.regions.extract import run_region_extraction
 
@@ -143,29 +149,10 @@ def extract_regions_cmd(
         summary = run_region_extraction(workspace_of(ctx), config, progress)
     record = asdict(summary)
     record["failures"] = [f"{f['item']}: {f['error']}" for f in summary.failures]
-    _print(record, as_json, f"{dataset} regions")
-
-
-def probe_regions_cmd(
-    ctx: typer.Context,
-    dataset: Annotated[str, DATASET_OPTION],
-    split: Annotated[str, typer.Option(help="Split whose queries to probe.")] = "test",
-    boxes: Annotated[str, typer.Option(help="tubelets or detections.")] = "tubelets",
-    iou: Annotated[float, typer.Option(help="IoU above which a region is the GT object.")] = 0.5,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
-        OutputFormat.table
-    ),
-) -> None:
-    """Sanity of cached regions: on GT frames, how often the region most similar to the
-    sentence is the GT object, against chance and the boxes' oracle."""
-    from stvgdata.regions.probe import probe_regions
-
-    rows = probe_regions(workspace_of(ctx), dataset, split, boxes, iou)
-    render_arrow(pa.Table.from_pylist([asdict(r) for r in rows]), fmt, f"{dataset}/{split}")
+    _print(record, output_format(fmt, as_json), f"{dataset} regions")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
     app.command("train-vl-encoder")(train_vl_encoder_cmd)
     app.command("extract-regions")(extract_regions_cmd)
-    app.command("probe-regions")(probe_regions_cmd)

@@ -5,7 +5,6 @@ when one of them runs)."""
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,7 +12,17 @@ import typer
 from rich.table import Table
 
 from cli.cache_cmds import parse_size
-from cli.console import RichProgress, console, workspace_of
+from cli.console import (
+    FormatOption,
+    JsonOption,
+    OutputFormat,
+    RichProgress,
+    console,
+    output_format,
+    render_ablation_result,
+    render_record,
+    workspace_of,
+)
 from stvgdata.errors import BadInputError
 
 if TYPE_CHECKING:
@@ -55,11 +64,7 @@ def train_stop(ctx: typer.Context, args: MethodArgs) -> None:
         "final_loss": run.history[-1]["total"] if run.history else None,
         "seconds_per_step": run.seconds_per_step,
     }
-    if args.as_json:
-        typer.echo(json.dumps(summary))
-    else:
-        for key, value in summary.items():
-            console.print(f"{key}: {value}", highlight=False)
+    render_record(summary, args.fmt, f"{args.dataset} stop")
 
 
 def _cell(mean: float, std: float, seeds: int, percent: bool) -> str:
@@ -77,9 +82,9 @@ def render_stop_ablation(result) -> None:  # noqa: ANN001 - heads.stop.ablate.St
         title=f"STOP ablation - {result.dataset} {result.split} - {result.protocol}"
         f" - {seeds} seed(s)"
     )
-    table.add_column("prompts", no_wrap=True)
+    table.add_column("prompts", overflow="fold")
     for _, label, _ in STOP_COLUMNS:
-        table.add_column(label, justify="right")
+        table.add_column(label, justify="right", no_wrap=True)
     for variant in result.variants:
         cells = [
             _cell(variant.mean(m), variant.std(m), seeds, percent) for m, _, percent in STOP_COLUMNS
@@ -100,10 +105,7 @@ def ablate_stop(ctx: typer.Context, args: MethodArgs) -> None:
         result = run_stop_ablation(
             ws, args.dataset, config, list(range(args.seeds)), args.eval_split(ws), progress
         )
-    if args.as_json:
-        typer.echo(json.dumps(result.to_dict()))
-    else:
-        render_stop_ablation(result)
+    render_ablation_result(result, args.fmt, lambda: render_stop_ablation(result))
 
 
 def pretrain_vit_cmd(
@@ -113,9 +115,9 @@ def pretrain_vit_cmd(
     size: Annotated[
         str, typer.Option(help="Frame size HxW, the same as `extract --size` later.")
     ] = "96x160",
-    split: Annotated[str, typer.Option(help="Split to train on (report results: train).")] = (
-        "train"
-    ),
+    split: Annotated[
+        str, typer.Option("--train-split", help="Split to train on (report results: train).")
+    ] = "train",
     epochs: Annotated[int | None, typer.Option(min=1)] = None,
     batch_size: Annotated[int | None, typer.Option(min=2, help="Pairs per step.")] = None,
     lr: Annotated[float | None, typer.Option()] = None,
@@ -134,9 +136,10 @@ def pretrain_vit_cmd(
         Path | None,
         typer.Option(help="Directory to write (default: WORKSPACE/models/vit-synth/D-ARCH)."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    fmt: FormatOption = OutputFormat.table,
+    as_json: JsonOption = False,
 ) -> None:
-    """Train a CLIP-style ViT's image tower contrastively (frame CLS vs sentence) on DATASET's
+    """Train a CLIP-style ViT's image tower contrastively (frame CLS vs sentence) on the dataset's
     train frames: the offline substitute for pretrained CLIP weights; load it with
     `stvg extract --features vit --weights vit=DIR`."""
     from stvgdata.extractors.vit_pretrain import VitPretrainConfig, run_vit_pretraining
@@ -162,12 +165,7 @@ def pretrain_vit_cmd(
     )
     with RichProgress(transient=True) as progress:
         summary = run_vit_pretraining(workspace_of(ctx), config, progress)
-    record = dataclasses.asdict(summary)
-    if as_json:
-        typer.echo(json.dumps(record))
-    else:
-        for key, value in record.items():
-            console.print(f"{key}: {value}", highlight=False)
+    render_record(dataclasses.asdict(summary), output_format(fmt, as_json), f"{dataset} {arch}")
 
 
 def register(app: typer.Typer) -> None:

@@ -3,7 +3,6 @@ so that other commands do not pay for PyAV)."""
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +10,16 @@ from typing import Annotated
 import pyarrow as pa
 import typer
 
-from cli.console import OutputFormat, RichProgress, console, render_arrow
+from cli.console import (
+    FormatOption,
+    JsonOption,
+    OutputFormat,
+    RichProgress,
+    console,
+    output_format,
+    print_json,
+    render_arrow,
+)
 
 
 class SynthDataset(StrEnum):
@@ -57,7 +65,8 @@ def synth(
     workers: Annotated[
         int | None, typer.Option(help="Processes (default: one per available core).")
     ] = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    fmt: FormatOption = OutputFormat.table,
+    as_json: JsonOption = False,
 ) -> None:
     """Write a synthetic STVG dataset in VidSTG's or HC-STVG's real on-disk layout."""
     from stvgdata.synth import default_config, generate, with_overrides
@@ -85,11 +94,14 @@ def synth(
             layout=layout,
             detections=detections,
         )
-    if json_output:
-        typer.echo(json.dumps(summary.to_dict()))
+    fmt = output_format(fmt, as_json)
+    if fmt is OutputFormat.json:
+        print_json(summary.to_dict())
         return
     rows = [{"split": split, **vars(counts)} for split, counts in summary.splits.items()]
-    render_arrow(pa.Table.from_pylist(rows), OutputFormat.table, title=f"{dataset.value} synth")
+    render_arrow(pa.Table.from_pylist(rows), fmt, title=f"{dataset.value} synth")
+    if fmt is OutputFormat.csv:
+        return
     console.print(f"wrote {summary.out}", markup=False, highlight=False)
     if summary.detections_file:
         console.print(

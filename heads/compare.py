@@ -132,11 +132,11 @@ def compare_runs(
 ) -> Comparison:
     """Compare run group A with run group B on the queries of their common split."""
     if metric not in METRICS:
-        raise BadInputError("--metric", metric, f"must be one of {', '.join(METRICS)}")
+        raise BadInputError.for_field("metric", metric, f"must be one of {', '.join(METRICS)}")
     if not 0.0 < confidence < 1.0:
-        raise BadInputError("--confidence", confidence, "must be between 0 and 1")
+        raise BadInputError.for_field("confidence", confidence, "must be between 0 and 1")
     if resamples < 1:
-        raise BadInputError("--resamples", resamples, "must be at least 1")
+        raise BadInputError.for_field("resamples", resamples, "must be at least 1")
     group_a, group_b = describe_runs(ws, runs_a), describe_runs(ws, runs_b)
     if group_a.setting != group_b.setting:
         raise BadInputError("runs", runs_b[0], "A and B are on different dataset/split/protocol")

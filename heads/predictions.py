@@ -277,7 +277,7 @@ def _tubedetr_from_document(
                 path,
                 where,
                 "unknown id: no query of this split has it as query_id or source_query_id "
-                "(TubeDETR's preprocessed annotations can map it: --annotations)",
+                "(TubeDETR's preprocessed annotations can map it: `annotations`)",
             )
         sted = entry.get("sted") if isinstance(entry, dict) else None
         if not (isinstance(sted, list) and len(sted) == 2):

@@ -119,4 +119,6 @@ def get_protocol(name: str) -> EvalProtocol:
         return PROTOCOLS[name]
     except KeyError:
         known = ", ".join(PROTOCOLS)
-        raise BadInputError("--protocol", name, f"unknown protocol; known: {known}") from None
+        raise BadInputError.for_field(
+            "protocol", name, f"unknown protocol; known: {known}"
+        ) from None

@@ -60,7 +60,7 @@ def query_info(ws: Workspace, query_id: str, dataset: str | None) -> QueryInfo:
     try:
         rows = fetch_arrow(con, _QUERY_SQL, [query_id, dataset, dataset]).to_pylist()
         if len(rows) != 1:
-            reason = "no such query" if not rows else "query id in several datasets: give --dataset"
+            reason = "no such query" if not rows else "query id in several datasets: give `dataset`"
             raise BadInputError("catalog", query_id, reason)
         row = rows[0]
         boxes = con.execute(

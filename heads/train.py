@@ -252,10 +252,10 @@ def check_warmup(config: CSDVLConfig, train_config: TrainConfig) -> None:
     """A warm start must leave epochs with the exchange on, or the run trains another variant."""
     warmup = train_config.collab_warmup
     if warmup < 0:
-        raise BadInputError("--collab-warmup", warmup, "must be 0 or more epochs")
+        raise BadInputError.for_field("collab_warmup", warmup, "must be 0 or more epochs")
     if config.exchanges and warmup >= train_config.epochs:
-        raise BadInputError(
-            "--collab-warmup",
+        raise BadInputError.for_field(
+            "collab_warmup",
             warmup,
             f"leaves none of the {train_config.epochs} epochs with the exchange on",
         )
@@ -305,7 +305,9 @@ def train(
     """Train CSDVL on the cached ``train_split`` of ``dataset``; validate on ``val_split`` each
     epoch when it is set (keeps the best checkpoint, allows early stopping)."""
     if train_config.patience is not None and train_config.val_split is None:
-        raise BadInputError("--patience", train_config.patience, "early stopping needs --val-split")
+        raise BadInputError.for_field(
+            "patience", train_config.patience, "early stopping needs `val_split`"
+        )
     check_warmup(config, train_config)
     created = _init_distributed()
     try:

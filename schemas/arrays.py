@@ -95,7 +95,7 @@ ARRAY_LAYOUTS: dict[str, ArrayLayout] = {
         axes=("T", "H", "W", "C"),
         default_channels=128,
         doc=(
-            "motion-aware stvg-vl-synth image tower (trained with --context-frames c) run "
+            "motion-aware stvg-vl-synth image tower (trained with context_frames c > 1) run "
             "densely over each sampled frame stacked with its neighbours, stride 32 (the "
             "offline stand-in for SlowFast's clip maps)."
         ),

@@ -163,8 +163,8 @@ def build_extractors(config: ExtractConfig) -> dict[str, Any]:
 
     unknown = [model for model in config.models if model not in ARRAY_LAYOUTS]
     if unknown:
-        raise BadInputError(
-            "--features", ",".join(unknown), f"unknown model; know {sorted(ARRAY_LAYOUTS)}"
+        raise BadInputError.for_field(
+            "models", ",".join(unknown), f"unknown model; know {sorted(ARRAY_LAYOUTS)}"
         )
     return {
         model: build_extractor(

@@ -48,7 +48,9 @@ def choose_adapter(dataset: str, root: Path, layout: str | None = None) -> Adapt
             if adapter.layout == layout:
                 return adapter
         known = ", ".join(a.layout for a in adapters)
-        raise BadInputError("--layout", layout, f"unknown layout of {dataset}; known: {known}")
+        raise BadInputError.for_field(
+            "layout", layout, f"unknown layout of {dataset}; known: {known}"
+        )
     found = [adapter for adapter in adapters if adapter.detect(root)]
     if not found:
         expected = "; ".join(f"{a.layout}: {a.summary}" for a in adapters)
@@ -56,7 +58,7 @@ def choose_adapter(dataset: str, root: Path, layout: str | None = None) -> Adapt
     if len(found) > 1:
         names = ", ".join(a.layout for a in found)
         raise BadInputError(
-            root, None, f"matches several {dataset} layouts ({names}); pass --layout"
+            root, None, f"matches several {dataset} layouts ({names}); pass `layout`"
         )
     return found[0]
 

@@ -245,7 +245,8 @@ class CachedQueryDataset(Dataset):
                     "feature cache",
                     query["video_id"],
                     f"frame features {self.features.frame} are on a {grids[0]} grid but clip "
-                    f"features {self.features.clip} on {grids[1]}; extract both with one --size",
+                    f"features {self.features.clip} on {grids[1]}; extract both with one "
+                    "`input_size`",
                 )
         segment = (query["segment_start_frame"], query["segment_end_frame"])
         positions = clip_positions(timeline, segment, max_frames)

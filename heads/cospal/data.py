@@ -169,8 +169,8 @@ def load_videos(
                 raise BadInputError(
                     ws.features_dir,
                     f"{dataset}/{video_id}",
-                    "no SlowFast features on the region frames; run `stvg extract --models "
-                    "slowfast` at the regions' fps, or --set use_slowfast=false",
+                    "no SlowFast features on the region frames; run `stvg extract --features "
+                    "slowfast` at the regions' fps, or pass `use_slowfast`=false",
                 )
             slowfast = reader.read(row)
         videos[video_id] = tubelets_from_regions(regions, size, slowfast)

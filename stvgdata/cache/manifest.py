@@ -16,8 +16,6 @@ from stvgdata.catalog import connect, fetch_arrow, table_files, write_parquet
 from stvgdata.errors import BadInputError
 from stvgdata.workspace import Workspace
 
-REPLACE_OPTION = "--replace-model-cache"
-
 
 def item_column(model: str) -> str:
     """Manifest column naming one cached item: a video for frame models, a query for tokens."""
@@ -84,8 +82,8 @@ def check_fingerprint(
             f"{dataset}/{model}",
             f"the cache holds {model} features with fingerprint {old}, this run computes "
             f"{fingerprint} (different weights, fps, size or preprocessing); rerun with "
-            f"{REPLACE_OPTION} to drop the cached {model} features of {dataset}, "
-            "or use another --workspace",
+            f"`replace_model_cache` to drop the cached {model} features of {dataset}, "
+            "or use another `workspace`",
         )
 
 

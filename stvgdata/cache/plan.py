@@ -35,8 +35,8 @@ class WorkSplit:
 
     def __post_init__(self) -> None:
         if self.num_shards < 1 or not 0 <= self.shard_index < self.num_shards:
-            raise BadInputError(
-                "--shard-index",
+            raise BadInputError.for_field(
+                "shard_index",
                 None,
                 f"need 0 <= shard index < num shards, got {self.shard_index} of {self.num_shards}",
             )
@@ -76,7 +76,7 @@ def worker_lock(ws: Workspace, dataset: str, split: WorkSplit) -> Iterator[None]
                 lock_path,
                 None,
                 f"another extraction of {dataset} with shard index {split.shard_index} of "
-                f"{split.num_shards} is running; give each process its own --shard-index",
+                f"{split.num_shards} is running; give each process its own `shard_index`",
             ) from None
         try:
             yield

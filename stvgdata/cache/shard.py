@@ -21,10 +21,12 @@ import pyarrow as pa
 from schemas.arrays import ARRAY_LAYOUTS, TOKEN_IDS_PATH
 from stvgdata.atomic import temp_sibling
 from stvgdata.catalog import append_rows
+from stvgdata.errors import BadInputError
 from stvgdata.workspace import Workspace
 
 SHARD_SUFFIX = ".h5"
 COMPRESSIONS = (None, "gzip", "lzf")
+DTYPES = ("float16", "float32")
 TOKEN_CHUNK_ROWS = 256
 
 
@@ -41,8 +43,12 @@ class StorageConfig:
     max_bytes: int = 4 << 30  # ... or this many stored bytes, whichever comes first
 
     def __post_init__(self) -> None:
+        if self.dtype not in DTYPES:
+            raise BadInputError.for_field("dtype", self.dtype, "expected float16 or float32")
         if self.compression not in COMPRESSIONS:
-            raise ValueError(f"compression must be one of {COMPRESSIONS}, not {self.compression}")
+            raise BadInputError.for_field(
+                "compression", self.compression, "expected none, lzf or gzip"
+            )
 
 
 @dataclass(frozen=True)

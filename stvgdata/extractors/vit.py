@@ -86,7 +86,9 @@ def build_vit_network(
         tag = hash_weights(Path(weights))
     else:
         if arch not in VIT_ARCHS:
-            raise BadInputError("--vit-arch", arch, f"unknown; choose from {sorted(VIT_ARCHS)}")
+            raise BadInputError.for_field(
+                "vit_arch", arch, f"unknown; choose from {sorted(VIT_ARCHS)}"
+            )
         warn_random_init("vit", seed, detail=f", CLIP-style ViT of shape {arch!r}")
         with seeded(seed):
             network = CLIPVisionModel(CLIPVisionConfig(**VIT_ARCHS[arch]))
@@ -104,7 +106,9 @@ def vit_layer(requested: int | None, depth: int) -> int:
     """The cut k (1 <= k < depth): the requested one, or half the depth."""
     layer = depth // 2 if requested is None else requested
     if not 1 <= layer < depth:
-        raise BadInputError("--vit-layer", requested, f"must be in 1..{depth - 1} (depth {depth})")
+        raise BadInputError.for_field(
+            "vit_layer", requested, f"must be in 1..{depth - 1} (depth {depth})"
+        )
     return layer
 
 
@@ -149,7 +153,9 @@ def build_vit(config: ExtractorConfig) -> VitExtractor:
     patch = network.config.patch_size
     if any(side % patch for side in config.input_size):
         size = "x".join(map(str, config.input_size))
-        raise BadInputError("--size", size, f"not a multiple of the vit patch size {patch}")
+        raise BadInputError.for_field(
+            "input_size", size, f"not a multiple of the vit patch size {patch}"
+        )
     fingerprint = frame_fingerprint(
         VitExtractor.model,
         f"{description}, tokens after layer {layer} (CLS first)",

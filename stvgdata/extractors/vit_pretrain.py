@@ -180,7 +180,7 @@ def shift_frames(
 def random_vit(arch: str, seed: int) -> CLIPVisionModel:
     """A seeded random init of ``VIT_ARCHS[arch]``: the starting point of pretraining."""
     if arch not in VIT_ARCHS:
-        raise BadInputError("--arch", arch, f"unknown; choose from {sorted(VIT_ARCHS)}")
+        raise BadInputError.for_field("arch", arch, f"unknown; choose from {sorted(VIT_ARCHS)}")
     with seeded(seed):
         return CLIPVisionModel(CLIPVisionConfig(**VIT_ARCHS[arch]))
 

@@ -130,11 +130,11 @@ class VLSynthTextExtractor(TextExtractor):
 def load_substitute(model: str, config: ExtractorConfig) -> SubstituteEncoder:
     """The trained substitute named by ``--weights model=DIR``; a one-line error without it."""
     if config.weights is None:
-        raise BadInputError(
-            "--weights",
+        raise BadInputError.for_field(
+            "weights",
             model,
             f"{model} needs a trained stvg-vl-synth encoder: train one with "
-            f"`stvg train-vl-encoder --dataset D --output DIR`, then pass --weights {model}=DIR",
+            f"`stvg train-vl-encoder --dataset D --output DIR`, then pass `weights` {model}=DIR",
         )
     return SubstituteEncoder(config.weights, device=config.device)
 
@@ -143,7 +143,7 @@ def _trunk_pool(encoder: SubstituteEncoder, model: str, motion: bool) -> int:
     """Pooling factor from the trunk's stride (2 per stage) to ``BACKBONE_STRIDE``; the map
     needs a single-frame encoder, the motion map a multi-frame one."""
     stride = 2 ** len(encoder.model.config.channels)
-    wanted = "a multi-frame (train-vl-encoder --context-frames 3)" if motion else "a single-frame"
+    wanted = "a multi-frame (`context_frames` 3)" if motion else "a single-frame"
     if (encoder.context_frames > 1) != motion or BACKBONE_STRIDE % stride:
         raise BadInputError(
             encoder.weights,

@@ -44,7 +44,7 @@ class ClipEncoder:
             raise BadInputError(
                 directory,
                 None,
-                "not a Hugging Face CLIP directory (no config.json); pass --weights clip=PATH "
+                "not a Hugging Face CLIP directory (no config.json); pass `weights` clip=PATH "
                 "with a save_pretrained() copy of a CLIP model and its tokenizer",
             )
         try:

@@ -27,12 +27,14 @@ def build_encoder(name: str, weights: Path | None, device: str = "cpu") -> Visio
     """The encoder ``name`` with ``weights`` (required: nothing is downloaded, nothing random),
     computing on ``device`` (cpu, cuda, cuda:1, ...)."""
     if name not in ENCODERS:
-        raise BadInputError("--encoder", name, f"unknown encoder; known: {', '.join(ENCODERS)}")
+        raise BadInputError.for_field(
+            "encoder", name, f"unknown encoder; known: {', '.join(ENCODERS)}"
+        )
     if weights is None:
-        raise BadInputError(
-            "--weights",
+        raise BadInputError.for_field(
+            "weights",
             name,
-            f"{name} needs weights (pass --weights {name}=PATH); pretrained CLIP cannot be "
+            f"{name} needs weights (pass `weights` {name}=PATH); pretrained CLIP cannot be "
             f"downloaded here, so offline use the {SUBSTITUTE} substitute trained by "
             "`stvg train-vl-encoder`",
         )
@@ -57,6 +59,6 @@ def load_encoder(fingerprint: str, weights: str, device: str = "cpu") -> VisionL
             weights,
             None,
             f"weights changed since the regions were cached (now {encoder.fingerprint}, cached "
-            f"{fingerprint}); rerun extract-regions with --replace-region-cache",
+            f"{fingerprint}); rerun extract-regions with `replace_region_cache`",
         )
     return encoder

@@ -93,8 +93,8 @@ def _videos(ws: Workspace, dataset: str) -> list[dict[str, Any]]:
     if not rows:
         known = query(ws, "SELECT DISTINCT dataset FROM videos ORDER BY dataset")
         names = ", ".join(known["dataset"].to_pylist()) or "none"
-        raise BadInputError(
-            "--dataset", dataset, f"unknown dataset (in the catalog: {names}); run `stvg import`"
+        raise BadInputError.for_field(
+            "dataset", dataset, f"unknown dataset (in the catalog: {names}); run `stvg import`"
         )
     return rows
 
@@ -121,8 +121,8 @@ def _box_rows(ws: Workspace, dataset: str, kind: str, video_ids: list[str]) -> d
         [dataset],
     )
     if table.num_rows == 0:
-        raise BadInputError(
-            "--boxes",
+        raise BadInputError.for_field(
+            "boxes",
             f"{dataset}/{kind}",
             f"no {kind} for this dataset yet; run `{BOX_SOURCES[kind]}` first",
         )
@@ -277,7 +277,7 @@ def run_region_extraction(
     progress = progress or no_progress
     for kind in config.boxes:
         if kind not in BOX_KINDS:
-            raise BadInputError("--boxes", kind, f"must be one of {', '.join(BOX_KINDS)}")
+            raise BadInputError.for_field("boxes", kind, f"must be one of {', '.join(BOX_KINDS)}")
     videos = _plan(ws, config)
     encoder = _encoder(ws, config)
     summary = RegionExtractSummary(config.dataset, encoder.fingerprint, videos=len(videos))

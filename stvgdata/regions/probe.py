@@ -57,7 +57,7 @@ def probe_regions(
         [dataset, split],
     ).to_pylist()
     if not gt:
-        raise BadInputError("--split", f"{dataset}/{split}", "no queries with boxes")
+        raise BadInputError.for_field("split", f"{dataset}/{split}", "no queries with boxes")
     query_ids = sorted({row["query_id"] for row in gt})
     sentences = dict(zip(query_ids, read_query_embeddings(ws, dataset, query_ids), strict=True))
     scored: list[_Scored] = []

@@ -112,7 +112,7 @@ def dataset_encoder(ws: Workspace, dataset: str, rows: pa.Table | None = None) -
             ws.features_dir / REGIONS_DIR,
             dataset,
             f"regions of several encoders are cached ({', '.join(e for e, _ in encoders)}); "
-            "rerun extract-regions with --replace-region-cache",
+            "rerun extract-regions with `replace_region_cache`",
         )
     return encoders[-1]
 
@@ -126,8 +126,8 @@ def check_encoder(ws: Workspace, dataset: str, fingerprint: str) -> None:
             ws.features_dir / REGIONS_DIR,
             dataset,
             f"the cache holds regions of encoder {', '.join(sorted(cached))}, this run uses "
-            f"{fingerprint}; rerun with --replace-region-cache to drop them, "
-            "or use another --workspace",
+            f"{fingerprint}; rerun with `replace_region_cache` to drop them, "
+            "or use another `workspace`",
         )
 
 
@@ -185,7 +185,7 @@ def read_video_regions(
 ) -> VideoRegions:
     """Region (``boxes``: tubelets or detections) and whole-frame embeddings of one video."""
     if boxes not in BOX_KINDS:
-        raise BadInputError("--boxes", boxes, f"must be one of {', '.join(BOX_KINDS)}")
+        raise BadInputError.for_field("boxes", boxes, f"must be one of {', '.join(BOX_KINDS)}")
     rows = region_rows(ws, dataset)
     latest = latest_rows(rows)
     frames_row, boxes_row = latest.get(("frames", video_id)), latest.get((boxes, video_id))

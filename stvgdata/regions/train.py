@@ -82,8 +82,8 @@ def split_queries(ws: Workspace, dataset: str, split: str) -> pa.Table:
         [dataset, split],
     )
     if rows.num_rows == 0:
-        raise BadInputError(
-            "--dataset", f"{dataset}/{split}", "no queries with boxes in this split"
+        raise BadInputError.for_field(
+            "dataset", f"{dataset}/{split}", "no queries with boxes in this split"
         )
     return rows
 

@@ -64,7 +64,7 @@ def default_config(dataset: str) -> SynthConfig:
         return replace(hcstvg, split_weights={"train": 4500, "test": 1160})
     if dataset == "hcstvg-v2":
         return replace(hcstvg, split_weights={"train": 10131, "val": 2000})
-    raise BadInputError("--dataset", dataset, f"unknown dataset; choose one of {DATASETS}")
+    raise BadInputError.for_field("dataset", dataset, f"unknown dataset; choose one of {DATASETS}")
 
 
 def with_overrides(
@@ -92,10 +92,10 @@ def with_overrides(
         if value is not None
     }
     if video_seconds is not None and dataset.startswith("hcstvg"):
-        raise BadInputError(
-            "--duration",
+        raise BadInputError.for_field(
+            "video_seconds",
             video_seconds,
-            "HC-STVG clips are 20 s by definition (img_num = fps x 20); lower --fps instead",
+            "HC-STVG clips are 20 s by definition (img_num = fps x 20); lower `fps` instead",
         )
     checked = replace(config, **changes)
     check_config(dataset, checked)
@@ -103,33 +103,35 @@ def with_overrides(
 
 
 def check_config(dataset: str, config: SynthConfig) -> None:
-    """Reject settings the generator cannot honour, naming the option at fault."""
+    """Reject settings the generator cannot honour, naming the field at fault."""
     problems = [
-        ("--width", config.width, config.width < 96 or config.width % 2, "even and >= 96"),
-        ("--height", config.height, config.height < 64 or config.height % 2, "even and >= 64"),
-        ("--fps", config.fps, config.fps <= 0 or config.fps > 120, "in (0, 120]"),
+        ("width", config.width, config.width < 96 or config.width % 2, "even and >= 96"),
+        ("height", config.height, config.height < 64 or config.height % 2, "even and >= 64"),
+        ("fps", config.fps, config.fps <= 0 or config.fps > 120, "in (0, 120]"),
         (
-            "--objects",
+            "objects_per_video",
             config.objects_per_video,
             not 4 <= config.objects_per_video <= 12,
             "between 4 and 12 (objects come in appearance twins)",
         ),
         (
-            "--tube-seconds",
+            "tube_seconds",
             config.tube_seconds,
             config.tube_seconds * config.fps < 4,
             "at least 4 frames long at the chosen fps",
         ),
         (
-            "--duration",
+            "video_seconds",
             config.video_seconds,
             config.video_seconds * (1 - config.video_seconds_spread) < 2 * config.tube_seconds,
             "long enough for two tube-length phases (the tube must cover only part of it)",
         ),
     ]
-    for option, value, bad, expected in problems:
+    for name, value, bad, expected in problems:
         if bad:
-            raise BadInputError(option, value, f"must be {expected}")
+            raise BadInputError.for_field(name, value, f"must be {expected}")
     frames = config.fps * HCSTVG_VIDEO_SECONDS
     if dataset.startswith("hcstvg") and abs(frames - round(frames)) > 1e-6:
-        raise BadInputError("--fps", config.fps, "fps x 20 s must be a whole number of frames")
+        raise BadInputError.for_field(
+            "fps", config.fps, "fps x 20 s must be a whole number of frames"
+        )

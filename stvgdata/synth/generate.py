@@ -182,11 +182,11 @@ def generate(
     check_config(dataset, config)
     layout = layout or layouts_of(dataset)[0]
     if (dataset, layout) not in LAYOUTS:
-        raise BadInputError("--layout", layout, f"{dataset} layouts: {layouts_of(dataset)}")
+        raise BadInputError.for_field("layout", layout, f"{dataset} layouts: {layouts_of(dataset)}")
     if videos < 1:
-        raise BadInputError("--videos", videos, "must be at least 1")
+        raise BadInputError.for_field("videos", videos, "must be at least 1")
     if seed < 0:
-        raise BadInputError("--seed", seed, "must be >= 0")
+        raise BadInputError.for_field("seed", seed, "must be >= 0")
     out = Path(out)
     _check_out(out)
     report = progress or no_progress

@@ -45,7 +45,7 @@ def choose_source(ws: Workspace, dataset: str, source: str | None) -> str:
         raise BadInputError(
             dataset,
             None,
-            f"detections from several sources {found}; choose one with --source",
+            f"detections from several sources {found}; choose one with `source`",
         )
     if source is not None and source not in found:
         raise BadInputError(dataset, source, f"no detections from this source; have {found}")

@@ -96,3 +96,9 @@ def test_bad_options_and_wrong_weights_are_one_line_errors(run_cli, ws: Workspac
         assert result.exit_code == 2, (args, result.stderr)
         assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
     assert "not a resnet" in result.stderr or "shard index" in result.stderr
+
+
+def test_storage_settings_are_checked_by_the_config_and_named_as_flags(run_cli, ws: Workspace):
+    for flag, value in (("--dtype", "f64"), ("--compression", "zip")):
+        result = run_cli("extract", *TINY, flag, value)
+        assert result.exit_code == 2 and result.stderr.startswith(f"error: {flag}: "), result.stderr

@@ -34,7 +34,7 @@ def test_train_method_cospal_records_a_weak_run(run_cli, cospal_ws) -> None:
     ]
     # the saved run predicts again, on another split, through `stvg eval --run`
     again = run_cli(
-        "eval", "--dataset", DATASET, "--split", "test", "--run", summary["run_id"], "--json",
+        "eval", "--dataset", DATASET, "--eval-split", "test", "--run", summary["run_id"], "--json",
         workspace_path=cospal_ws,
     )  # fmt: skip
     assert again.exit_code == 0, again.stderr

@@ -49,10 +49,11 @@ def sql_json(run_cli, sql: str) -> list[dict]:
 
 
 def test_synth_import_track_gives_one_tubelet_per_true_object(run_cli, synth_root):
-    imported = run_cli("import-detections", "vidstg", synth_root / "detections.parquet", "--json")
+    detections = synth_root / "detections.parquet"
+    imported = run_cli("import-detections", "--dataset", "vidstg", detections, "--json")
     assert imported.exit_code == 0, imported.stderr
     assert json.loads(imported.stdout)["source"] == "synthetic-simulated"
-    tracked = run_cli("track", "vidstg", "--json")
+    tracked = run_cli("track", "--dataset", "vidstg", "--json")
     assert tracked.exit_code == 0, tracked.stderr
     summary = json.loads(tracked.stdout)
     (count,) = sql_json(run_cli, "SELECT count(DISTINCT tubelet_id) AS n FROM tubelets")
@@ -81,9 +82,9 @@ def test_synth_import_track_gives_one_tubelet_per_true_object(run_cli, synth_roo
 
 def test_reimporting_detections_drops_their_stale_tubelets(run_cli, synth_root):
     path = synth_root / "detections.parquet"
-    assert run_cli("import-detections", "vidstg", path).exit_code == 0
-    assert run_cli("track", "vidstg").exit_code == 0
-    assert run_cli("import-detections", "vidstg", path).exit_code == 0
+    assert run_cli("import-detections", "--dataset", "vidstg", path).exit_code == 0
+    assert run_cli("track", "--dataset", "vidstg").exit_code == 0
+    assert run_cli("import-detections", "--dataset", "vidstg", path).exit_code == 0
     (detections,) = sql_json(run_cli, "SELECT count(*) AS n FROM detections")
     (tubelets,) = sql_json(run_cli, "SELECT count(*) AS n FROM tubelets")
     assert detections["n"] == pq.read_metadata(path).num_rows
@@ -92,11 +93,11 @@ def test_reimporting_detections_drops_their_stale_tubelets(run_cli, synth_root):
 
 def test_track_asks_for_a_source_when_there_are_several(run_cli, synth_root):
     path = synth_root / "detections.parquet"
-    assert run_cli("import-detections", "vidstg", path, "--source", "a").exit_code == 0
-    assert run_cli("import-detections", "vidstg", path, "--source", "b").exit_code == 0
-    ambiguous = run_cli("track", "vidstg")
+    assert run_cli("import-detections", "--dataset", "vidstg", path, "--source", "a").exit_code == 0
+    assert run_cli("import-detections", "--dataset", "vidstg", path, "--source", "b").exit_code == 0
+    ambiguous = run_cli("track", "--dataset", "vidstg")
     assert ambiguous.exit_code == 2 and "--source" in ambiguous.stderr
-    chosen = run_cli("track", "vidstg", "--source", "b", "--min-hits", "1", "--json")
+    chosen = run_cli("track", "--dataset", "vidstg", "--source", "b", "--min-hits", "1", "--json")
     assert chosen.exit_code == 0, chosen.stderr
     (sources,) = sql_json(run_cli, "SELECT list(DISTINCT source) AS s FROM tubelets")
     assert sources["s"] == ["b"]
@@ -106,12 +107,12 @@ def test_bad_input_is_one_line_and_exit_code_2(run_cli, synth_root, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"0000000000": {"5": [{"box": [0, 0, 999, 10], "score": 1,
                                                       "label": "adult"}]}}))  # fmt: skip
-    result = run_cli("import-detections", "vidstg", bad)
+    result = run_cli("import-detections", "--dataset", "vidstg", bad)
     assert result.exit_code == 2
     assert result.stderr.strip().count("\n") == 0
     assert "bad.json" in result.stderr and "frame '5'" in result.stderr
     assert "outside the 320x180 frame" in result.stderr
-    untracked = run_cli("track", "vidstg")
+    untracked = run_cli("track", "--dataset", "vidstg")
     assert untracked.exit_code == 2 and "import-detections" in untracked.stderr
 
 

@@ -68,7 +68,7 @@ def e3m_runs(ws: Workspace) -> list[dict]:
 
 
 def test_eval_method_e3m_grounds_scores_and_records_the_run(run_cli, ws):
-    args = ("eval", "--method", "e3m", "--dataset", DATASET, "--split", "test", "--json")
+    args = ("eval", "--method", "e3m", "--dataset", DATASET, "--eval-split", "test", "--json")
     result = run_cli(*args, workspace_path=ws.root)
     assert result.exit_code == 0, result.stderr
     record = next(r for r in json.loads(result.stdout) if r["sentence_type"] == "all")
@@ -81,7 +81,7 @@ def test_eval_method_e3m_grounds_scores_and_records_the_run(run_cli, ws):
 
 
 def test_set_selects_the_variant_and_bad_settings_are_one_line_errors(run_cli, ws):
-    base = ("eval", "--method", "e3m", "--dataset", DATASET, "--split", "test", "--json")
+    base = ("eval", "--method", "e3m", "--dataset", DATASET, "--eval-split", "test", "--json")
     one_pass = run_cli(*base, "--set", "iterations=1", workspace_path=ws.root)
     assert one_pass.exit_code == 0, one_pass.stderr
     assert [r["variant"] for r in e3m_runs(ws)] == ["no-em"]
@@ -97,7 +97,7 @@ def test_set_selects_the_variant_and_bad_settings_are_one_line_errors(run_cli, w
 def test_missing_region_cache_names_the_command_to_run(run_cli, tmp_path):
     ws = Workspace(tmp_path / "empty")
     install_catalog(ws, [CatalogVideo("v1", tmp_path / "v1.mp4", FRAMES, "test")])
-    args = ("eval", "--method", "e3m", "--dataset", DATASET, "--split", "test")
+    args = ("eval", "--method", "e3m", "--dataset", DATASET, "--eval-split", "test")
     result = run_cli(*args, workspace_path=ws.root)
     assert result.exit_code == 2 and "stvg extract-regions --dataset vidstg" in result.stderr
 
@@ -118,7 +118,7 @@ def test_ablate_method_e3m_runs_every_variant(run_cli, ws):
 
 
 def test_timing_auc_sees_a_perfect_temporal_signal(run_cli, ws):
-    args = ("e3m-timing", "--dataset", DATASET, "--split", "test", "--format", "json")
+    args = ("diagnose", "e3m-timing", "--dataset", DATASET, "--eval-split", "test", "--json")
     result = run_cli(*args, workspace_path=ws.root)
     assert result.exit_code == 0, result.stderr
     rows = {row["score"]: row for row in json.loads(result.stdout)}

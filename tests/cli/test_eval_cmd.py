@@ -36,7 +36,7 @@ def test_tubedetr_file_scored_into_the_runs_table(run_cli, workspace, tmp_path):
     build_catalog(ws, "vidstg", QUERIES)
     preds = tubedetr_file(tmp_path / "res.json", {"0": [6.0, 30.0], "1": [36.0, 48.0]})
     result = run_cli(
-        "eval", "--dataset", "vidstg", "--split", "test", "--predictions", preds,
+        "eval", "--dataset", "vidstg", "--eval-split", "test", "--predictions", preds,
         "--protocol", "sampled-5fps", "--method", "tubedetr",
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
@@ -58,7 +58,7 @@ def test_json_output_and_stvg_format(run_cli, workspace, tmp_path):
     path = tmp_path / "preds.json"
     write_stvg_predictions(path, [QueryPrediction("vidstg/d1", 6, 30, [10], [BOX])])
     result = run_cli(
-        "eval", "--dataset", "vidstg", "--split", "test", "--predictions", path, "--json"
+        "eval", "--dataset", "vidstg", "--eval-split", "test", "--predictions", path, "--json"
     )
     assert result.exit_code == 0, result.stderr
     records = json.loads(result.stdout)
@@ -72,11 +72,12 @@ def test_bad_inputs_exit_2_with_one_line(run_cli, workspace, tmp_path):
     ws = Workspace(workspace)
     build_catalog(ws, "vidstg", QUERIES)
     unknown = tubedetr_file(tmp_path / "other.json", {"99": [0.0, 6.0]})
-    result = run_cli("eval", "--dataset", "vidstg", "--split", "test", "--predictions", unknown)
+    args = ("eval", "--dataset", "vidstg", "--eval-split", "test")
+    result = run_cli(*args, "--predictions", unknown)
     assert result.exit_code == 2
     assert "other.json: video_predictions['99']: unknown id" in result.stderr
     assert result.stderr.strip().count("\n") == 0
-    neither = run_cli("eval", "--dataset", "vidstg", "--split", "test")
+    neither = run_cli("eval", "--dataset", "vidstg", "--eval-split", "test")
     assert neither.exit_code == 2 and "exactly one of --predictions or --run" in neither.stderr
     assert query(ws, "SELECT count(*) AS n FROM runs").to_pylist() == [{"n": 0}]
 
@@ -96,7 +97,7 @@ def test_run_predictions_come_from_the_training_run(run_cli, workspace, monkeypa
     # A stand-in for heads.train, so the test needs neither torch nor a trained run.
     stand_in = types.SimpleNamespace(predict_run=predict_run)
     monkeypatch.setitem(sys.modules, "heads.train", stand_in)
-    result = run_cli("eval", "--dataset", "vidstg", "--split", "test", "--run", "csdvl-full-1")
+    result = run_cli("eval", "--dataset", "vidstg", "--eval-split", "test", "--run", "csdvl-full-1")
     assert result.exit_code == 0, result.stderr
     assert calls == [(ws.root, "csdvl-full-1", "vidstg", "test")]
     runs = query(

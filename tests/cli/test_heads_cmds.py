@@ -44,7 +44,8 @@ def test_train_writes_a_checkpointed_run_and_resumes_it(run_cli, cached_ws, trai
 
 def test_eval_scores_a_trained_run(run_cli, cached_ws, trained_run):
     result = run_cli(
-        "eval", "--dataset", DATASET, "--split", "test", "--run", trained_run["run_id"], "--json",
+        "eval", "--dataset", DATASET, "--eval-split", "test", "--run", trained_run["run_id"],
+        "--json",
         workspace_path=cached_ws.root,
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
@@ -108,7 +109,7 @@ def test_train_on_chosen_features_stores_them_for_eval(run_cli, cached_ws):
     features = config["train"]["features"]
     assert features == {"frame": "vl-synth-map", "clip": "vl-synth-map", "text": "vl-synth-text"}
     scored = run_cli(
-        "eval", "--dataset", DATASET, "--split", "test", "--run", run_id, "--json",
+        "eval", "--dataset", DATASET, "--eval-split", "test", "--run", run_id, "--json",
         workspace_path=cached_ws.root,
     )  # fmt: skip
     assert scored.exit_code == 0, scored.stderr  # the model's input dims match: same features

@@ -32,7 +32,8 @@ def test_train_extract_probe(run_cli, ws):
     assert record["encoder"] == summary["fingerprint"]
     assert (record["videos_done"], record["regions"], record["sentences"]) == (2, 112, 4)
     probed = run_cli(
-        "probe-regions", "--dataset", "vidstg", "--split", "train", "--format", "json",
+        "diagnose", "probe-regions", "--dataset", "vidstg", "--eval-split", "train",
+        "--format", "json",
         workspace_path=ws.root,
     )  # fmt: skip
     assert probed.exit_code == 0, probed.stderr
@@ -55,7 +56,10 @@ def test_train_extract_probe(run_cli, ws):
             ["extract-regions", "--dataset", "vidstg", "--encoder", "clip", "--weights", "x"],
             "expected MODEL=PATH",
         ),
-        (["probe-regions", "--dataset", "vidstg", "--split", "train"], "stvg extract-regions"),
+        (
+            ["diagnose", "probe-regions", "--dataset", "vidstg", "--eval-split", "train"],
+            "stvg extract-regions",
+        ),
     ],
 )
 def test_bad_input_is_one_line(run_cli, ws, args, message):

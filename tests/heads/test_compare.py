@@ -66,9 +66,9 @@ def test_runs_that_cannot_be_compared_are_bad_input(ws):
         compare_runs(ws, [a, other_split], [a])
     with pytest.raises(BadInputError, match="must be one of"):
         compare_runs(ws, [a], [a], metric="m_viou")
-    with pytest.raises(BadInputError, match="--confidence: 1.5: must be between 0 and 1"):
+    with pytest.raises(BadInputError, match="confidence: 1.5: must be between 0 and 1"):
         compare_runs(ws, [a], [a], confidence=1.5)
-    with pytest.raises(BadInputError, match="--resamples: 0: must be at least 1"):
+    with pytest.raises(BadInputError, match="resamples: 0: must be at least 1"):
         compare_runs(ws, [a], [a], resamples=0)
     with pytest.raises(BadInputError, match="empty: has no per-query predictions"):
         compare_runs(ws, [a], [record(ws, "empty", {})])

@@ -50,7 +50,7 @@ def test_videos_become_tubelet_grids_on_the_region_frames(ws):
 
 def test_slowfast_missing_is_a_one_line_error(tmp_path):
     ws = build_cospal_workspace(tmp_path, with_slowfast=False)
-    with pytest.raises(BadInputError, match="use_slowfast=false"):
+    with pytest.raises(BadInputError, match="`use_slowfast`=false"):
         load_data(ws, DATASET, "test", use_slowfast=True)
 
 

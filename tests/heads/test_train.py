@@ -158,5 +158,5 @@ def test_warm_start_changes_nothing_without_an_exchange(tmp_path):
 
 @pytest.mark.parametrize("warmup", [-1, 2])
 def test_warm_start_must_leave_epochs_with_the_exchange(warmup):
-    with pytest.raises(BadInputError, match="--collab-warmup"):
+    with pytest.raises(BadInputError, match="collab_warmup"):
         check_warmup(TINY, dataclasses.replace(TRAIN, epochs=2, collab_warmup=warmup))

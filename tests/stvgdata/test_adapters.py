@@ -125,7 +125,7 @@ def test_tubedetr_boxes_are_converted_from_xywh(tmp_path):
 def test_layout_override_and_ambiguity(tmp_path):
     root = write_vidstg_original(tmp_path, vidstg_sample())
     write_vidstg_tubedetr(root, vidstg_sample())
-    with pytest.raises(BadInputError, match="several vidstg layouts.*--layout"):
+    with pytest.raises(BadInputError, match="several vidstg layouts.*`layout`"):
         choose_adapter("vidstg", root)
     assert choose_adapter("vidstg", root, "tubedetr").layout == "tubedetr"
     with pytest.raises(BadInputError, match="unknown layout"):

@@ -108,7 +108,7 @@ def test_fingerprint_mismatch_is_refused_with_a_way_out(ws: Workspace) -> None:
     commit_random_shard(ws, {"a": 6})
     check_fingerprint(ws, "vidstg", "resnet101", RESNET.fingerprint)  # same: fine
     check_fingerprint(ws, "hcstvg-v1", "resnet101", "other")  # other dataset: fine
-    with pytest.raises(BadInputError, match="--replace-model-cache") as caught:
+    with pytest.raises(BadInputError, match="`replace_model_cache`") as caught:
         check_fingerprint(ws, "vidstg", "resnet101", "other")
     assert "fp-resnet" in str(caught.value) and "\n" not in str(caught.value)
 

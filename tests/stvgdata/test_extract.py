@@ -144,7 +144,7 @@ def test_other_fingerprint_is_refused_then_replaced_on_request(tmp_path, videos)
     ws = fresh_workspace(tmp_path, videos)
     run_extraction(ws, tiny_config(models=("resnet101",)))
     old = set(manifest_rows(ws)["shard"].to_pylist())
-    with pytest.raises(BadInputError, match="--replace-model-cache"):
+    with pytest.raises(BadInputError, match="`replace_model_cache`"):
         run_extraction(ws, tiny_config(models=("resnet101",), fps=5.0))
     run_extraction(ws, tiny_config(models=("resnet101",), fps=5.0, replace_model_cache=True))
     rows = manifest_rows(ws).to_pylist()

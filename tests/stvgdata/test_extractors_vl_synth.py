@@ -99,7 +99,7 @@ def test_map_fingerprint_names_preprocessing_and_size(substitute) -> None:
 
 @pytest.mark.parametrize("model", ["vl-synth-map", "vl-synth-text"])
 def test_missing_weights_is_a_user_error_saying_how_to_train_one(model) -> None:
-    with pytest.raises(BadInputError, match=f"train-vl-encoder.*--weights {model}=DIR"):
+    with pytest.raises(BadInputError, match=f"train-vl-encoder.*`weights` {model}=DIR"):
         build_extractor(model, config(None))
 
 
@@ -109,7 +109,7 @@ def test_map_refuses_a_multi_frame_encoder(motion_substitute) -> None:
 
 
 def test_motion_map_refuses_a_single_frame_encoder(substitute) -> None:
-    with pytest.raises(BadInputError, match="multi-frame.*--context-frames"):
+    with pytest.raises(BadInputError, match="multi-frame.*`context_frames`"):
         build_extractor("vl-synth-motion-map", config(substitute))
 
 

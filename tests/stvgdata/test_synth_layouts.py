@@ -165,19 +165,19 @@ def test_writes_into_an_empty_directory_and_leaves_no_temporary_files(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("dataset", "overrides", "option"),
+    ("dataset", "overrides", "field"),
     [
-        ("hcstvg-v1", {"video_seconds": 8.0}, "--duration"),
-        ("vidstg", {"width": 321}, "--width"),
-        ("vidstg", {"objects_per_video": 3}, "--objects"),
-        ("vidstg", {"video_seconds": 5.0, "tube_seconds": 4.0}, "--duration"),
-        ("hcstvg-v2", {"fps": 2.33}, "--fps"),
+        ("hcstvg-v1", {"video_seconds": 8.0}, "video_seconds"),
+        ("vidstg", {"width": 321}, "width"),
+        ("vidstg", {"objects_per_video": 3}, "objects_per_video"),
+        ("vidstg", {"video_seconds": 5.0, "tube_seconds": 4.0}, "video_seconds"),
+        ("hcstvg-v2", {"fps": 2.33}, "fps"),
     ],
 )
-def test_bad_overrides_name_the_option(dataset, overrides, option):
+def test_bad_overrides_name_the_field(dataset, overrides, field):
     with pytest.raises(BadInputError) as error:
         with_overrides(dataset, default_config(dataset), **overrides)
-    assert error.value.file == option
+    assert error.value.field == field
 
 
 def test_worker_processes_write_the_same_bytes_as_one_process(tmp_path):

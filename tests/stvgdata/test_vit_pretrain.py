@@ -168,7 +168,7 @@ def test_pretrained_directory_loads_through_weights_and_the_frozen_top_checks_it
 def test_bad_inputs_are_one_line_errors(run_cli) -> None:
     unknown = run_cli("pretrain-vit", "--dataset", DATASET, "--arch", "huge")
     assert unknown.exit_code == 2 and "unknown" in unknown.stderr
-    empty = run_cli("pretrain-vit", "--dataset", DATASET, "--arch", "tiny", "--split", "none")
+    empty = run_cli("pretrain-vit", "--dataset", DATASET, "--arch", "tiny", "--train-split", "none")
     assert empty.exit_code == 2 and "no queries" in empty.stderr
     negative = run_cli("pretrain-vit", "--dataset", DATASET, "--region-weight", "-1")
     assert negative.exit_code == 2
