@@ -11,7 +11,7 @@ from rich import box
 from rich.table import Table
 
 from cli.console import console, workspace_of
-from heads.compare import METRICS, Comparison, compare_runs
+from heads.eval.compare import METRICS, Comparison, compare_runs
 
 
 def run_ids(value: str) -> list[str]:

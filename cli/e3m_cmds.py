@@ -17,7 +17,7 @@ from stvgdata.errors import BadInputError
 if TYPE_CHECKING:
     from cli.methods import MethodArgs
     from heads.e3m.config import E3MConfig
-    from heads.evaluate import EvalReport
+    from heads.eval.evaluate import EvalReport
 
 
 def e3m_config(overrides: dict[str, str], seed: int = 0) -> E3MConfig:

@@ -14,9 +14,9 @@ from rich import box
 from rich.table import Table
 
 from cli.console import METRIC_COLUMNS, RichProgress, console, workspace_of
-from heads.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth, new_run_id
-from heads.predictions import FORMATS, QueryPrediction, read_predictions, tubedetr_id_map
-from heads.protocols import DEFAULT_PROTOCOL, PROTOCOLS, get_protocol
+from heads.eval.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth, new_run_id
+from heads.eval.predictions import FORMATS, QueryPrediction, read_predictions, tubedetr_id_map
+from heads.eval.protocols import DEFAULT_PROTOCOL, PROTOCOLS, get_protocol
 from stvgdata.errors import BadInputError
 from stvgdata.workspace import Workspace
 

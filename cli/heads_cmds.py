@@ -331,7 +331,8 @@ def ablate_command(
 ) -> None:
     """Train and evaluate ablation variants (no flags: the paper's Table 3 grid; another
     --method: that method's own grid)."""
-    from heads.ablate import default_eval_split, run_ablation, selected_variants
+    from heads.ablate import run_ablation, selected_variants
+    from heads.eval.evaluate import default_eval_split
 
     if seeds < 1:
         raise BadInputError("--seeds", seeds, "must be at least 1")

@@ -58,7 +58,7 @@ class MethodArgs:
 
     def eval_split(self, ws: Workspace) -> str:
         """The split to score: the one given, else test (val when the dataset has no test)."""
-        from heads.ablate import default_eval_split  # torch only when a method runs
+        from heads.eval.evaluate import default_eval_split
 
         return self.split or default_eval_split(ws, self.dataset)
 

@@ -70,7 +70,7 @@ def _cell(mean: float, std: float, seeds: int, percent: bool) -> str:
     return text if seeds == 1 else f"{text} ± {scale * std:.{digits}f}"
 
 
-def render_stop_ablation(result) -> None:  # noqa: ANN001 - heads.stop.ablate.StopAblationResult
+def render_stop_ablation(result) -> None:  # noqa: ANN001 - heads.eval.ablation.AblationResult
     """One row per prompt variant: R@K and accuracy in percent, MdR in ranks, mean ± std."""
     seeds = len(result.variants[0].seeds) if result.variants else 0
     table = Table(

@@ -13,18 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from heads.config import CSDVLConfig, TrainConfig, config_to_dict
-from heads.evaluate import RunInfo, evaluate
-from heads.metrics import Summary
-from heads.protocols import DEFAULT_PROTOCOL
+from heads.eval.ablation import AblationResult, VariantResult
+from heads.eval.evaluate import RunInfo, evaluate
+from heads.eval.protocols import DEFAULT_PROTOCOL
 from heads.train import check_warmup, predict_run, train
-from stvgdata.catalog import connect
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.workspace import Workspace
 
-METRICS = ("m_viou", "viou_03", "viou_05", "m_tiou", "m_siou")
 FULL = "s2d+d2s"
 # variant -> (s2d, d2s), in the order of the paper's Table 3
 TABLE3 = {"none": (False, False), "d2s": (False, True), "s2d": (True, False), FULL: (True, True)}
@@ -72,51 +68,6 @@ def selected_variants(
     return [table3_variants()[-1], *named]
 
 
-@dataclass
-class VariantResult:
-    """One variant's runs: per-seed summaries and their mean / std (population std, ddof 0)."""
-
-    variant: str
-    seeds: list[int]
-    run_ids: list[str]
-    summaries: list[Summary]
-
-    def values(self, metric: str) -> np.ndarray:
-        return np.array([getattr(s, metric) for s in self.summaries], dtype=np.float64)
-
-    def mean(self, metric: str) -> float:
-        return float(self.values(metric).mean())
-
-    def std(self, metric: str) -> float:
-        return float(self.values(metric).std())
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "variant": self.variant,
-            "seeds": self.seeds,
-            "run_ids": self.run_ids,
-            **{f"{m}_mean": self.mean(m) for m in METRICS},
-            **{f"{m}_std": self.std(m) for m in METRICS},
-            "per_seed": [dataclasses.asdict(s) for s in self.summaries],
-        }
-
-
-@dataclass
-class AblationResult:
-    dataset: str
-    split: str
-    protocol: str
-    variants: list[VariantResult]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "dataset": self.dataset,
-            "split": self.split,
-            "protocol": self.protocol,
-            "variants": [v.to_dict() for v in self.variants],
-        }
-
-
 def run_ablation(
     ws: Workspace,
     dataset: str,
@@ -134,7 +85,7 @@ def run_ablation(
     complete comparison for the first seeds while later ones are still training."""
     for variant in variants:  # refuse a bad warm start before the first run, not mid-grid
         check_warmup(variant.apply(base_config), train_config)
-    results = {v.name: VariantResult(v.name, list(seeds), [], []) for v in variants}
+    results = {v.name: VariantResult(v.name, list(seeds)) for v in variants}
     total, done = len(variants) * len(seeds), 0
     for seed in seeds:
         seeded = dataclasses.replace(train_config, seed=seed)
@@ -151,20 +102,7 @@ def run_ablation(
                 checkpoint=str(run.checkpoint),
             )
             report = evaluate(ws, dataset, eval_split, predictions, protocol, info)
-            results[variant.name].run_ids.append(run.run_id)
-            results[variant.name].summaries.append(report.summaries["all"])
+            results[variant.name].add_summary(run.run_id, report.summaries["all"])
             done += 1
             progress("ablation", done, total)
     return AblationResult(dataset, eval_split, protocol, list(results.values()))
-
-
-def default_eval_split(ws: Workspace, dataset: str) -> str:
-    """``test`` when the dataset has test queries, else ``val`` (HC-STVG v2 reports val)."""
-    con = connect(ws)
-    try:
-        (count,) = con.execute(
-            "SELECT count(*) FROM queries WHERE dataset = ? AND split = 'test'", [dataset]
-        ).fetchone()
-    finally:
-        con.close()
-    return "test" if count else "val"

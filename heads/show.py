@@ -14,7 +14,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from heads.engine import outputs_to_predictions
-from heads.predictions import QueryPrediction
+from heads.eval.predictions import QueryPrediction
 from heads.train import load_model, resolve_checkpoint
 from stvgdata.atomic import atomic_output
 from stvgdata.catalog import connect, fetch_arrow

@@ -28,11 +28,11 @@ from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
 from heads.config import CSDVLConfig, TrainConfig, config_from_dict, config_to_dict
 from heads.data import QueryData, ordered_batches, query_data
 from heads.engine import predict, train_one_epoch
-from heads.evaluate import load_ground_truth, new_run_id, score_all
-from heads.metrics import summarize
+from heads.eval.evaluate import load_ground_truth, new_run_id, score_all
+from heads.eval.metrics import summarize
+from heads.eval.predictions import QueryPrediction
+from heads.eval.protocols import DEFAULT_PROTOCOL, get_protocol
 from heads.models import CSDVL, FeatureDims, build_csdvl
-from heads.predictions import QueryPrediction
-from heads.protocols import DEFAULT_PROTOCOL, get_protocol
 from stvgdata.atomic import atomic_output, write_bytes_atomic
 from stvgdata.errors import BadInputError
 from stvgdata.progress import ProgressFn, no_progress

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from heads.cospal.data import VideoTubelets, WeakQuery, clip_present
-from heads.predictions import QueryPrediction
+from heads.eval.predictions import QueryPrediction
 
 
 def max_sum_run(values: np.ndarray) -> tuple[int, int]:

@@ -2,7 +2,7 @@
 
 Training sees ``WEAK_FIELDS`` batches only (sentences, clips, tubelets): no GT box, tube
 boundary or target id. Evaluation turns scores into tubes (``heads.cospal.predict``) and
-scores them with ``heads.evaluate`` like every head (method ``cospal``, variant = config)."""
+scores them with ``heads.eval.evaluate`` like every head (method ``cospal``, variant = config)."""
 
 from __future__ import annotations
 
@@ -29,9 +29,9 @@ from heads.cospal.data import (
 from heads.cospal.losses import crg_loss, tpg_loss
 from heads.cospal.model import CospalModel, CospalScores, build_model
 from heads.cospal.predict import random_tubelet_prediction, relevant_span, tube_prediction
-from heads.evaluate import RunInfo, evaluate, new_run_id
-from heads.metrics import Summary
-from heads.predictions import QueryPrediction
+from heads.eval.evaluate import RunInfo, evaluate, new_run_id
+from heads.eval.metrics import Summary
+from heads.eval.predictions import QueryPrediction
 from stvgdata.atomic import atomic_output
 from stvgdata.errors import BadInputError
 from stvgdata.progress import ProgressFn, no_progress

@@ -15,9 +15,10 @@ import numpy as np
 from heads.e3m.config import E3MConfig
 from heads.e3m.em import Grounding, ground_baseline, ground_e3m, to_prediction
 from heads.e3m.visual import modulate_regions
-from heads.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth, new_run_id
-from heads.predictions import QueryPrediction
-from heads.protocols import DEFAULT_PROTOCOL
+from heads.eval.ablation import AblationResult, VariantResult
+from heads.eval.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth, new_run_id
+from heads.eval.predictions import QueryPrediction
+from heads.eval.protocols import DEFAULT_PROTOCOL
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.regions.store import VideoRegions, read_query_embeddings, read_video_regions
 from stvgdata.workspace import Workspace
@@ -151,18 +152,15 @@ def run_e3m_ablation(
     seeds: Sequence[int] = (0,),
     protocol: str = DEFAULT_PROTOCOL,
     progress: ProgressFn = no_progress,
-):  # noqa: ANN201 - heads.ablate.AblationResult (imported lazily: heads.ablate imports torch)
+) -> AblationResult:
     """Every variant of ``VARIANTS`` on ``split`` for each k-means seed, as an AblationResult."""
-    from heads.ablate import AblationResult, VariantResult
-
     results = []
     for name, overrides in VARIANTS.items():
-        result = VariantResult(name, list(seeds), [], [])
+        result = VariantResult(name, list(seeds))
         for seed in seeds:
             config = dataclasses.replace(base, seed=seed, **overrides)
             report = evaluate_e3m(ws, dataset, split, config, protocol)
-            result.run_ids.append(report.run.run_id)
-            result.summaries.append(report.summaries["all"])
+            result.add_summary(report.run.run_id, report.summaries["all"])
         results.append(result)
         progress("ablation", len(results), len(VARIANTS))
     return AblationResult(dataset, split, protocol, results)

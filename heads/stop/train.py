@@ -18,11 +18,11 @@ import pyarrow as pa
 import torch
 import torch.nn.functional as F
 
-from heads.evaluate import new_run_id
+from heads.eval.evaluate import new_run_id
+from heads.eval.retrieval import RetrievalSummary, accuracy, retrieval_summary
 from heads.stop.config import StopConfig
 from heads.stop.data import MOTIONS, RetrievalSplit, load_split
 from heads.stop.frozen import build_frozen_top
-from heads.stop.metrics import RetrievalSummary, accuracy, retrieval_summary
 from heads.stop.model import StopDims, StopModel, build_stop
 from stvgdata.atomic import atomic_output, write_bytes_atomic
 from stvgdata.catalog import append_rows

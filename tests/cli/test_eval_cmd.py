@@ -7,11 +7,11 @@ import sys
 import types
 
 from heads.config import CSDVLConfig, TrainConfig
-from heads.predictions import QueryPrediction, write_stvg_predictions
+from heads.eval.predictions import QueryPrediction, write_stvg_predictions
 from schemas import FeatureSet
 from stvgdata.catalog import query
 from stvgdata.workspace import Workspace
-from tests.heads.test_evaluate import BOX, CaseQuery, build_catalog
+from tests.heads.eval.test_evaluate import BOX, CaseQuery, build_catalog
 
 QUERIES = [
     CaseQuery("vidstg/d1", "v30", "declarative", (6, 30), source_query_id="0"),

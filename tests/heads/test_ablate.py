@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
-from heads.ablate import VariantResult, selected_variants, table3_variants
+from heads.ablate import selected_variants, table3_variants
 from heads.config import CSDVLConfig
-from heads.metrics import Summary
 
 
 def test_no_flags_give_table3_in_paper_order_and_names_match_the_config():
@@ -39,16 +36,3 @@ def test_flags_run_the_full_model_against_each_named_variant():
     assert not configs["no-spatial"].dynamic_spatial
     assert not configs["no-mean-pool"].dynamic_mean_pool
     assert configs["s2d+d2s"] == CSDVLConfig()
-
-
-def _summary(m_viou: float) -> Summary:
-    return Summary(10, 0, m_viou, 0.5, 0.2, 0.4, 0.6)
-
-
-def test_variant_result_reports_mean_and_population_std_over_seeds():
-    result = VariantResult("none", [0, 1], ["r0", "r1"], [_summary(0.2), _summary(0.4)])
-    assert result.mean("m_viou") == pytest.approx(0.3)
-    assert result.std("m_viou") == pytest.approx(0.1)
-    record = result.to_dict()
-    assert record["m_viou_mean"] == pytest.approx(0.3) and record["viou_03_std"] == 0
-    assert len(record["per_seed"]) == 2

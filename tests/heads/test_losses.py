@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from heads.box_ops import box_iou, cxcywh_to_xyxy, generalized_box_iou, xyxy_to_cxcywh
 from heads.config import CSDVLConfig
+from heads.eval.box_ops import box_iou, cxcywh_to_xyxy, generalized_box_iou, xyxy_to_cxcywh
 from heads.losses import (
     box_losses,
     csdvl_losses,

@@ -9,9 +9,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from heads.evaluate import QueryGroundTruth, RunInfo, evaluate, load_ground_truth, score_one
-from heads.predictions import QueryPrediction
-from heads.protocols import get_protocol
+from heads.eval.evaluate import QueryGroundTruth, RunInfo, evaluate, load_ground_truth, score_one
+from heads.eval.predictions import QueryPrediction
+from heads.eval.protocols import get_protocol
 from schemas import empty_table
 from stvgdata.catalog import query, replace_dataset
 from stvgdata.errors import BadInputError

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heads.protocols import (
+from heads.eval.protocols import (
     PROTOCOLS,
     boxes_from_nearest,
     boxes_on_frames,

@@ -16,9 +16,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from heads.metrics import QueryScore, Summary, frame_ious, score_query, summarize, unpredicted
-from heads.predictions import QueryPrediction
-from heads.protocols import EvalProtocol, boxes_from_nearest, boxes_on_frames, get_protocol
+from heads.eval.metrics import QueryScore, Summary, frame_ious, score_query, summarize, unpredicted
+from heads.eval.predictions import QueryPrediction
+from heads.eval.protocols import EvalProtocol, boxes_from_nearest, boxes_on_frames, get_protocol
 from stvgdata.catalog import append_rows, connect
 from stvgdata.errors import BadInputError
 from stvgdata.progress import ProgressFn, no_progress
@@ -301,3 +301,15 @@ def write_report(
     append_rows(ws, "predicted_boxes", predicted_box_rows(report, predictions))
     append_rows(ws, "predictions", prediction_rows(report, predictions))
     append_rows(ws, "runs", runs_rows(report, datetime.now(UTC)))
+
+
+def default_eval_split(ws: Workspace, dataset: str) -> str:
+    """``test`` when the dataset has test queries, else ``val`` (HC-STVG v2 reports val)."""
+    con = connect(ws)
+    try:
+        (count,) = con.execute(
+            "SELECT count(*) FROM queries WHERE dataset = ? AND split = 'test'", [dataset]
+        ).fetchone()
+    finally:
+        con.close()
+    return "test" if count else "val"

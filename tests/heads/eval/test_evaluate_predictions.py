@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from heads.predictions import (
+from heads.eval.predictions import (
     QueryPrediction,
     read_predictions,
     read_stvg_predictions,

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heads.compare import bootstrap_interval, compare_runs
-from heads.evaluate import RunInfo, evaluate
+from heads.eval.compare import bootstrap_interval, compare_runs
+from heads.eval.evaluate import RunInfo, evaluate
 from stvgdata.errors import BadInputError
 from stvgdata.workspace import Workspace
-from tests.heads.test_evaluate import VIDSTG_LIKE, CaseQuery, build_catalog, exact
+from tests.heads.eval.test_evaluate import VIDSTG_LIKE, CaseQuery, build_catalog, exact
 
 PERFECT = {q.query_id: exact(q.query_id, q.tube) for q in VIDSTG_LIKE}
 
