@@ -34,7 +34,7 @@ def demo_command(
     A VidSTG-layout dataset is written under the workspace (reused on re-runs), imported, its
     features cached (resumed on re-runs), and the four collaboration variants trained and scored.
     """
-    from heads.ablate import run_ablation, table3_variants
+    from heads.csdvl.ablate import run_ablation, table3_variants
     from stvgdata.demo import DEMO_DATASET, DemoDataConfig, prepare_demo_data
     from stvgdata.importer import catalog_summary
 

@@ -143,8 +143,8 @@ def predict_run_of_any_head(
     if cospal.is_file():
         config, predictions = predict_checkpoint(ws, dataset, split, cospal)
         return RunInfo(run, METHOD, config.variant_name(), config.seed), predictions
-    from heads.config import config_to_dict
-    from heads.train import predict_run
+    from heads.csdvl.config import config_to_dict
+    from heads.csdvl.train import predict_run
 
     config, train_config, predictions = predict_run(ws, run, dataset, split)
     recorded = config_to_dict(config, train_config)

@@ -1,5 +1,5 @@
-"""``stvg train``, ``stvg ablate`` and ``stvg show``: thin wrappers over ``heads.train``,
-``heads.ablate`` and ``heads.show`` (torch is imported only when one of them runs)."""
+"""``stvg train``, ``stvg ablate`` and ``stvg show``: thin wrappers over ``heads.csdvl.train``,
+``heads.csdvl.ablate`` and ``heads.csdvl.show`` (torch is imported only when one of them runs)."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ SetOpt = Annotated[
 
 def build_configs(preset_name: PresetName, model: dict[str, Any], train: dict[str, Any]):
     """The preset's configs with the options the user gave (None = keep the preset's)."""
-    from heads.config import preset
+    from heads.csdvl.config import preset
 
     chosen = preset(preset_name.value)
     try:
@@ -175,7 +175,7 @@ def train_command(
     ] = None,
 ) -> None:
     """Train a head on cached features (CSDVL by default); checkpoints go to runs/<run_id>/."""
-    from heads.train import read_run_config, train
+    from heads.csdvl.train import read_run_config, train
 
     if method != "csdvl":
         reject_csdvl_only(
@@ -331,7 +331,7 @@ def ablate_command(
 ) -> None:
     """Train and evaluate ablation variants (no flags: the paper's Table 3 grid; another
     --method: that method's own grid)."""
-    from heads.ablate import run_ablation, selected_variants
+    from heads.csdvl.ablate import run_ablation, selected_variants
     from heads.eval.evaluate import default_eval_split
 
     if seeds < 1:
@@ -420,7 +420,7 @@ def show_command(
     frames: Annotated[int, typer.Option(help="Frames shown at most.")] = 16,
 ) -> None:
     """Draw a query's GT and predicted boxes and spans, and its 2D-TAN score map."""
-    from heads.show import show_query
+    from heads.csdvl.show import show_query
 
     result = show_query(workspace_of(ctx), run, query_id, out, dataset, frames)
     prediction = result.prediction

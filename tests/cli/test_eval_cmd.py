@@ -6,7 +6,7 @@ import json
 import sys
 import types
 
-from heads.config import CSDVLConfig, TrainConfig
+from heads.csdvl.config import CSDVLConfig, TrainConfig
 from heads.eval.predictions import QueryPrediction, write_stvg_predictions
 from schemas import FeatureSet
 from stvgdata.catalog import query
@@ -93,9 +93,9 @@ def test_run_predictions_come_from_the_training_run(run_cli, workspace, monkeypa
         prediction = QueryPrediction("vidstg/i1", 12, 24, [12], [BOX])
         return config, train_config, {"vidstg/i1": prediction}
 
-    # A stand-in for heads.train, so the test needs neither torch nor a trained run.
+    # A stand-in for heads.csdvl.train, so the test needs neither torch nor a trained run.
     stand_in = types.SimpleNamespace(predict_run=predict_run)
-    monkeypatch.setitem(sys.modules, "heads.train", stand_in)
+    monkeypatch.setitem(sys.modules, "heads.csdvl.train", stand_in)
     result = run_cli("eval", "--dataset", "vidstg", "--split", "test", "--run", "csdvl-full-1")
     assert result.exit_code == 0, result.stderr
     assert calls == [(ws.root, "csdvl-full-1", "vidstg", "test")]

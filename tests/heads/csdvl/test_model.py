@@ -8,11 +8,11 @@ import dataclasses
 import pytest
 import torch
 
-from heads.config import CSDVLConfig
-from heads.models import FeatureDims, build_csdvl
-from heads.models.dynamic_stream import STCMTLayer
-from heads.models.temporal_head import proposal_map, proposal_mask
-from tests.heads.fake_batch import make_batch
+from heads.csdvl.config import CSDVLConfig
+from heads.csdvl.model import FeatureDims, build_csdvl
+from heads.csdvl.model.dynamic_stream import STCMTLayer
+from heads.csdvl.model.temporal_head import proposal_map, proposal_mask
+from tests.heads.csdvl.fake_batch import make_batch
 
 TINY = CSDVLConfig(
     d_model=16,

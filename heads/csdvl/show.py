@@ -13,9 +13,9 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from heads.engine import outputs_to_predictions
+from heads.csdvl.engine import outputs_to_predictions
+from heads.csdvl.train import load_model, resolve_checkpoint
 from heads.eval.predictions import QueryPrediction
-from heads.train import load_model, resolve_checkpoint
 from stvgdata.atomic import atomic_output
 from stvgdata.catalog import connect, fetch_arrow
 from stvgdata.errors import BadInputError

@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from heads.config import CSDVLConfig
-from heads.eval.box_ops import box_iou, cxcywh_to_xyxy, generalized_box_iou, xyxy_to_cxcywh
-from heads.losses import (
+from heads.csdvl.config import CSDVLConfig
+from heads.csdvl.losses import (
     box_losses,
     csdvl_losses,
     proposal_iou,
@@ -16,7 +15,8 @@ from heads.losses import (
     temporal_attentive_loss,
     temporal_grounding_loss,
 )
-from heads.models.temporal_head import proposal_mask
+from heads.csdvl.model.temporal_head import proposal_mask
+from heads.eval.box_ops import box_iou, cxcywh_to_xyxy, generalized_box_iou, xyxy_to_cxcywh
 from stvgdata import geometry
 
 

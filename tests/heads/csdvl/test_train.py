@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from heads.config import CSDVLConfig, TrainConfig, config_from_dict, config_to_dict
-from heads.data import QueryData
-from heads.models import FeatureDims
-from heads.train import (
+from heads.csdvl.config import CSDVLConfig, TrainConfig, config_from_dict, config_to_dict
+from heads.csdvl.data import QueryData
+from heads.csdvl.model import FeatureDims
+from heads.csdvl.train import (
     BEST_CHECKPOINT,
     CONFIG_FILE,
     LAST_CHECKPOINT,
@@ -23,7 +23,7 @@ from heads.train import (
 )
 from schemas import FeatureSet
 from stvgdata.errors import BadInputError
-from tests.heads.fake_batch import concat_queries, make_batch, split_queries
+from tests.heads.csdvl.fake_batch import concat_queries, make_batch, split_queries
 
 TINY = CSDVLConfig(
     d_model=16,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from heads.config import CSDVLConfig
+from heads.csdvl.config import CSDVLConfig
 from heads.eval.box_ops import cxcywh_to_xyxy, generalized_box_iou
 
 

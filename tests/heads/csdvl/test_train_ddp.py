@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from heads.train import LAST_CHECKPOINT, load_model
+from heads.csdvl.train import LAST_CHECKPOINT, load_model
 from tests.heads.cached_workspace import DATASET, build_cached_workspace
 
 BIN = Path(sys.executable).parent

@@ -6,9 +6,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from heads.config import CSDVLConfig
-from heads.models.csdvl import feature_projection
-from heads.models.spatial_head import SpatialHead, attention_centre, grid_centres, joint_attention
+from heads.csdvl.config import CSDVLConfig
+from heads.csdvl.model.csdvl import feature_projection
+from heads.csdvl.model.spatial_head import (
+    SpatialHead,
+    attention_centre,
+    grid_centres,
+    joint_attention,
+)
 
 
 def test_grid_centres_are_row_major_cell_centres():

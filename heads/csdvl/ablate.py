@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from heads.config import CSDVLConfig, TrainConfig, config_to_dict
+from heads.csdvl.config import CSDVLConfig, TrainConfig, config_to_dict
+from heads.csdvl.train import check_warmup, predict_run, train
 from heads.eval.ablation import AblationResult, VariantResult
 from heads.eval.evaluate import RunInfo, evaluate
 from heads.eval.protocols import DEFAULT_PROTOCOL
-from heads.train import check_warmup, predict_run, train
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.workspace import Workspace
 

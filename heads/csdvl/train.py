@@ -25,14 +25,14 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
 
-from heads.config import CSDVLConfig, TrainConfig, config_from_dict, config_to_dict
-from heads.data import QueryData, ordered_batches, query_data
-from heads.engine import predict, train_one_epoch
+from heads.csdvl.config import CSDVLConfig, TrainConfig, config_from_dict, config_to_dict
+from heads.csdvl.data import QueryData, ordered_batches, query_data
+from heads.csdvl.engine import predict, train_one_epoch
+from heads.csdvl.model import CSDVL, FeatureDims, build_csdvl
 from heads.eval.evaluate import load_ground_truth, new_run_id, score_all
 from heads.eval.metrics import summarize
 from heads.eval.predictions import QueryPrediction
 from heads.eval.protocols import DEFAULT_PROTOCOL, get_protocol
-from heads.models import CSDVL, FeatureDims, build_csdvl
 from stvgdata.atomic import atomic_output, write_bytes_atomic
 from stvgdata.errors import BadInputError
 from stvgdata.progress import ProgressFn, no_progress
@@ -345,7 +345,7 @@ def predict_run(
     progress: ProgressFn = no_progress,
 ) -> tuple[CSDVLConfig, TrainConfig, dict[str, QueryPrediction]]:
     """The configs of a trained run (its variant, its seed) and its predictions on a split, in
-    absolute frames and pixel boxes (the tube end rule is in ``heads.engine``)."""
+    absolute frames and pixel boxes (the tube end rule is in ``heads.csdvl.engine``)."""
     model, train_config = load_model(resolve_checkpoint(ws, run_or_checkpoint))
     data = query_data(ws, dataset, split, train_config.max_frames, train_config.features)
     loader = ordered_batches(data, train_config.batch_size, train_config.num_workers)

@@ -1,6 +1,6 @@
 """Where the CSDVL head gets its batches: engineer D's cache loader
 (``stvgdata.loader.CachedQueryDataset`` + ``collate_queries``, batches laid out as
-``schemas/batch.py``), wrapped for training (shuffled per epoch by ``heads.train``) and for
+``schemas/batch.py``), wrapped for training (shuffled per epoch by ``heads.csdvl.train``) and for
 prediction (in query order)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from torch.utils.data import DataLoader, Dataset
 
-from heads.models import FeatureDims
+from heads.csdvl.model import FeatureDims
 from schemas.batch import FeatureSet
 from stvgdata.errors import BadInputError
 from stvgdata.workspace import Workspace

@@ -16,10 +16,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from heads.config import CSDVLConfig
+from heads.csdvl.config import CSDVLConfig
+from heads.csdvl.losses import csdvl_losses
 from heads.eval.box_ops import cxcywh_to_xyxy
 from heads.eval.predictions import QueryPrediction
-from heads.losses import csdvl_losses
 from stvgdata.progress import ProgressFn, no_progress
 
 
