@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cli.console import OutputFormat, RichProgress, console, render_arrow, workspace_of
-from cli.heads_cmds import PresetName, build_configs, render_ablation
+from cli.heads_cmds import render_ablation
 
 
 def demo_command(
@@ -34,7 +34,9 @@ def demo_command(
     A VidSTG-layout dataset is written under the workspace (reused on re-runs), imported, its
     features cached (resumed on re-runs), and the four collaboration variants trained and scored.
     """
-    from heads.csdvl.ablate import run_ablation, table3_variants
+    from heads.csdvl.config import preset
+    from heads.registry import get_method
+    from heads.settings import configure
     from stvgdata.demo import DEMO_DATASET, DemoDataConfig, prepare_demo_data
     from stvgdata.importer import catalog_summary
 
@@ -42,18 +44,11 @@ def demo_command(
     data_config = DemoDataConfig(seed=seed, tiny_backbones=not full_backbones)
     if videos is not None:
         data_config = dataclasses.replace(data_config, videos=videos)
-    model_config, train_config = build_configs(PresetName.small, {}, {"epochs": epochs})
+    csdvl = get_method("csdvl")
+    config = configure(preset("small"), {"epochs": epochs}, {})
     with RichProgress(transient=True) as progress:
         data = prepare_demo_data(ws, data_config, progress)
-        result = run_ablation(
-            ws,
-            DEMO_DATASET,
-            table3_variants(),
-            list(range(seeds)),
-            model_config,
-            train_config,
-            progress,
-        )
+        result = csdvl.ablate(ws, DEMO_DATASET, config, list(range(seeds)), "test", progress)
     console.print(f"workspace: {ws.root}\ndata: {data.root}", highlight=False)
     render_arrow(catalog_summary(ws), OutputFormat.table, title="catalog")
     console.print(

@@ -29,10 +29,11 @@ from heads.cospal.data import (
 from heads.cospal.losses import crg_loss, tpg_loss
 from heads.cospal.model import CospalModel, CospalScores, build_model
 from heads.cospal.predict import random_tubelet_prediction, relevant_span, tube_prediction
+from heads.eval.ablation import STVG_METRICS
 from heads.eval.evaluate import RunInfo, evaluate, new_run_id
 from heads.eval.metrics import Summary
 from heads.eval.predictions import QueryPrediction
-from stvgdata.atomic import atomic_output
+from heads.runs import Run, load_checkpoint, new_run, save_checkpoint, seed_everything
 from stvgdata.errors import BadInputError
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.regions.store import load_text_encoder
@@ -41,7 +42,6 @@ from stvgdata.workspace import Workspace
 METHOD = "cospal"
 PROTOCOL = "all-frames"
 TRAIN_SPLIT = "train"
-CHECKPOINT = "cospal.pt"
 EVAL_BATCH = 64
 
 
@@ -189,32 +189,52 @@ def train_cospal(
     data: CospalData | None = None,
 ) -> CospalRun:
     """Train one CoSPaL variant weakly, evaluate on ``eval_split``, record it in ``runs`` and
-    keep its weights in ``runs/<run_id>/``."""
+    keep its weights and ``run.json`` in ``runs/<run_id>/``."""
     data = data or load_data(ws, dataset, eval_split, config.use_slowfast)
     if data.use_slowfast != config.use_slowfast:
         raise ValueError("data loaded with a different use_slowfast than the config asks for")
-    torch.manual_seed(config.seed)
+    seed_everything(config.seed, config.device)
     began = time.perf_counter()
     model = build_model(*_dims(data), config).to(config.device)
     history = fit(model, data, config, progress)
-    run_id = new_run_id(f"{METHOD}-{config.variant_name()}")
-    checkpoint = ws.runs_dir / run_id / CHECKPOINT
-    checkpoint.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_output(checkpoint) as tmp:
-        torch.save({"model": model.state_dict(), "config": config.to_dict()}, tmp)
+    run = new_run(
+        ws, METHOD, dataset, config.variant_name(), config.seed, config.to_dict(),
+        feature_models(config),
+    )  # fmt: skip
+    save_checkpoint(run.checkpoint, {"model": model.state_dict(), "config": config.to_dict()})
     predictions = predict(model, data.eval, data.videos, config)
-    info = RunInfo(run_id, METHOD, config.variant_name(), config.seed, config.to_dict(),
-                   str(checkpoint))  # fmt: skip
+    info = RunInfo(run.run_id, METHOD, run.variant, config.seed, run.config, str(run.checkpoint))
     summary = _record(ws, dataset, data, predictions, info)
     seconds = time.perf_counter() - began
-    return CospalRun(run_id, info.variant, config.seed, summary, checkpoint, history, seconds)
+    _finish(run, data.eval_split, summary, history, seconds)
+    return CospalRun(
+        run.run_id, run.variant, config.seed, summary, run.checkpoint, history, seconds
+    )
+
+
+def feature_models(config: CospalConfig) -> list[str]:
+    """The cached models a run reads besides the region store."""
+    return ["slowfast"] if config.use_slowfast else []
+
+
+def _finish(run: Run, split: str, summary: Summary, history: list[float], seconds: float) -> None:
+    """What training reported, in ``run.json``."""
+    run.result = {
+        "split": split,
+        "epochs": len(history),
+        "checkpoint": str(run.checkpoint),
+        **{name: getattr(summary, name) for name in STVG_METRICS},
+        "final_loss": history[-1] if history else None,
+        "seconds": round(seconds, 1),
+    }
+    run.save()
 
 
 def predict_checkpoint(
     ws: Workspace, dataset: str, split: str, checkpoint: Path
 ) -> tuple[CospalConfig, dict[str, QueryPrediction]]:
     """The config of a trained CoSPaL checkpoint and its predictions on ``split``."""
-    payload = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    payload = load_checkpoint(checkpoint)
     config = CospalConfig(**payload["config"])
     data = load_data(ws, dataset, split, config.use_slowfast, with_train=False)
     model = build_model(*_dims(data), config)

@@ -11,15 +11,12 @@ validates and writes checkpoints, and tells the others when to stop.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
@@ -33,14 +30,21 @@ from heads.eval.evaluate import load_ground_truth, new_run_id, score_all
 from heads.eval.metrics import summarize
 from heads.eval.predictions import QueryPrediction
 from heads.eval.protocols import DEFAULT_PROTOCOL, get_protocol
-from stvgdata.atomic import atomic_output, write_bytes_atomic
+from heads.runs import (
+    BEST_CHECKPOINT,
+    LAST_CHECKPOINT,
+    Run,
+    load_checkpoint,
+    new_run,
+    read_run,
+    save_checkpoint,
+    seed_everything,
+)
 from stvgdata.errors import BadInputError
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.workspace import Workspace
 
-CONFIG_FILE = "config.json"
-LAST_CHECKPOINT = "checkpoint-last.pt"
-BEST_CHECKPOINT = "checkpoint-best.pt"
+METHOD = "csdvl"
 
 Validate = Callable[[CSDVL], float]
 
@@ -71,17 +75,6 @@ class _State:
     best_metric: float | None = None
     best_epoch: int | None = None
     bad_epochs: int = 0
-
-
-def seed_everything(seed: int, device: torch.device) -> None:
-    """Same seed, same run: seeds every RNG. CPU kernels are deterministic already; on other
-    devices torch is asked for deterministic kernels too (that call imports torch's compiler
-    stack, ~10 s, so CPU runs skip it)."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    if device.type != "cpu":
-        torch.use_deterministic_algorithms(True, warn_only=True)
 
 
 def _distributed() -> bool:
@@ -142,19 +135,12 @@ def _save_checkpoint(
         "config": config_to_dict(model.config, train_config),
         "dims": dataclasses.asdict(model.dims),
     }
-    with atomic_output(path) as tmp:
-        torch.save(payload, tmp)
-
-
-def _read_checkpoint(path: Path) -> dict:
-    if not path.is_file():
-        raise BadInputError(path, None, "checkpoint not found")
-    return torch.load(path, map_location="cpu", weights_only=False)
+    save_checkpoint(path, payload)
 
 
 def load_model(checkpoint: Path) -> tuple[CSDVL, TrainConfig]:
     """The model stored in a checkpoint (eval mode) and its training configuration."""
-    payload = _read_checkpoint(checkpoint)
+    payload = load_checkpoint(checkpoint)
     config, train_config = config_from_dict(payload["config"])
     model = build_csdvl(config, FeatureDims(**payload["dims"]))
     model.load_state_dict(payload["model"])
@@ -191,15 +177,13 @@ def fit(
     state = _State()
     last = run_dir / LAST_CHECKPOINT
     if resume and last.exists():
-        payload = _read_checkpoint(last)
+        payload = load_checkpoint(last)
         model.load_state_dict(payload["model"])
         optimizer.load_state_dict(payload["optimizer"])
         state = _State(**payload["state"])
         torch.set_rng_state(payload["rng"])
     if _is_rank_zero():
         run_dir.mkdir(parents=True, exist_ok=True)
-        document = json.dumps(config_to_dict(config, train_config), indent=2)
-        write_bytes_atomic(run_dir / CONFIG_FILE, document.encode())
     # The last STCMT layer's text branch feeds nothing (the heads read visual features only),
     # so DDP must tolerate parameters without gradients.
     trained = (
@@ -287,10 +271,39 @@ def make_validator(
 
 def read_run_config(ws: Workspace, run_id: str) -> tuple[CSDVLConfig, TrainConfig]:
     """The configuration a run was started with (to resume it)."""
-    path = ws.runs_dir / run_id / CONFIG_FILE
-    if not path.is_file():
-        raise BadInputError(path, None, f"no run {run_id!r} in this workspace")
-    return config_from_dict(json.loads(path.read_text()))
+    return config_from_dict(read_run(ws, run_id).config)
+
+
+def _start_run(
+    ws: Workspace, dataset: str, config: CSDVLConfig, train_config: TrainConfig, run_id: str
+) -> Run:
+    """The run's ``run.json`` as training starts: method, configuration, features read."""
+    features = dataclasses.asdict(train_config.features)
+    run = new_run(
+        ws,
+        METHOD,
+        dataset,
+        config.variant_name(),
+        train_config.seed,
+        config_to_dict(config, train_config),
+        sorted(set(features.values())),
+        run_id,
+    )
+    run.save()
+    return run
+
+
+def _finish_run(run: Run, result: RunResult) -> None:
+    """What training reported, in ``run.json``."""
+    run.result = {
+        "epochs": result.epochs_completed,
+        "checkpoint": str(result.checkpoint),
+        "best_epoch": result.best_epoch,
+        "best_val_m_viou": result.best_val_m_viou,
+        "stopped_early": result.stopped_early,
+        "final_loss": result.history[-1]["total"] if result.history else None,
+    }
+    run.save()
 
 
 def train(
@@ -309,17 +322,27 @@ def train(
     check_warmup(config, train_config)
     created = _init_distributed()
     try:
-        run_id = _broadcast(run_id or new_run_id(f"csdvl-{config.variant_name()}"))
+        run_id = _broadcast(run_id or new_run_id(f"{METHOD}-{config.variant_name()}"))
         run_dir = ws.runs_dir / run_id
         if resume and not (run_dir / LAST_CHECKPOINT).exists():
             raise BadInputError(run_dir, None, "no checkpoint to resume from")
+        record = None
+        if _is_rank_zero():
+            record = (
+                read_run(ws, run_id)
+                if resume
+                else _start_run(ws, dataset, config, train_config, run_id)
+            )
         data = query_data(
             ws, dataset, train_config.train_split, train_config.max_frames, train_config.features
         )
         validate = None
         if train_config.val_split is not None and _is_rank_zero():
             validate = make_validator(ws, dataset, train_config.val_split, train_config)
-        return fit(run_dir, data, config, train_config, validate, progress, resume)
+        result = fit(run_dir, data, config, train_config, validate, progress, resume)
+        if record is not None:
+            _finish_run(record, result)
+        return result
     finally:
         if created:
             dist.destroy_process_group()
@@ -328,13 +351,7 @@ def train(
 def resolve_checkpoint(ws: Workspace, run_or_checkpoint: str) -> Path:
     """A checkpoint file given as a path, or a run id (its best checkpoint, else its last)."""
     path = Path(run_or_checkpoint)
-    if path.is_file():
-        return path
-    run_dir = ws.runs_dir / run_or_checkpoint
-    for name in (BEST_CHECKPOINT, LAST_CHECKPOINT):
-        if (run_dir / name).is_file():
-            return run_dir / name
-    raise BadInputError(run_or_checkpoint, None, "neither a checkpoint file nor a run with one")
+    return path if path.is_file() else read_run(ws, run_or_checkpoint).checkpoint
 
 
 def predict_run(
@@ -352,3 +369,19 @@ def predict_run(
     device = torch.device(train_config.device)
     preds = predict(model.to(device), loader, device, progress, f"predict {split}", len(loader))
     return model.config, train_config, preds
+
+
+def resume_run(
+    ws: Workspace,
+    dataset: str,
+    run_id: str,
+    epochs: int | None = None,
+    progress: ProgressFn = no_progress,
+) -> Run:
+    """Continue a run from its last checkpoint with its stored configuration (``epochs``: a new
+    total, to train further)."""
+    config, train_config = read_run_config(ws, run_id)
+    if epochs is not None:
+        train_config = dataclasses.replace(train_config, epochs=epochs)
+    train(ws, dataset, config, train_config, progress, run_id=run_id, resume=True)
+    return read_run(ws, run_id)

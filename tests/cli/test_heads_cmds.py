@@ -32,8 +32,11 @@ def trained_run(cached_ws):
 def test_train_writes_a_checkpointed_run_and_resumes_it(run_cli, cached_ws, trained_run):
     assert trained_run["epochs"] == 1 and trained_run["variant"] == "s2d+d2s"
     run_dir = cached_ws.runs_dir / trained_run["run_id"]
-    assert (run_dir / "config.json").is_file() and (run_dir / "checkpoint-last.pt").is_file()
-    assert json.loads((run_dir / "config.json").read_text())["model"]["d2s_anchor"] is True
+    assert (run_dir / "run.json").is_file() and (run_dir / "checkpoint-last.pt").is_file()
+    record = json.loads((run_dir / "run.json").read_text())
+    assert (record["method"], record["seed"], record["result"]["epochs"]) == ("csdvl", 0, 1)
+    assert record["config"]["model"]["d2s_anchor"] is True
+    assert {f["model"] for f in record["features"]} == {"resnet101", "slowfast", "roberta"}
     resumed = run_cli(
         "train", "--dataset", DATASET, "--resume", trained_run["run_id"], "--epochs", "2", "--json",
         workspace_path=cached_ws.root,
@@ -103,7 +106,7 @@ def test_train_on_chosen_features_stores_them_for_eval(run_cli, cached_ws):
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     run_id = json.loads(result.stdout)["run_id"]
-    config = json.loads((cached_ws.runs_dir / run_id / "config.json").read_text())
+    config = json.loads((cached_ws.runs_dir / run_id / "run.json").read_text())["config"]
     assert config["model"]["d2s_anchor"] is False
     features = config["train"]["features"]
     assert features == {"frame": "vl-synth-map", "clip": "vl-synth-map", "text": "vl-synth-text"}

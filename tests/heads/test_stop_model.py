@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 import torch
 
+from heads.runs import LAST_CHECKPOINT, read_run
 from heads.stop.config import StopConfig
 from heads.stop.frozen import build_frozen_top
 from heads.stop.train import build_model, load_data, train_stop, training_step
@@ -103,7 +104,14 @@ def test_tokens_of_another_network_are_refused(workspace_and_data) -> None:
 def test_a_run_is_recorded_with_retrieval_metrics_only(workspace_and_data) -> None:
     ws, data = workspace_and_data
     run = train_stop(ws, DATASET, CONFIG, "test", data=data)
-    assert (run.run_dir / "prompts-and-heads.pt").is_file()
+    assert (run.run_dir / LAST_CHECKPOINT).is_file()
+    record = read_run(ws, run.run_id)
+    assert (record.method, record.variant, record.result["split"]) == (
+        "stop",
+        run.config.variant_name(),
+        "test",
+    )
+    assert {f["model"] for f in record.features} == {"vit", "roberta"}
     con = connect(ws)
     row = con.execute(
         "SELECT method, variant, m_viou, r_at_1, median_rank, num_queries FROM runs "

@@ -15,7 +15,6 @@ from heads.csdvl.data import QueryData
 from heads.csdvl.model import FeatureDims
 from heads.csdvl.train import (
     BEST_CHECKPOINT,
-    CONFIG_FILE,
     LAST_CHECKPOINT,
     check_warmup,
     fit,
@@ -84,9 +83,9 @@ def test_resume_gives_the_same_result_as_an_uninterrupted_run(tmp_path):
     assert [h["total"] for h in resumed.history] == [h["total"] for h in full.history]
 
 
-def test_run_dir_holds_config_and_loadable_checkpoint(tmp_path):
+def test_checkpoint_holds_its_config_and_loads(tmp_path):
     result = fit(tmp_path / "run", _data(), TINY, TRAIN)
-    stored = json.loads((result.run_dir / CONFIG_FILE).read_text())
+    stored = torch.load(result.checkpoint, weights_only=False)["config"]
     assert stored["model"]["d_model"] == 16 and stored["train"]["seed"] == 3
     model, train_config = load_model(result.checkpoint)
     assert train_config == TRAIN
