@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from heads.csdvl.config import CSDVLConfig, TrainConfig, config_to_dict
-from heads.csdvl.train import check_warmup, predict_run, train
+from heads.csdvl.predict import predict_run
+from heads.csdvl.train import check_warmup, train
 from heads.eval.ablation import AblationResult, VariantResult
 from heads.eval.evaluate import RunInfo, evaluate
 from heads.eval.protocols import DEFAULT_PROTOCOL

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 
 from heads.csdvl.ablate import Variant, run_ablation, table3_variants
 from heads.csdvl.config import Preset, preset
+from heads.csdvl.predict import predict_run
 from heads.csdvl.train import METHOD as NAME
-from heads.csdvl.train import predict_run, train
+from heads.csdvl.train import train
 from heads.eval.ablation import AblationResult
 from heads.eval.predictions import QueryPrediction
 from heads.eval.protocols import DEFAULT_PROTOCOL

@@ -14,7 +14,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from heads.csdvl.engine import outputs_to_predictions
-from heads.csdvl.train import load_model, resolve_checkpoint
+from heads.csdvl.predict import load_model, resolve_checkpoint
 from heads.eval.predictions import QueryPrediction
 from stvgdata.atomic import atomic_output
 from stvgdata.catalog import connect, fetch_arrow

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from heads.csdvl.train import LAST_CHECKPOINT, load_model
+from heads.csdvl.predict import load_model
+from heads.runs import LAST_CHECKPOINT
 from tests.heads.cached_workspace import DATASET, build_cached_workspace
 
 BIN = Path(sys.executable).parent
