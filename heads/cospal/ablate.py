@@ -8,7 +8,8 @@ import dataclasses
 from collections.abc import Sequence
 
 from heads.cospal.config import CospalConfig
-from heads.cospal.train import PROTOCOL, RANDOM_VARIANT, load_data, random_baseline, train_cospal
+from heads.cospal.data import load_data
+from heads.cospal.train import PROTOCOL, RANDOM_VARIANT, random_baseline, train_cospal
 from heads.eval.ablation import AblationResult, VariantResult
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.workspace import Workspace

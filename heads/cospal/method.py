@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from heads.cospal.ablate import VARIANTS, run_cospal_ablation
 from heads.cospal.config import CospalConfig
+from heads.cospal.predict import predict_checkpoint
 from heads.cospal.train import METHOD as NAME
-from heads.cospal.train import RANDOM_VARIANT, predict_checkpoint, train_cospal
+from heads.cospal.train import RANDOM_VARIANT, train_cospal
 from heads.eval.predictions import QueryPrediction
 from heads.registry import Method
 from heads.runs import Run, read_run

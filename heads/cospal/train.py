@@ -16,44 +16,27 @@ import torch
 from heads.cospal.config import CospalConfig
 from heads.cospal.curriculum import curriculum
 from heads.cospal.data import (
-    VideoTubelets,
-    WeakQuery,
-    clip_present,
+    CospalData,
     collate_weak,
     difficulty,
-    encode_queries,
-    load_videos,
+    feature_dims,
+    load_data,
+    on_device,
     strided,
-    weak_query_rows,
 )
 from heads.cospal.losses import crg_loss, tpg_loss
-from heads.cospal.model import CospalModel, CospalScores, build_model
-from heads.cospal.predict import random_tubelet_prediction, relevant_span, tube_prediction
+from heads.cospal.model import CospalModel, build_model
+from heads.cospal.predict import predict, random_tubelet_prediction
 from heads.eval.ablation import STVG_METRICS
 from heads.eval.evaluate import RunInfo, evaluate, new_run_id
 from heads.eval.metrics import Summary
 from heads.eval.predictions import QueryPrediction
-from heads.runs import Run, load_checkpoint, new_run, save_checkpoint, seed_everything
-from stvgdata.errors import BadInputError
+from heads.runs import Run, new_run, save_checkpoint, seed_everything
 from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.regions.store import load_text_encoder
 from stvgdata.workspace import Workspace
 
 METHOD = "cospal"
 PROTOCOL = "all-frames"
-TRAIN_SPLIT = "train"
-EVAL_BATCH = 64
-
-
-@dataclass(frozen=True, eq=False)
-class CospalData:
-    """Weak queries of both splits and the tubelets of their videos, loaded once per sweep."""
-
-    train: list[WeakQuery]
-    eval: list[WeakQuery]
-    eval_split: str
-    videos: dict[str, VideoTubelets]
-    use_slowfast: bool  # the tubelets' dynamics hold in-box SlowFast features
 
 
 @dataclass
@@ -65,46 +48,6 @@ class CospalRun:
     checkpoint: Path | None
     history: list[float] = field(default_factory=list)  # mean training loss per epoch
     seconds: float = 0.0
-
-
-def load_data(
-    ws: Workspace,
-    dataset: str,
-    eval_split: str,
-    use_slowfast: bool = True,
-    with_train: bool = True,
-) -> CospalData:
-    """Queries of ``train`` (unless ``with_train`` is False: prediction only) and ``eval_split``
-    with token embeddings from the regions' text encoder, and the ``VideoTubelets`` of their
-    videos."""
-    splits = (TRAIN_SPLIT, eval_split) if with_train else (eval_split,)
-    rows = {TRAIN_SPLIT: []} | {split: weak_query_rows(ws, dataset, split) for split in splits}
-    for split in splits:
-        if not rows[split]:
-            raise BadInputError(ws.catalog_dir, f"{dataset}/{split}", "no queries in this split")
-    encoder = load_text_encoder(ws, dataset)
-    sizes = {
-        row["video_id"]: (float(row["width"]), float(row["height"]))
-        for split_rows in rows.values()
-        for row in split_rows
-    }
-    return CospalData(
-        train=encode_queries(rows[TRAIN_SPLIT], encoder),
-        eval=encode_queries(rows[eval_split], encoder),
-        eval_split=eval_split,
-        videos=load_videos(ws, dataset, sizes, use_slowfast),
-        use_slowfast=use_slowfast,
-    )
-
-
-def _dims(data: CospalData) -> tuple[int, int]:
-    video = next(iter(data.videos.values()))
-    return video.appearance.shape[-1], video.dynamics.shape[-1]
-
-
-def _on(batch: dict[str, object], device: str) -> dict[str, object]:
-    """The batch with its tensors on ``device`` (query ids stay a list)."""
-    return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
 
 
 def fit(
@@ -121,7 +64,7 @@ def fit(
         losses = []
         for start in range(0, len(chosen), config.batch_size):
             queries = [data.train[i] for i in chosen[start : start + config.batch_size]]
-            batch = _on(
+            batch = on_device(
                 strided(collate_weak(queries, data.videos), config.train_frame_stride),
                 config.device,
             )
@@ -136,37 +79,6 @@ def fit(
         history.append(float(np.mean(losses)))
         progress("epoch", epoch + 1, config.epochs)
     return history
-
-
-def _batch_predictions(
-    scores: CospalScores, queries: list[WeakQuery], videos: dict, quantile: float
-) -> list[QueryPrediction]:
-    own = scores.own(scores.tubelet_scores()).masked_fill(~scores.tubelet_valid, -np.inf)
-    frames = scores.frame_tpg if scores.frame_crg is None else scores.frame_tpg + scores.frame_crg
-    predictions = []
-    for i, query in enumerate(queries):
-        video = videos[query.video_id]
-        k = int(own[i, : len(video.tubelet_ids)].argmax())
-        t = len(video.frame_idx)
-        relevance = frames[i, k, :t].numpy()
-        span = relevant_span(relevance, clip_present(video, query.segment)[k], quantile)
-        predictions.append(tube_prediction(query, video, k, span))
-    return predictions
-
-
-@torch.no_grad()
-def predict(
-    model: CospalModel, queries: list[WeakQuery], videos: dict, config: CospalConfig
-) -> dict[str, QueryPrediction]:
-    """Tubes of ``queries``: the best tubelet of each and its relevant span."""
-    model.eval()
-    predictions = {}
-    for start in range(0, len(queries), EVAL_BATCH):
-        chunk = queries[start : start + EVAL_BATCH]
-        scores = model(_on(collate_weak(chunk, videos), config.device)).to("cpu")
-        for pred in _batch_predictions(scores, chunk, videos, config.span_quantile):
-            predictions[pred.query_id] = pred
-    return predictions
 
 
 def _record(
@@ -195,7 +107,7 @@ def train_cospal(
         raise ValueError("data loaded with a different use_slowfast than the config asks for")
     seed_everything(config.seed, config.device)
     began = time.perf_counter()
-    model = build_model(*_dims(data), config).to(config.device)
+    model = build_model(*feature_dims(data), config).to(config.device)
     history = fit(model, data, config, progress)
     run = new_run(
         ws, METHOD, dataset, config.variant_name(), config.seed, config.to_dict(),
@@ -228,18 +140,6 @@ def _finish(run: Run, split: str, summary: Summary, history: list[float], second
         "seconds": round(seconds, 1),
     }
     run.save()
-
-
-def predict_checkpoint(
-    ws: Workspace, dataset: str, split: str, checkpoint: Path
-) -> tuple[CospalConfig, dict[str, QueryPrediction]]:
-    """The config of a trained CoSPaL checkpoint and its predictions on ``split``."""
-    payload = load_checkpoint(checkpoint)
-    config = CospalConfig(**payload["config"])
-    data = load_data(ws, dataset, split, config.use_slowfast, with_train=False)
-    model = build_model(*_dims(data), config)
-    model.load_state_dict(payload["model"])
-    return config, predict(model.to(config.device), data.eval, data.videos, config)
 
 
 RANDOM_VARIANT = "random-tubelet"

@@ -16,12 +16,13 @@ from heads.cospal.data import (
     WEAK_FIELDS,
     clip_present,
     collate_weak,
+    load_data,
     motion_descriptors,
     pool_in_boxes,
     strided,
 )
 from heads.cospal.model import build_model
-from heads.cospal.train import fit, load_data
+from heads.cospal.train import fit
 from stvgdata.catalog import read_table, replace_dataset
 from stvgdata.errors import BadInputError
 from stvgdata.progress import no_progress
