@@ -13,8 +13,8 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from heads.e3m.config import E3MConfig
-from heads.e3m.em import Grounding, ground_baseline, ground_e3m, to_prediction
-from heads.e3m.visual import modulate_regions
+from heads.e3m.model.em import Grounding, ground_baseline, ground_e3m, to_prediction
+from heads.e3m.model.visual import modulate_regions
 from heads.eval.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth, new_run_id
 from heads.eval.predictions import QueryPrediction
 from heads.eval.protocols import DEFAULT_PROTOCOL

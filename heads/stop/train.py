@@ -19,19 +19,20 @@ import pyarrow as pa
 import torch
 import torch.nn.functional as F
 
-from heads.eval.retrieval import RetrievalSummary, accuracy, retrieval_summary
+from heads.eval.retrieval import RetrievalSummary
 from heads.runs import LAST_CHECKPOINT, Run, new_run, save_checkpoint, seed_everything
 from heads.stop.config import StopConfig
 from heads.stop.data import MOTIONS, TEXT_MODEL, VIDEO_MODEL, RetrievalSplit, load_split
 from heads.stop.frozen import build_frozen_top
+from heads.stop.losses import contrastive_loss
 from heads.stop.model import StopDims, StopModel, build_stop
+from heads.stop.predict import evaluate_split
 from stvgdata.catalog import append_rows
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.workspace import Workspace
 
 METHOD = "stop"
 PROTOCOL = "retrieval-tube-clips"  # runs.protocol of STOP rows (see heads.stop.data)
-EVAL_BATCH = 64  # clips per forward at evaluation
 
 
 @dataclass(frozen=True)
@@ -72,14 +73,6 @@ def build_model(config: StopConfig, data: RetrievalSplit) -> StopModel:
         num_classes=len(MOTIONS),
     )
     return build_stop(config, dims, frozen)
-
-
-def contrastive_loss(text: torch.Tensor, video: torch.Tensor, temperature: float) -> torch.Tensor:
-    """Symmetric InfoNCE over a batch of matching pairs: text (B, D) and clip (B, D) unit
-    embeddings, row i of each describing the same clip."""
-    logits = text @ video.T / temperature  # (B, B)
-    labels = torch.arange(len(text), device=text.device)
-    return (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
 
 
 def training_step(
@@ -127,22 +120,6 @@ def sentence_draw(data: RetrievalSplit, generator: torch.Generator) -> torch.Ten
     order = keys.argsort()  # sentences grouped by clip, shuffled within
     first = torch.searchsorted(data.target[order], torch.arange(len(data.clips)))
     return order[first]
-
-
-@torch.no_grad()
-def evaluate_split(model: StopModel, data: RetrievalSplit) -> tuple[RetrievalSummary, float | None]:
-    """Text-to-video retrieval over the split's clips, and motion accuracy of its clips."""
-    model.eval()
-    device = next(model.video_proj.parameters()).device
-    videos = torch.cat(
-        [
-            model.encode_video(data.clips[start : start + EVAL_BATCH].to(device, torch.float32))
-            for start in range(0, len(data.clips), EVAL_BATCH)
-        ]
-    )
-    text = model.encode_text(data.text.to(device), data.text_mask.to(device))
-    summary = retrieval_summary(text @ videos.T, data.target.to(device))
-    return summary, accuracy(model.classify(videos).cpu(), data.clip_labels)
 
 
 def fit(

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.heads.cospal_workspace import DATASET, TINY_SETS, build_cospal_workspace
+from tests.heads.cospal.cospal_workspace import DATASET, TINY_SETS, build_cospal_workspace
 
 
 @pytest.fixture(scope="module")

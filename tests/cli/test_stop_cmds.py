@@ -9,7 +9,7 @@ import warnings
 import pytest
 
 from stvgdata.extractors import RandomInitWarning
-from tests.heads.stop_workspace import DATASET, TINY_SETS, build_stop_workspace
+from tests.heads.stop.stop_workspace import DATASET, TINY_SETS, build_stop_workspace
 
 
 @pytest.fixture(autouse=True)

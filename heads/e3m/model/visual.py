@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from heads.e3m.config import E3MConfig
-from heads.e3m.vectors import l2_normalize, softmax
+from heads.e3m.model.vectors import l2_normalize, softmax
 from stvgdata.geometry import box_iou
 from stvgdata.regions.store import VideoRegions
 from stvgdata.tracking import propagate

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from heads.e3m.timing import frame_scores, per_frame, roc_auc, target_tubelet
-from tests.heads.e3m_fixtures import make_regions, still_boxes, unit
+from tests.heads.e3m.e3m_fixtures import make_regions, still_boxes, unit
 
 
 def test_roc_auc_orders_ties_and_degenerate_cases():

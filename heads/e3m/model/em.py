@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from heads.e3m.config import E3MConfig
-from heads.e3m.estep import e_step, posterior_weights
-from heads.e3m.spatial import NONE, best_per_frame, m_step
-from heads.e3m.vectors import l2_normalize
+from heads.e3m.model.estep import e_step, posterior_weights
+from heads.e3m.model.spatial import NONE, best_per_frame, m_step
+from heads.e3m.model.vectors import l2_normalize
 from heads.eval.predictions import QueryPrediction
 from stvgdata.regions.store import VideoRegions
 

@@ -19,7 +19,7 @@ from schemas.tables import OPTIONAL_COLUMNS, RUNS, validate_table
 from stvgdata.catalog import connect
 from stvgdata.errors import BadInputError
 from stvgdata.extractors import RandomInitWarning
-from tests.heads.stop_workspace import DATASET, FRAME_SIZE, build_stop_workspace
+from tests.heads.stop.stop_workspace import DATASET, FRAME_SIZE, build_stop_workspace
 
 CONFIG = StopConfig(vit_tiny=True, frames=3, num_spatial=2, max_temporal=3, epochs=1)
 GRID = (FRAME_SIZE[0] // 16, FRAME_SIZE[1] // 16)

@@ -2,7 +2,7 @@
 
 An instance's score on a frame is its similarity to the (modulated) sentence plus
 ``tubelet_weight`` times its tubelet's mean similarity weighted by the posterior frame weights
-(gamma, damped off the selected event: ``heads.e3m.estep.posterior_weights``): the relevant
+(gamma, damped off the selected event: ``heads.e3m.model.estep.posterior_weights``): the relevant
 frames' evidence about an identity carries to the frames where it is ambiguous. A raw detection
 (no tubelet) has only its own similarity. Without an E-step yet (the first round) every frame
 counts alike.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from heads.e3m.config import E3MConfig
-from heads.e3m.text import modulate_text
+from heads.e3m.model.text import modulate_text
 
 NONE = -1  # a frame without any region
 

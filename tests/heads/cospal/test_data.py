@@ -26,7 +26,7 @@ from heads.cospal.train import fit
 from stvgdata.catalog import read_table, replace_dataset
 from stvgdata.errors import BadInputError
 from stvgdata.progress import no_progress
-from tests.heads.cospal_workspace import DATASET, LENGTHS, build_cospal_workspace
+from tests.heads.cospal.cospal_workspace import DATASET, LENGTHS, build_cospal_workspace
 
 TINY = CospalConfig(dim=8, heads=2, batch_size=4, epochs=2, use_slowfast=False)
 
