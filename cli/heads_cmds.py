@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from cli.console import METRIC_COLUMNS, RichProgress, console, workspace_of
-from heads.registry import get_method, method_names, require
+from heads.registry import get_method, method_names, train_run
 from heads.settings import configure, parse_overrides
 from schemas.batch import FeatureSet
 from stvgdata.errors import BadInputError
@@ -253,10 +253,9 @@ def train_command(
         common = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed}
         common |= {"device": device, "num_workers": num_workers}
         config = configure(base_config(method, preset_name), common | csdvl_options, overrides)
-        train = require(get_method(method), "train")
         split = eval_split or (None if method == CSDVL else default_eval_split(ws, dataset))
         with RichProgress(transient=True) as progress:
-            run = train(ws, dataset, config, progress, split)
+            run = train_run(get_method(method), ws, dataset, config, split, progress)
     print_record({"run_id": run.run_id, "variant": run.variant, **run.result}, as_json)
 
 

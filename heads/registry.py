@@ -29,8 +29,9 @@ METHODS = {
     "cospal": "heads.cospal.method",
 }
 
-# train(ws, dataset, config, progress, eval_split) -> Run (saved, its runs rows written)
-Train = Callable[["Workspace", str, Any, "ProgressFn", str], "Run"]
+# train(ws, dataset, config, eval_split, progress) -> the method's result, with the run_id of
+# the run folder it saved (``train_run`` reads it back as a ``Run``)
+Train = Callable[["Workspace", str, Any, str | None, "ProgressFn"], Any]
 # predict(ws, run, dataset, split, progress) -> {query_id: prediction}
 Predict = Callable[["Workspace", "Run", str, str, "ProgressFn"], dict[str, "QueryPrediction"]]
 # ground(ws, dataset, split, config, protocol, progress) -> the scored, recorded report
@@ -71,3 +72,18 @@ def require(method: Method, role: str) -> Callable[..., Any]:
     if chosen is None:
         raise BadInputError("--method", method.name, f"has no {role} step")
     return chosen
+
+
+def train_run(
+    method: Method,
+    ws: Workspace,
+    dataset: str,
+    config: Any,
+    eval_split: str | None,
+    progress: ProgressFn,
+) -> Run:
+    """Train one run of ``method`` and return its saved run folder."""
+    from heads.runs import read_run
+
+    result = require(method, "train")(ws, dataset, config, eval_split, progress)
+    return read_run(ws, result.run_id)

@@ -10,19 +10,9 @@ from heads.cospal.train import METHOD as NAME
 from heads.cospal.train import RANDOM_VARIANT, train_cospal
 from heads.eval.predictions import QueryPrediction
 from heads.registry import Method
-from heads.runs import Run, read_run
+from heads.runs import Run
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.workspace import Workspace
-
-
-def train_run(
-    ws: Workspace,
-    dataset: str,
-    config: CospalConfig,
-    progress: ProgressFn = no_progress,
-    eval_split: str = "test",
-) -> Run:
-    return read_run(ws, train_cospal(ws, dataset, config, eval_split, progress).run_id)
 
 
 def predict(
@@ -38,6 +28,6 @@ METHOD = Method(
     default_config=CospalConfig,
     variants=(RANDOM_VARIANT, *VARIANTS),
     ablate=run_cospal_ablation,
-    train=train_run,
+    train=train_cospal,
     predict=predict,
 )

@@ -30,7 +30,6 @@ from heads.cospal.predict import predict, random_tubelet_prediction
 from heads.eval.ablation import STVG_METRICS
 from heads.eval.evaluate import RunInfo, evaluate, new_run_id
 from heads.eval.metrics import Summary
-from heads.eval.predictions import QueryPrediction
 from heads.runs import Run, new_run, save_checkpoint, seed_everything
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.workspace import Workspace
@@ -81,17 +80,6 @@ def fit(
     return history
 
 
-def _record(
-    ws: Workspace,
-    dataset: str,
-    data: CospalData,
-    predictions: dict[str, QueryPrediction],
-    info: RunInfo,
-) -> Summary:
-    report = evaluate(ws, dataset, data.eval_split, predictions, PROTOCOL, info)
-    return report.summaries["all"]
-
-
 def train_cospal(
     ws: Workspace,
     dataset: str,
@@ -116,7 +104,7 @@ def train_cospal(
     save_checkpoint(run.checkpoint, {"model": model.state_dict(), "config": config.to_dict()})
     predictions = predict(model, data.eval, data.videos, config)
     info = RunInfo(run.run_id, METHOD, run.variant, config.seed, run.config, str(run.checkpoint))
-    summary = _record(ws, dataset, data, predictions, info)
+    summary = evaluate(ws, dataset, data.eval_split, predictions, PROTOCOL, info).summaries["all"]
     seconds = time.perf_counter() - began
     _finish(run, data.eval_split, summary, history, seconds)
     return CospalRun(
@@ -153,5 +141,5 @@ def random_baseline(ws: Workspace, dataset: str, data: CospalData, seed: int) ->
     }
     run_id = new_run_id(f"{METHOD}-{RANDOM_VARIANT}")
     info = RunInfo(run_id, METHOD, RANDOM_VARIANT, seed, {"seed": seed})
-    return CospalRun(run_id, RANDOM_VARIANT, seed, _record(ws, dataset, data, predictions, info),
-                     None)  # fmt: skip
+    report = evaluate(ws, dataset, data.eval_split, predictions, PROTOCOL, info)
+    return CospalRun(run_id, RANDOM_VARIANT, seed, report.summaries["all"], None)

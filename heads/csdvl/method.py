@@ -9,26 +9,22 @@ from heads.csdvl.ablate import Variant, run_ablation, table3_variants
 from heads.csdvl.config import Preset, preset
 from heads.csdvl.predict import predict_run
 from heads.csdvl.train import METHOD as NAME
-from heads.csdvl.train import train
+from heads.csdvl.train import RunResult, train
 from heads.eval.ablation import AblationResult
 from heads.eval.predictions import QueryPrediction
 from heads.eval.protocols import DEFAULT_PROTOCOL
 from heads.registry import Method
-from heads.runs import Run, read_run
+from heads.runs import Run
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.workspace import Workspace
 
 
 def train_run(
-    ws: Workspace,
-    dataset: str,
-    config: Preset,
-    progress: ProgressFn = no_progress,
-    eval_split: str | None = None,
-) -> Run:
+    ws: Workspace, dataset: str, config: Preset, eval_split: None, progress: ProgressFn
+) -> RunResult:
     """Train (nothing is scored: ``stvg eval --run`` scores a CSDVL run)."""
     del eval_split
-    return read_run(ws, train(ws, dataset, config.model, config.train, progress).run_id)
+    return train(ws, dataset, config.model, config.train, progress)
 
 
 def predict(

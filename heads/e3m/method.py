@@ -28,11 +28,4 @@ def ablate(
     return run_e3m_ablation(ws, dataset, eval_split, config, seeds, DEFAULT_PROTOCOL, progress)
 
 
-METHOD = Method(
-    name=NAME,
-    title="E3M",
-    default_config=E3MConfig,
-    variants=tuple(VARIANTS),
-    ablate=ablate,
-    ground=evaluate_e3m,
-)
+METHOD = Method(NAME, "E3M", E3MConfig, tuple(VARIANTS), ablate, ground=evaluate_e3m)
