@@ -29,8 +29,8 @@ METHODS = {
     "cospal": "heads.cospal.method",
 }
 
-# train(ws, dataset, config, eval_split, progress) -> the method's result, with the run_id of
-# the run folder it saved (``train_run`` reads it back as a ``Run``)
+# train(ws, dataset, config, eval_split, progress) -> the Run, or the method's own result naming
+# the run_id of the folder it saved (``train_run`` reads that back)
 Train = Callable[["Workspace", str, Any, str | None, "ProgressFn"], Any]
 # predict(ws, run, dataset, split, progress) -> {query_id: prediction}
 Predict = Callable[["Workspace", "Run", str, str, "ProgressFn"], dict[str, "QueryPrediction"]]
@@ -82,8 +82,8 @@ def train_run(
     eval_split: str | None,
     progress: ProgressFn,
 ) -> Run:
-    """Train one run of ``method`` and return its saved run folder."""
-    from heads.runs import read_run
+    """Train one run of ``method`` and return its record (under DDP each rank's own copy)."""
+    from heads.runs import Run, read_run
 
     result = require(method, "train")(ws, dataset, config, eval_split, progress)
-    return read_run(ws, result.run_id)
+    return result if isinstance(result, Run) else read_run(ws, result.run_id)

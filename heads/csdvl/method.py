@@ -9,7 +9,7 @@ from heads.csdvl.ablate import Variant, run_ablation, table3_variants
 from heads.csdvl.config import Preset, preset
 from heads.csdvl.predict import predict_run
 from heads.csdvl.train import METHOD as NAME
-from heads.csdvl.train import RunResult, train
+from heads.csdvl.train import train
 from heads.eval.ablation import AblationResult
 from heads.eval.predictions import QueryPrediction
 from heads.eval.protocols import DEFAULT_PROTOCOL
@@ -21,10 +21,10 @@ from stvgdata.workspace import Workspace
 
 def train_run(
     ws: Workspace, dataset: str, config: Preset, eval_split: None, progress: ProgressFn
-) -> RunResult:
+) -> Run:
     """Train (nothing is scored: ``stvg eval --run`` scores a CSDVL run)."""
     del eval_split
-    return train(ws, dataset, config.model, config.train, progress)
+    return train(ws, dataset, config.model, config.train, progress).run
 
 
 def predict(

@@ -57,6 +57,7 @@ class RunResult:
     best_epoch: int | None = None
     best_val_m_viou: float | None = None
     stopped_early: bool = False
+    run: Run | None = None  # the run's record (run.json), set by ``train``
 
     @property
     def checkpoint(self) -> Path:
@@ -267,7 +268,8 @@ def read_run_config(ws: Workspace, run_id: str) -> tuple[CSDVLConfig, TrainConfi
 def _start_run(
     ws: Workspace, dataset: str, config: CSDVLConfig, train_config: TrainConfig, run_id: str
 ) -> Run:
-    """The run's ``run.json`` as training starts: method, configuration, features read."""
+    """The run's record as training starts (method, configuration, features read); rank 0
+    writes it."""
     features = dataclasses.asdict(train_config.features)
     run = new_run(
         ws,
@@ -279,12 +281,13 @@ def _start_run(
         sorted(set(features.values())),
         run_id,
     )
-    run.save()
+    if _is_rank_zero():
+        run.save()
     return run
 
 
 def _finish_run(run: Run, result: RunResult) -> None:
-    """What training reported, in ``run.json``."""
+    """What training reported, in the record (rank 0 writes it)."""
     run.result = {
         "epochs": result.epochs_completed,
         "checkpoint": str(result.checkpoint),
@@ -293,7 +296,9 @@ def _finish_run(run: Run, result: RunResult) -> None:
         "stopped_early": result.stopped_early,
         "final_loss": result.history[-1]["total"] if result.history else None,
     }
-    run.save()
+    if _is_rank_zero():
+        run.save()
+    result.run = run
 
 
 def train(
@@ -316,13 +321,11 @@ def train(
         run_dir = ws.runs_dir / run_id
         if resume and not (run_dir / LAST_CHECKPOINT).exists():
             raise BadInputError(run_dir, None, "no checkpoint to resume from")
-        record = None
-        if _is_rank_zero():
-            record = (
-                read_run(ws, run_id)
-                if resume
-                else _start_run(ws, dataset, config, train_config, run_id)
-            )
+        record = (
+            read_run(ws, run_id)
+            if resume
+            else _start_run(ws, dataset, config, train_config, run_id)
+        )
         data = query_data(
             ws, dataset, train_config.train_split, train_config.max_frames, train_config.features
         )
@@ -330,8 +333,7 @@ def train(
         if train_config.val_split is not None and _is_rank_zero():
             validate = make_validator(ws, dataset, train_config.val_split, train_config)
         result = fit(run_dir, data, config, train_config, validate, progress, resume)
-        if record is not None:
-            _finish_run(record, result)
+        _finish_run(record, result)
         return result
     finally:
         if created:
@@ -350,5 +352,4 @@ def resume_run(
     config, train_config = read_run_config(ws, run_id)
     if epochs is not None:
         train_config = dataclasses.replace(train_config, epochs=epochs)
-    train(ws, dataset, config, train_config, progress, run_id=run_id, resume=True)
-    return read_run(ws, run_id)
+    return train(ws, dataset, config, train_config, progress, run_id, resume=True).run

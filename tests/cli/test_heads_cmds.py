@@ -101,13 +101,15 @@ def test_train_on_chosen_features_stores_them_for_eval(run_cli, cached_ws):
     result = run_cli(
         "train", "--dataset", DATASET, "--epochs", "1", "--json", "--seed", "3",
         "--frame-features", "vl-synth-map", "--clip-features", "vl-synth-map",
-        "--text-features", "vl-synth-text", "--no-d2s-anchor",
+        "--text-features", "vl-synth-text", "--no-d2s-anchor", "--set", "train.weight_decay=0.5",
+        "--set", "ffn_dim=64",
         workspace_path=cached_ws.root,
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     run_id = json.loads(result.stdout)["run_id"]
     config = json.loads((cached_ws.runs_dir / run_id / "run.json").read_text())["config"]
     assert config["model"]["d2s_anchor"] is False
+    assert (config["train"]["weight_decay"], config["model"]["ffn_dim"]) == (0.5, 64)  # --set
     features = config["train"]["features"]
     assert features == {"frame": "vl-synth-map", "clip": "vl-synth-map", "text": "vl-synth-text"}
     scored = run_cli(
@@ -140,6 +142,8 @@ def test_train_on_chosen_features_stores_them_for_eval(run_cli, cached_ws):
         (("ablate", "--dataset", DATASET, "--collab-warmup", "-1"), "0 or more"),
         (("train", "--dataset", DATASET, "--method", "stop", "--collab-warmup", "1"), "csdvl"),
         (("ablate", "--dataset", DATASET, "--method", "e3m", "--no-d2s-anchor"), "csdvl"),
+        (("train", "--dataset", DATASET, "--set", "nope=1"), "--set: nope: unknown setting"),
+        (("train", "--dataset", DATASET, "--set", "d_model=30"), "not divisible"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(run_cli, cached_ws, args, message):
