@@ -16,7 +16,7 @@ from cli.console import METRIC_COLUMNS, RichProgress, console, workspace_of
 from heads.eval.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth, new_run_id
 from heads.eval.predictions import FORMATS, read_predictions, tubedetr_id_map
 from heads.eval.protocols import DEFAULT_PROTOCOL, PROTOCOLS, get_protocol
-from heads.registry import get_method, require
+from heads.registry import METHODS, get_method, require
 from heads.runs import read_run
 from heads.settings import configure, parse_overrides
 from stvgdata.errors import BadInputError
@@ -103,7 +103,7 @@ def eval_command(
 ) -> None:
     """Score predictions (of a run, or a file from another codebase) against the catalog;
     with ``--method e3m`` and neither, ground the split with training-free E3M and score it."""
-    if predictions is None and run is None and method is not None:
+    if predictions is None and run is None and grounds(method):
         show_report(ground_split(ctx, method, dataset, split, protocol.value, set_), as_json)
         return
     if set_:
@@ -137,6 +137,11 @@ def eval_command(
     show_report(report, as_json)
 
 
+def grounds(method: str | None) -> bool:
+    """Whether ``method`` is a registered training-free method (it grounds a split itself)."""
+    return method in METHODS and get_method(method).ground is not None
+
+
 def ground_split(
     ctx: typer.Context,
     method: str,
@@ -148,10 +153,9 @@ def ground_split(
     """Ground every query of ``split`` with a training-free method (its config with the
     ``--set`` values), score it and record it in ``runs``."""
     chosen = get_method(method)
-    ground = require(chosen, "ground")
     config = configure(chosen.default_config(), {}, parse_overrides(settings or []))
     with RichProgress(transient=True) as progress:
-        return ground(workspace_of(ctx), dataset, split, config, protocol, progress)
+        return chosen.ground(workspace_of(ctx), dataset, split, config, protocol, progress)
 
 
 def show_report(report: EvalReport, as_json: bool) -> None:
