@@ -32,6 +32,7 @@ from heads.eval.evaluate import RunInfo, evaluate, new_run_id
 from heads.eval.metrics import Summary
 from heads.runs import Run, new_run, save_checkpoint, seed_everything
 from stvgdata.progress import ProgressFn, no_progress
+from stvgdata.regions.store import dataset_encoder
 from stvgdata.workspace import Workspace
 
 METHOD = "cospal"
@@ -101,6 +102,7 @@ def train_cospal(
         ws, METHOD, dataset, config.variant_name(), config.seed, config.to_dict(),
         feature_models(config),
     )  # fmt: skip
+    run.features.append({"model": "regions", "fingerprint": dataset_encoder(ws, dataset)[0]})
     save_checkpoint(run.checkpoint, {"model": model.state_dict(), "config": config.to_dict()})
     predictions = predict(model, data.eval, data.videos, config)
     info = RunInfo(run.run_id, METHOD, run.variant, config.seed, run.config, str(run.checkpoint))
@@ -113,7 +115,8 @@ def train_cospal(
 
 
 def feature_models(config: CospalConfig) -> list[str]:
-    """The cached models a run reads besides the region store."""
+    """The cached models of the ``features`` view a run reads (the region store's encoder is
+    recorded beside them as model ``regions``)."""
     return ["slowfast"] if config.use_slowfast else []
 
 
