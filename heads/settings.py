@@ -84,7 +84,7 @@ def _settable(config: Any) -> list[str]:
     return plain + inner
 
 
-def apply_values(config: Config, values: dict[str, Any]) -> Config:
+def apply_overrides(config: Config, values: dict[str, Any]) -> Config:
     """A copy of the dataclass ``config`` with ``values`` (key -> value, typed or text) set;
     text is coerced to the field's type."""
     changes: dict[tuple[str, ...], Any] = {}
@@ -111,11 +111,6 @@ def apply_values(config: Config, values: dict[str, Any]) -> Config:
     return dataclasses.replace(config, **top, **inner)
 
 
-def apply_overrides(config: Config, overrides: dict[str, str]) -> Config:
-    """A copy of the dataclass ``config`` with ``overrides`` (field name -> text) applied."""
-    return apply_values(config, overrides)
-
-
 def configure(config: Config, common: dict[str, Any], overrides: dict[str, str]) -> Config:
     """``config`` with the common options the user gave (name -> value; None: not given; a
     setting the config lacks is ignored: E3M trains nothing, so it has no ``epochs``), then the
@@ -126,7 +121,7 @@ def configure(config: Config, common: dict[str, Any], overrides: dict[str, str])
         if value is not None and _path(config, key) is not None
     }
     try:
-        return apply_overrides(apply_values(config, given), overrides)
+        return apply_overrides(apply_overrides(config, given), overrides)
     except ValueError as error:
         settings = ", ".join(f"{key}={value}" for key, value in (given | overrides).items())
         raise BadInputError("options", settings or type(config).__name__, str(error)) from None
