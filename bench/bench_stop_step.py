@@ -19,8 +19,8 @@ import torch
 
 from heads.stop.config import StopConfig
 from heads.stop.frozen import FrozenTop
+from heads.stop.losses import contrastive_loss
 from heads.stop.model import StopDims, build_stop
-from heads.stop.train import contrastive_loss
 from stvgdata.extractors import RandomInitWarning
 from stvgdata.extractors.vit import bottom_tokens, build_vit_network, vit_layer
 

@@ -22,9 +22,9 @@ import av
 import numpy as np
 import torch
 
-from heads.config import CSDVLConfig, preset
-from heads.losses import csdvl_losses
-from heads.models import FeatureDims, build_csdvl
+from heads.csdvl.config import CSDVLConfig, preset
+from heads.csdvl.losses import csdvl_losses
+from heads.csdvl.model import FeatureDims, build_csdvl
 from stvgdata.extractors import ExtractorConfig, RandomInitWarning, build_extractor
 from stvgdata.loader import collate_queries
 from stvgdata.video import iter_frames

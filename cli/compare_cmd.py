@@ -18,7 +18,7 @@ from cli.console import (
     render_record,
     workspace_of,
 )
-from heads.compare import METRICS, Comparison, compare_runs
+from heads.eval.compare import METRICS, Comparison, compare_runs
 
 
 def run_ids(value: str) -> list[str]:

@@ -19,12 +19,12 @@ from cli.console import (
     render_arrow,
     workspace_of,
 )
-from cli.heads_cmds import PresetName, build_configs, render_ablation
+from cli.heads_cmds import render_ablation
 from stvgdata.importer import catalog_summary
 from stvgdata.workspace import Workspace
 
 if TYPE_CHECKING:
-    from heads.ablate import AblationResult
+    from heads.eval.ablation import AblationResult
     from stvgdata.demo import DemoData
 
 
@@ -53,25 +53,20 @@ def demo_command(
     A VidSTG-layout dataset is written under the workspace (reused on re-runs), imported, its
     features cached (resumed on re-runs), and the four collaboration variants trained and scored.
     """
-    from heads.ablate import run_ablation, table3_variants
+    from heads.csdvl.config import preset
+    from heads.registry import get_method
+    from heads.settings import configure
     from stvgdata.demo import DEMO_DATASET, DemoDataConfig, prepare_demo_data
 
     ws = workspace_of(ctx)
     data_config = DemoDataConfig(seed=seed, tiny_backbones=not full_backbones)
     if videos is not None:
         data_config = dataclasses.replace(data_config, videos=videos)
-    model_config, train_config = build_configs(PresetName.small, {}, {"epochs": epochs})
+    csdvl = get_method("csdvl")
+    config = configure(preset("small"), {"epochs": epochs}, {})
     with RichProgress(transient=True) as progress:
         data = prepare_demo_data(ws, data_config, progress)
-        result = run_ablation(
-            ws,
-            DEMO_DATASET,
-            table3_variants(),
-            list(range(seeds)),
-            model_config,
-            train_config,
-            progress,
-        )
+        result = csdvl.ablate(ws, DEMO_DATASET, config, list(range(seeds)), "test", progress)
     fmt = output_format(fmt, as_json)
     if fmt is OutputFormat.json:
         catalog = catalog_summary(ws).to_pylist()

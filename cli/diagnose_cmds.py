@@ -65,11 +65,11 @@ def e3m_timing_cmd(
 ) -> None:
     """Is there a temporal signal? Within each clip, the ROC AUC of tube frames vs the rest by
     the whole-frame, best-region, target-tubelet similarity and E3M's gamma (0.5 = chance)."""
-    from cli.e3m_cmds import e3m_config
-    from cli.methods import parse_overrides
+    from heads.e3m.config import E3MConfig
     from heads.e3m.timing import tube_timing_auc
+    from heads.settings import configure, parse_overrides
 
-    config = e3m_config(parse_overrides(set_ or []))
+    config = configure(E3MConfig(), {}, parse_overrides(set_ or []))
     rows = tube_timing_auc(workspace_of(ctx), dataset, split, config)
     _print_rows(rows, output_format(fmt, as_json), f"{dataset}/{split}")
 

@@ -3,7 +3,6 @@ metrics under the named protocol, and record them in the ``runs`` table."""
 
 from __future__ import annotations
 
-import dataclasses
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -24,17 +23,13 @@ from cli.console import (
     render_arrow,
     workspace_of,
 )
-from heads.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth, new_run_id
-from heads.predictions import (
-    FORMATS,
-    TUBEDETR_FRAME_SHIFT,
-    QueryPrediction,
-    read_predictions,
-    tubedetr_id_map,
-)
-from heads.protocols import DEFAULT_PROTOCOL, PROTOCOLS, get_protocol
+from heads.eval.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth, new_run_id
+from heads.eval.predictions import FORMATS, TUBEDETR_FRAME_SHIFT, read_predictions, tubedetr_id_map
+from heads.eval.protocols import DEFAULT_PROTOCOL, PROTOCOLS, get_protocol
+from heads.registry import METHODS, get_method, require
+from heads.runs import read_run
+from heads.settings import configure, parse_overrides
 from stvgdata.errors import BadInputError
-from stvgdata.workspace import Workspace
 
 ProtocolName = StrEnum("ProtocolName", {name: name for name in PROTOCOLS})
 PredictionFormat = StrEnum("PredictionFormat", {name: name for name in FORMATS})
@@ -101,7 +96,11 @@ def eval_command(
         typer.Option(help="TubeDETR's preprocessed annotations, to map its sentence ids."),
     ] = None,
     method: Annotated[
-        str | None, typer.Option(help="Method name recorded in the runs table.")
+        str | None,
+        typer.Option(
+            help="Method name recorded in the runs table; alone (no --predictions, no --run): "
+            "ground the split with this training-free method (e3m)."
+        ),
     ] = None,
     variant: Annotated[
         str, typer.Option(help="Variant recorded for a --predictions file (a --run: its own).")
@@ -109,23 +108,20 @@ def eval_command(
     set_: Annotated[
         list[str] | None,
         typer.Option(
-            "--set", metavar="KEY=VALUE", help="A setting of --method e3m's config (repeatable)."
+            "--set", metavar="KEY=VALUE", help="A setting of --method's config (repeatable)."
         ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
     as_json: JsonOption = False,
 ) -> None:
     """Score predictions (of a run, or a file from another codebase) against the catalog;
-    with --method e3m and neither, ground the split with training-free E3M and score it."""
-    if method == "e3m" and predictions is None and run is None:
-        from cli.e3m_cmds import eval_e3m
-        from cli.methods import parse_overrides
-
-        report = eval_e3m(ctx, dataset, split, protocol.value, parse_overrides(set_ or []))
+    with ``--method e3m`` and neither, ground the split with training-free E3M and score it."""
+    if predictions is None and run is None and grounds(method):
+        report = ground_split(ctx, method, dataset, split, protocol.value, set_)
         show_report(report, output_format(fmt, as_json))
         return
     if set_:
-        raise BadInputError("--set", set_[0], "only --method e3m takes --set in stvg eval")
+        raise BadInputError("--set", set_[0], "sets a method's config: --method NAME only")
     if (predictions is None) == (run is None):
         raise BadInputError("stvg eval", None, "give exactly one of --predictions or --run")
     ws = workspace_of(ctx)
@@ -138,9 +134,16 @@ def eval_command(
         config |= {"predictions": str(predictions.resolve()), "format": predictions_format.value}
         info = RunInfo(new_run_id("eval"), method or "external", variant, config=config)
     else:
-        trained, preds = predict_run_of_any_head(ws, run, dataset, split)
-        info = dataclasses.replace(
-            trained, method=method or trained.method, config=config | trained.config | {"run": run}
+        trained = read_run(ws, run)
+        predict = require(get_method(trained.method), "predict")
+        with RichProgress(transient=True) as progress:
+            preds = predict(ws, trained, dataset, split, progress)
+        info = RunInfo(
+            trained.run_id,
+            method or trained.method,
+            trained.variant,
+            trained.seed,
+            config=config | trained.config | {"run": run},
         )
     with RichProgress(transient=True) as progress:
         report = evaluate(
@@ -149,27 +152,25 @@ def eval_command(
     show_report(report, output_format(fmt, as_json))
 
 
-def predict_run_of_any_head(
-    ws: Workspace, run: str, dataset: str, split: str
-) -> tuple[RunInfo, dict[str, QueryPrediction]]:
-    """What ``runs`` records of a trained run (method, its own variant and seed; for CSDVL its
-    whole configuration, as ``stvg ablate`` records it: the cached features it read, the
-    warm start, so settings can be told apart in SQL) and its predictions: a
-    CoSPaL run (its weights in runs/<run>/cospal.pt) or a CSDVL run or checkpoint. Torch is
-    imported only here."""
-    from heads.cospal.train import CHECKPOINT, METHOD, predict_checkpoint
+def grounds(method: str | None) -> bool:
+    """Whether ``method`` is a registered training-free method (it grounds a split itself)."""
+    return method in METHODS and get_method(method).ground is not None
 
-    cospal = ws.runs_dir / run / CHECKPOINT
-    if cospal.is_file():
-        config, predictions = predict_checkpoint(ws, dataset, split, cospal)
-        return RunInfo(run, METHOD, config.variant_name(), config.seed), predictions
-    from heads.config import config_to_dict
-    from heads.train import predict_run
 
-    config, train_config, predictions = predict_run(ws, run, dataset, split)
-    recorded = config_to_dict(config, train_config)
-    info = RunInfo(run, "csdvl", config.variant_name(), train_config.seed, config=recorded)
-    return info, predictions
+def ground_split(
+    ctx: typer.Context,
+    method: str,
+    dataset: str,
+    split: str,
+    protocol: str,
+    settings: list[str] | None,
+) -> EvalReport:
+    """Ground every query of ``split`` with a training-free method (its config with the
+    ``--set`` values), score it and record it in ``runs``."""
+    chosen = get_method(method)
+    config = configure(chosen.default_config(), {}, parse_overrides(settings or []))
+    with RichProgress(transient=True) as progress:
+        return chosen.ground(workspace_of(ctx), dataset, split, config, protocol, progress)
 
 
 def show_report(report: EvalReport, fmt: OutputFormat) -> None:

@@ -1,10 +1,11 @@
-"""``stvg train``, ``stvg ablate`` and ``stvg show``: thin wrappers over ``heads.train``,
-``heads.ablate`` and ``heads.show`` (torch is imported only when one of them runs)."""
+"""``stvg train``, ``stvg ablate`` and ``stvg show``: thin wrappers over ``heads.csdvl.train``,
+``heads.csdvl.ablate`` and ``heads.csdvl.show`` (torch is imported only when one of them runs)."""
 
 from __future__ import annotations
 
 import dataclasses
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,7 +24,8 @@ from cli.console import (
     render_record,
     workspace_of,
 )
-from cli.methods import MethodArgs, method_commands, parse_overrides, reject_csdvl_only
+from heads.registry import get_method, method_names, train_run
+from heads.settings import configure, parse_overrides
 from schemas.batch import FeatureSet
 from stvgdata.errors import BadInputError
 
@@ -81,7 +83,7 @@ D2SAnchor = Annotated[
 ]
 Method = Annotated[
     str,
-    typer.Option("--method", help="Head: csdvl, stop, e3m (ablate only) or cospal."),
+    typer.Option("--method", help=f"Head: {', '.join(method_names())} (e3m: ablate only)."),
 ]
 FrameFeatures = Annotated[
     str | None,
@@ -111,26 +113,30 @@ TextFeatures = Annotated[
 SetOpt = Annotated[
     list[str] | None,
     typer.Option(
-        "--set", metavar="KEY=VALUE", help="A setting of a non-csdvl method's config (repeatable)."
+        "--set", metavar="KEY=VALUE", help="A setting of the method's config (repeatable)."
     ),
 ]
 
 
-def build_configs(preset_name: PresetName, model: dict[str, Any], train: dict[str, Any]):
-    """The preset's configs with the options the user gave (None = keep the preset's)."""
-    from heads.config import preset
+CSDVL = "csdvl"
+# retrieval metrics besides METRIC_COLUMNS: runs column -> label; all but MdR in percent
+RETRIEVAL_COLUMNS = (
+    ("r_at_1", "R@1"),
+    ("r_at_5", "R@5"),
+    ("r_at_10", "R@10"),
+    ("median_rank", "MdR"),
+    ("accuracy", "Acc"),
+)
+NOT_PERCENT = ("median_rank",)
 
-    chosen = preset(preset_name.value)
-    try:
-        model_config = dataclasses.replace(
-            chosen.model, **{k: v for k, v in model.items() if v is not None}
-        )
-    except ValueError as exc:
-        raise BadInputError("options", None, str(exc)) from None
-    train_config = dataclasses.replace(
-        chosen.train, **{k: v for k, v in train.items() if v is not None}
-    )
-    return model_config, train_config
+
+def base_config(method: str, preset_name: PresetName) -> Any:
+    """The method's default configuration; CSDVL's is its ``--preset``."""
+    if method == CSDVL:
+        from heads.csdvl.config import preset
+
+        return preset(preset_name.value)
+    return get_method(method).default_config()
 
 
 def feature_set(frame: str | None, clip: str | None, text: str | None) -> FeatureSet | None:
@@ -139,6 +145,13 @@ def feature_set(frame: str | None, clip: str | None, text: str | None) -> Featur
     given = (("frame", frame), ("clip", clip), ("text", text))
     chosen = {name: model for name, model in given if model}
     return dataclasses.replace(FeatureSet(), **chosen) if chosen else None
+
+
+def reject_csdvl_only(method: str, given: dict[str, bool]) -> None:
+    """One-line error when a CSDVL-only flag (name -> was it given) comes with another method."""
+    flag = next((name for name, used in given.items() if used), None)
+    if flag is not None:
+        raise BadInputError(flag, method, "is a csdvl option; use --set KEY=VALUE for this method")
 
 
 def train_command(
@@ -173,11 +186,11 @@ def train_command(
     clip_features: ClipFeatures = None,
     text_features: TextFeatures = None,
     resume: Annotated[
-        str | None, typer.Option(help="Resume this run id from its last checkpoint.")
+        str | None, typer.Option(help="Resume this csdvl run id from its last checkpoint.")
     ] = None,
     fmt: FormatOption = OutputFormat.table,
     as_json: JsonOption = False,
-    method: Method = "csdvl",
+    method: Method = CSDVL,
     set_: SetOpt = None,
     eval_split: Annotated[
         str | None,
@@ -186,10 +199,28 @@ def train_command(
         ),
     ] = None,
 ) -> None:
-    """Train a head on cached features (CSDVL by default); checkpoints go to runs/<run_id>/."""
-    from heads.train import read_run_config, train
+    """Train a head on cached features (CSDVL by default); its run goes to runs/<run_id>/."""
+    from heads.eval.evaluate import default_eval_split
 
-    if method != "csdvl":
+    features = feature_set(frame_features, clip_features, text_features)
+    csdvl_options = {
+        "d_model": d_model,
+        "num_layers": layers,
+        "max_frames": max_frames,
+        "val_split": val_split,
+        "patience": patience,
+        "s2d": False if no_s2d else None,
+        "d2s": False if no_d2s else None,
+        "fusion": fusion.value if fusion else None,
+        "dynamic_spatial": False if no_spatial else None,
+        "dynamic_mean_pool": False if no_mean_pool else None,
+        "d2s_anchor": d2s_anchor,
+        "collab_warmup": collab_warmup,
+        "features": features,
+    }
+    overrides = parse_overrides(set_ or [])
+    if method != CSDVL:
+        get_method(method)
         reject_csdvl_only(
             method,
             {
@@ -212,94 +243,53 @@ def train_command(
                 "--resume": resume is not None,
             },
         )
-        args = MethodArgs(
-            dataset=dataset,
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            seed=seed,
-            device=device,
-            num_workers=num_workers,
-            split=eval_split,
-            overrides=parse_overrides(set_ or []),
-            fmt=output_format(fmt, as_json),
-        )
-        method_commands(method, "train")(ctx, args)
-        return
-    if set_:
-        raise BadInputError("--set", set_[0], "csdvl takes its named options, not --set")
-    if eval_split is not None:
+        csdvl_options = {}
+    elif eval_split is not None:
         raise BadInputError("--eval-split", eval_split, "csdvl scores runs with `stvg eval --run`")
     ws = workspace_of(ctx)
-    features = feature_set(frame_features, clip_features, text_features)
     if resume is not None:
-        if features is not None:
-            raise BadInputError(
-                "--resume", resume, "a resumed run reads the features it was trained on"
-            )
-        model_config, train_config = read_run_config(ws, resume)
-        if epochs is not None:
-            train_config = dataclasses.replace(train_config, epochs=epochs)
+        from heads.csdvl.train import resume_run
+
+        if features is not None or overrides:
+            raise BadInputError("--resume", resume, "a resumed run keeps what it was trained on")
+        with RichProgress(transient=True) as progress:
+            run = resume_run(ws, dataset, resume, epochs, progress)
     else:
-        model_config, train_config = build_configs(
-            preset_name,
-            {
-                "d_model": d_model,
-                "num_layers": layers,
-                "s2d": False if no_s2d else None,
-                "d2s": False if no_d2s else None,
-                "fusion": fusion.value if fusion else None,
-                "dynamic_spatial": False if no_spatial else None,
-                "dynamic_mean_pool": False if no_mean_pool else None,
-                "d2s_anchor": d2s_anchor,
-            },
-            {
-                "epochs": epochs,
-                "batch_size": batch_size,
-                "lr": lr,
-                "max_frames": max_frames,
-                "seed": seed,
-                "val_split": val_split,
-                "patience": patience,
-                "collab_warmup": collab_warmup,
-                "device": device,
-                "num_workers": num_workers,
-                "features": features,
-            },
-        )
-    with RichProgress(transient=True) as progress:
-        result = train(
-            ws, dataset, model_config, train_config, progress, run_id=resume, resume=bool(resume)
-        )
-    summary = {
-        "run_id": result.run_id,
-        "variant": model_config.variant_name(),
-        "epochs": result.epochs_completed,
-        "checkpoint": str(result.checkpoint),
-        "best_epoch": result.best_epoch,
-        "best_val_m_viou": result.best_val_m_viou,
-        "stopped_early": result.stopped_early,
-        "final_loss": result.history[-1]["total"] if result.history else None,
-    }
-    render_record(summary, output_format(fmt, as_json), f"{dataset} csdvl")
+        common = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed}
+        common |= {"device": device, "num_workers": num_workers}
+        config = configure(base_config(method, preset_name), common | csdvl_options, overrides)
+        split = eval_split or (None if method == CSDVL else default_eval_split(ws, dataset))
+        with RichProgress(transient=True) as progress:
+            run = train_run(get_method(method), ws, dataset, config, split, progress)
+    record = {"run_id": run.run_id, "variant": run.variant, **run.result}
+    render_record(record, output_format(fmt, as_json), f"{dataset} {method}")
 
 
-def _cell(mean: float, std: float, seeds: int) -> str:
-    return f"{100 * mean:.1f}" if seeds == 1 else f"{100 * mean:.1f} ± {100 * std:.1f}"
+def _cell(mean: float, std: float, seeds: int, percent: bool) -> str:
+    if mean != mean:  # NaN: no seed had this metric
+        return "-"
+    scale = 100 if percent else 1
+    text = f"{scale * mean:.1f}"
+    return text if seeds == 1 else f"{text} ± {scale * std:.1f}"
 
 
-def render_ablation(result, method: str = "CSDVL") -> None:  # noqa: ANN001 - AblationResult
-    """Paper-style table: one row per variant, metrics in percent, mean ± std over seeds."""
+def render_ablation(result, title: str = "CSDVL") -> None:  # noqa: ANN001 - AblationResult
+    """Paper-style table: one row per variant, the method's metrics (fractions in percent),
+    mean ± std over seeds."""
     seeds = len(result.variants[0].seeds) if result.variants else 0
+    metrics = result.variants[0].metrics if result.variants else ()
+    labels = dict(METRIC_COLUMNS + RETRIEVAL_COLUMNS)
     table = Table(
-        title=f"{method} ablation - {result.dataset} {result.split} - protocol {result.protocol}"
+        title=f"{title} ablation - {result.dataset} {result.split} - protocol {result.protocol}"
         f" - {seeds} seed(s)"
     )
     table.add_column("variant", overflow="fold")  # a long variant name folds, metrics stay whole
-    for _, label in METRIC_COLUMNS:
-        table.add_column(label, justify="right", no_wrap=True)
+    for metric in metrics:
+        table.add_column(labels.get(metric, metric), justify="right", no_wrap=True)
     for variant in result.variants:
-        cells = [_cell(variant.mean(m), variant.std(m), seeds) for m, _ in METRIC_COLUMNS]
+        cells = [
+            _cell(variant.mean(m), variant.std(m), seeds, m not in NOT_PERCENT) for m in metrics
+        ]
         table.add_row(variant.variant, *cells)
     console.print(table)
 
@@ -339,16 +329,26 @@ def ablate_command(
     num_workers: Workers = 0,
     fmt: FormatOption = OutputFormat.table,
     as_json: JsonOption = False,
-    method: Method = "csdvl",
+    method: Method = CSDVL,
     set_: SetOpt = None,
 ) -> None:
     """Train and evaluate ablation variants (no flags: the paper's Table 3 grid; another
     --method: that method's own grid)."""
-    from heads.ablate import default_eval_split, run_ablation, selected_variants
+    from heads.eval.evaluate import default_eval_split
 
     if seeds < 1:
         raise BadInputError("--seeds", seeds, "must be at least 1")
-    if method != "csdvl":
+    chosen = get_method(method)
+    options: dict[str, Any] = {}
+    csdvl_options = {
+        "d_model": d_model,
+        "num_layers": layers,
+        "max_frames": max_frames,
+        "d2s_anchor": d2s_anchor,
+        "collab_warmup": collab_warmup,
+        "features": feature_set(frame_features, clip_features, text_features),
+    }
+    if method != CSDVL:
         reject_csdvl_only(
             method,
             {
@@ -369,53 +369,26 @@ def ablate_command(
                 "--protocol": protocol != "all-frames",
             },
         )
-        args = MethodArgs(
-            dataset=dataset,
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            seeds=seeds,
-            split=split,
-            device=device,
-            num_workers=num_workers,
-            overrides=parse_overrides(set_ or []),
-            fmt=output_format(fmt, as_json),
-        )
-        method_commands(method, "ablate")(ctx, args)
-        return
-    if set_:
-        raise BadInputError("--set", set_[0], "csdvl takes its named options, not --set")
+        csdvl_options = {}
+    else:
+        from heads.csdvl.ablate import selected_variants
+
+        fusions = [f.value for f in fusion or []]
+        variants = selected_variants(no_s2d, no_d2s, fusions, no_spatial, no_mean_pool)
+        options = {"variants": variants, "protocol": protocol}
+    common = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "device": device}
+    common |= {"num_workers": num_workers}
+    config = configure(
+        base_config(method, preset_name), common | csdvl_options, parse_overrides(set_ or [])
+    )
     ws = workspace_of(ctx)
-    model_config, train_config = build_configs(
-        preset_name,
-        {"d_model": d_model, "num_layers": layers, "d2s_anchor": d2s_anchor},
-        {
-            "epochs": epochs,
-            "batch_size": batch_size,
-            "lr": lr,
-            "max_frames": max_frames,
-            "collab_warmup": collab_warmup,
-            "device": device,
-            "num_workers": num_workers,
-            "features": feature_set(frame_features, clip_features, text_features),
-        },
-    )
-    variants = selected_variants(
-        no_s2d, no_d2s, [f.value for f in fusion or []], no_spatial, no_mean_pool
-    )
+    eval_split = split or default_eval_split(ws, dataset)
     with RichProgress(transient=True) as progress:
-        result = run_ablation(
-            ws,
-            dataset,
-            variants,
-            list(range(seeds)),
-            model_config,
-            train_config,
-            progress,
-            eval_split=split or default_eval_split(ws, dataset),
-            protocol=protocol,
+        result = chosen.ablate(
+            ws, dataset, config, list(range(seeds)), eval_split, progress, **options
         )
-    render_ablation_result(result, output_format(fmt, as_json), lambda: render_ablation(result))
+    draw = partial(render_ablation, result, chosen.title)
+    render_ablation_result(result, output_format(fmt, as_json), draw)
 
 
 def show_command(
@@ -429,7 +402,7 @@ def show_command(
     frames: Annotated[int, typer.Option(help="Frames shown at most.")] = 16,
 ) -> None:
     """Draw a query's GT and predicted boxes and spans, and its 2D-TAN score map."""
-    from heads.show import show_query
+    from heads.csdvl.show import show_query
 
     result = show_query(workspace_of(ctx), run, query_id, out, dataset, frames)
     prediction = result.prediction

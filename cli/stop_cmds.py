@@ -1,15 +1,14 @@
-"""``stvg train --method stop``, ``stvg ablate --method stop`` and ``stvg pretrain-vit``: thin
-wrappers over ``heads.stop`` and ``stvgdata.extractors.vit_pretrain`` (torch is imported only
-when one of them runs)."""
+"""``stvg pretrain-vit``: a thin wrapper over ``stvgdata.extractors.vit_pretrain`` (torch is
+imported only when it runs); ``stvg train/ablate --method stop`` reach STOP through the
+method registry."""
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cli.cache_cmds import parse_size
 from cli.console import (
@@ -17,95 +16,10 @@ from cli.console import (
     JsonOption,
     OutputFormat,
     RichProgress,
-    console,
     output_format,
-    render_ablation_result,
     render_record,
     workspace_of,
 )
-from stvgdata.errors import BadInputError
-
-if TYPE_CHECKING:
-    from cli.methods import MethodArgs
-
-# runs column -> table label, and whether it is a fraction shown in percent
-STOP_COLUMNS = (
-    ("r_at_1", "R@1", True),
-    ("r_at_5", "R@5", True),
-    ("r_at_10", "R@10", True),
-    ("median_rank", "MdR", False),
-    ("accuracy", "Acc", True),
-)
-
-
-def stop_config(args: MethodArgs):  # noqa: ANN201 - heads.stop.config.StopConfig (lazy import)
-    """StopConfig from the common options, then ``--set`` overrides."""
-    from heads.stop.config import StopConfig
-
-    return args.configure(StopConfig(seed=args.seed, device=args.device))
-
-
-def train_stop(ctx: typer.Context, args: MethodArgs) -> None:
-    """Train STOP's prompts and heads on cached vit/roberta tokens, evaluate, record in runs."""
-    from heads.stop.train import train_stop as train
-
-    config = stop_config(args)
-    with RichProgress(transient=True) as progress:
-        ws = workspace_of(ctx)
-        run = train(ws, args.dataset, config, args.eval_split(ws), progress)
-    summary = {
-        "run_id": run.run_id,
-        "variant": config.variant_name(),
-        "split": run.eval_split,
-        "epochs": len(run.history),
-        "checkpoint": str(run.run_dir),
-        **dataclasses.asdict(run.retrieval),
-        "accuracy": run.accuracy,
-        "final_loss": run.history[-1]["total"] if run.history else None,
-        "seconds_per_step": run.seconds_per_step,
-    }
-    render_record(summary, args.fmt, f"{args.dataset} stop")
-
-
-def _cell(mean: float, std: float, seeds: int, percent: bool) -> str:
-    scale, digits = (100, 1) if percent else (1, 1)
-    if mean != mean:  # NaN: no seed had this metric
-        return "-"
-    text = f"{scale * mean:.{digits}f}"
-    return text if seeds == 1 else f"{text} ± {scale * std:.{digits}f}"
-
-
-def render_stop_ablation(result) -> None:  # noqa: ANN001 - heads.stop.ablate.StopAblationResult
-    """One row per prompt variant: R@K and accuracy in percent, MdR in ranks, mean ± std."""
-    seeds = len(result.variants[0].seeds) if result.variants else 0
-    table = Table(
-        title=f"STOP ablation - {result.dataset} {result.split} - {result.protocol}"
-        f" - {seeds} seed(s)"
-    )
-    table.add_column("prompts", overflow="fold")
-    for _, label, _ in STOP_COLUMNS:
-        table.add_column(label, justify="right", no_wrap=True)
-    for variant in result.variants:
-        cells = [
-            _cell(variant.mean(m), variant.std(m), seeds, percent) for m, _, percent in STOP_COLUMNS
-        ]
-        table.add_row(variant.variant, *cells)
-    console.print(table)
-
-
-def ablate_stop(ctx: typer.Context, args: MethodArgs) -> None:
-    """No prompts, spatial only, temporal only, both: trained and evaluated per seed."""
-    from heads.stop.ablate import run_stop_ablation
-
-    if args.seeds < 1:
-        raise BadInputError("--seeds", args.seeds, "must be at least 1")
-    config = stop_config(args)
-    ws = workspace_of(ctx)
-    with RichProgress(transient=True) as progress:
-        result = run_stop_ablation(
-            ws, args.dataset, config, list(range(args.seeds)), args.eval_split(ws), progress
-        )
-    render_ablation_result(result, args.fmt, lambda: render_stop_ablation(result))
 
 
 def pretrain_vit_cmd(
@@ -169,5 +83,5 @@ def pretrain_vit_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``pretrain-vit`` (train/ablate --method stop go through cli.methods)."""
+    """Add ``pretrain-vit`` to ``app``."""
     app.command("pretrain-vit")(pretrain_vit_cmd)

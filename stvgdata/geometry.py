@@ -5,7 +5,7 @@ Boxes are arrays whose last axis holds 4 numbers. Formats:
 - ``xywh``: top-left corner plus width and height (TubeDETR, HC-STVG files);
 - ``cxcywh``: centre and size, normalized by the frame size (what heads predict).
 Intervals are half-open frame ranges [start, end).
-Differentiable versions for losses live in ``heads.box_ops`` and follow the same conventions.
+Differentiable versions for losses live in ``heads.eval.box_ops`` and follow the same conventions.
 """
 
 from __future__ import annotations

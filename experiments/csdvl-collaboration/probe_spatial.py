@@ -31,9 +31,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from heads.data import ordered_batches, query_data  # noqa: E402
-from heads.models.spatial_head import grid_centres  # noqa: E402
-from heads.train import load_model, resolve_checkpoint  # noqa: E402
+from heads.csdvl.data import ordered_batches, query_data  # noqa: E402
+from heads.csdvl.model.spatial_head import grid_centres  # noqa: E402
+from heads.csdvl.predict import load_model, resolve_checkpoint  # noqa: E402
 from schemas.batch import FeatureSet  # noqa: E402
 from stvgdata.catalog import query  # noqa: E402
 from stvgdata.errors import BadInputError  # noqa: E402

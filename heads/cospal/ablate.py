@@ -1,15 +1,16 @@
 """CoSPaL's ablation: random-tubelet baseline, TPG alone, TPG + CRG, TPG + CRG + SPS; every
 variant with every seed on data loaded once, runs rows written, mean +- std (ddof 0) in the
-``heads.ablate`` result types, so the CSDVL table renderer prints it."""
+``heads.eval.ablation`` result type every method reports."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
 
-from heads.ablate import AblationResult, VariantResult
 from heads.cospal.config import CospalConfig
-from heads.cospal.train import PROTOCOL, RANDOM_VARIANT, load_data, random_baseline, train_cospal
+from heads.cospal.data import load_data
+from heads.cospal.train import PROTOCOL, RANDOM_VARIANT, random_baseline, train_cospal
+from heads.eval.ablation import AblationResult, VariantResult
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.workspace import Workspace
 
@@ -28,7 +29,7 @@ def run_cospal_ablation(
     """Seed-major: all variants with seed 0 first, so early rows form a complete comparison."""
     data = load_data(ws, dataset, eval_split, base.use_slowfast)
     names = [RANDOM_VARIANT, *VARIANTS]
-    results = {name: VariantResult(name, list(seeds), [], []) for name in names}
+    results = {name: VariantResult(name, list(seeds)) for name in names}
     total, done = len(names) * len(seeds), 0
     for seed in seeds:
         runs = [random_baseline(ws, dataset, data, seed)]
@@ -36,8 +37,7 @@ def run_cospal_ablation(
             config = dataclasses.replace(base, crg=crg, sps=sps, seed=seed)
             runs.append(train_cospal(ws, dataset, config, eval_split, data=data))
         for run in runs:
-            results[run.variant].run_ids.append(run.run_id)
-            results[run.variant].summaries.append(run.summary)
+            results[run.variant].add_summary(run.run_id, run.summary)
             done += 1
             progress("ablation", done, total)
     return AblationResult(dataset, eval_split, PROTOCOL, list(results.values()))

@@ -24,9 +24,10 @@ from stvgdata.cache import ShardReader
 from stvgdata.catalog import query as catalog_query
 from stvgdata.errors import BadInputError
 from stvgdata.regions.base import TextEncoder
-from stvgdata.regions.store import VideoRegions, read_video_regions
+from stvgdata.regions.store import VideoRegions, load_text_encoder, read_video_regions
 from stvgdata.workspace import Workspace
 
+TRAIN_SPLIT = "train"
 MOTION_DIM = 7  # cx, cy, w, h (image units), vx, vy (image units per frame), speed
 VELOCITY_SCALE = 10.0  # per-frame displacements are ~0.01 image units; bring them near 0.1
 # The only catalog columns weak training reads (tube, boxes and target ids are never selected).
@@ -233,3 +234,55 @@ def strided(batch: dict[str, object], stride: int) -> dict[str, object]:
     """The batch on every ``stride``-th frame (per-frame fields are (B, K, T, ...))."""
     frames = ("appearance", "dynamics", "present")
     return {key: value[:, :, ::stride] if key in frames else value for key, value in batch.items()}
+
+
+@dataclass(frozen=True, eq=False)
+class CospalData:
+    """Weak queries of both splits and the tubelets of their videos, loaded once per sweep."""
+
+    train: list[WeakQuery]
+    eval: list[WeakQuery]
+    eval_split: str
+    videos: dict[str, VideoTubelets]
+    use_slowfast: bool  # the tubelets' dynamics hold in-box SlowFast features
+
+
+def load_data(
+    ws: Workspace,
+    dataset: str,
+    eval_split: str,
+    use_slowfast: bool = True,
+    with_train: bool = True,
+) -> CospalData:
+    """Queries of ``train`` (unless ``with_train`` is False: prediction only) and ``eval_split``
+    with token embeddings from the regions' text encoder, and the ``VideoTubelets`` of their
+    videos."""
+    splits = (TRAIN_SPLIT, eval_split) if with_train else (eval_split,)
+    rows = {TRAIN_SPLIT: []} | {split: weak_query_rows(ws, dataset, split) for split in splits}
+    for split in splits:
+        if not rows[split]:
+            raise BadInputError(ws.catalog_dir, f"{dataset}/{split}", "no queries in this split")
+    encoder = load_text_encoder(ws, dataset)
+    sizes = {
+        row["video_id"]: (float(row["width"]), float(row["height"]))
+        for split_rows in rows.values()
+        for row in split_rows
+    }
+    return CospalData(
+        train=encode_queries(rows[TRAIN_SPLIT], encoder),
+        eval=encode_queries(rows[eval_split], encoder),
+        eval_split=eval_split,
+        videos=load_videos(ws, dataset, sizes, use_slowfast),
+        use_slowfast=use_slowfast,
+    )
+
+
+def feature_dims(data: CospalData) -> tuple[int, int]:
+    """(appearance, dynamics) feature sizes of the loaded tubelets."""
+    video = next(iter(data.videos.values()))
+    return video.appearance.shape[-1], video.dynamics.shape[-1]
+
+
+def on_device(batch: dict[str, object], device: str) -> dict[str, object]:
+    """The batch with its tensors on ``device`` (query ids stay a list)."""
+    return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}

@@ -11,10 +11,27 @@ tubelet's boxes on its present sampled frames in the clip.
 
 from __future__ import annotations
 
-import numpy as np
+from pathlib import Path
 
-from heads.cospal.data import VideoTubelets, WeakQuery, clip_present
-from heads.predictions import QueryPrediction
+import numpy as np
+import torch
+
+from heads.cospal.config import CospalConfig
+from heads.cospal.data import (
+    VideoTubelets,
+    WeakQuery,
+    clip_present,
+    collate_weak,
+    feature_dims,
+    load_data,
+    on_device,
+)
+from heads.cospal.model import CospalModel, CospalScores, build_model
+from heads.eval.predictions import QueryPrediction
+from heads.runs import load_checkpoint
+from stvgdata.workspace import Workspace
+
+EVAL_BATCH = 64
 
 
 def max_sum_run(values: np.ndarray) -> tuple[int, int]:
@@ -78,3 +95,46 @@ def random_tubelet_prediction(
         return QueryPrediction(query.query_id, *query.segment, np.zeros(0), np.zeros((0, 4)))
     tubelet = int(rng.choice(candidates))
     return tube_prediction(query, video, tubelet, present[tubelet])
+
+
+def _batch_predictions(
+    scores: CospalScores, queries: list[WeakQuery], videos: dict, quantile: float
+) -> list[QueryPrediction]:
+    own = scores.own(scores.tubelet_scores()).masked_fill(~scores.tubelet_valid, -np.inf)
+    frames = scores.frame_tpg if scores.frame_crg is None else scores.frame_tpg + scores.frame_crg
+    predictions = []
+    for i, query in enumerate(queries):
+        video = videos[query.video_id]
+        k = int(own[i, : len(video.tubelet_ids)].argmax())
+        t = len(video.frame_idx)
+        relevance = frames[i, k, :t].numpy()
+        span = relevant_span(relevance, clip_present(video, query.segment)[k], quantile)
+        predictions.append(tube_prediction(query, video, k, span))
+    return predictions
+
+
+@torch.no_grad()
+def predict(
+    model: CospalModel, queries: list[WeakQuery], videos: dict, config: CospalConfig
+) -> dict[str, QueryPrediction]:
+    """Tubes of ``queries``: the best tubelet of each and its relevant span."""
+    model.eval()
+    predictions = {}
+    for start in range(0, len(queries), EVAL_BATCH):
+        chunk = queries[start : start + EVAL_BATCH]
+        scores = model(on_device(collate_weak(chunk, videos), config.device)).to("cpu")
+        for pred in _batch_predictions(scores, chunk, videos, config.span_quantile):
+            predictions[pred.query_id] = pred
+    return predictions
+
+
+def predict_checkpoint(
+    ws: Workspace, dataset: str, split: str, checkpoint: Path
+) -> tuple[CospalConfig, dict[str, QueryPrediction]]:
+    """The config of a trained CoSPaL checkpoint and its predictions on ``split``."""
+    payload = load_checkpoint(checkpoint)
+    config = CospalConfig(**payload["config"])
+    data = load_data(ws, dataset, split, config.use_slowfast, with_train=False)
+    model = build_model(*feature_dims(data), config)
+    model.load_state_dict(payload["model"])
+    return config, predict(model.to(config.device), data.eval, data.videos, config)

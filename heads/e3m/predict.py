@@ -13,25 +13,16 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from heads.e3m.config import E3MConfig
-from heads.e3m.em import Grounding, ground_baseline, ground_e3m, to_prediction
-from heads.e3m.visual import modulate_regions
-from heads.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth, new_run_id
-from heads.predictions import QueryPrediction
-from heads.protocols import DEFAULT_PROTOCOL
+from heads.e3m.model.em import Grounding, ground_baseline, ground_e3m, to_prediction
+from heads.e3m.model.visual import modulate_regions
+from heads.eval.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth, new_run_id
+from heads.eval.predictions import QueryPrediction
+from heads.eval.protocols import DEFAULT_PROTOCOL
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.regions.store import VideoRegions, read_query_embeddings, read_video_regions
 from stvgdata.workspace import Workspace
 
 METHOD = "e3m"
-
-# The ablation table, top to bottom: what each variant switches off.
-VARIANTS: dict[str, dict] = {
-    "baseline": {"baseline": True},
-    "no-em": {"iterations": 1},
-    "no-visual-mod": {"visual_modulation": False},
-    "no-text-mod": {"text_modulation": False},
-    "full": {},
-}
 
 
 def clip_regions(regions: VideoRegions, start: int, end: int) -> tuple[VideoRegions, np.ndarray]:
@@ -141,28 +132,3 @@ def evaluate_e3m(
         config=dataclasses.asdict(config) | {"dataset": dataset, "split": split},
     )
     return evaluate(ws, dataset, split, predictions, protocol, info, progress)
-
-
-def run_e3m_ablation(
-    ws: Workspace,
-    dataset: str,
-    split: str,
-    base: E3MConfig = E3MConfig(),
-    seeds: Sequence[int] = (0,),
-    protocol: str = DEFAULT_PROTOCOL,
-    progress: ProgressFn = no_progress,
-):  # noqa: ANN201 - heads.ablate.AblationResult (imported lazily: heads.ablate imports torch)
-    """Every variant of ``VARIANTS`` on ``split`` for each k-means seed, as an AblationResult."""
-    from heads.ablate import AblationResult, VariantResult
-
-    results = []
-    for name, overrides in VARIANTS.items():
-        result = VariantResult(name, list(seeds), [], [])
-        for seed in seeds:
-            config = dataclasses.replace(base, seed=seed, **overrides)
-            report = evaluate_e3m(ws, dataset, split, config, protocol)
-            result.run_ids.append(report.run.run_id)
-            result.summaries.append(report.summaries["all"])
-        results.append(result)
-        progress("ablation", len(results), len(VARIANTS))
-    return AblationResult(dataset, split, protocol, results)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from heads.e3m.config import E3MConfig
-from heads.e3m.em import region_positions
+from heads.e3m.model.em import region_positions
 from heads.e3m.predict import iter_groundings
-from heads.evaluate import load_ground_truth
+from heads.eval.evaluate import load_ground_truth
 from stvgdata.geometry import pairwise_box_iou
 from stvgdata.regions.store import VideoRegions
 from stvgdata.workspace import Workspace

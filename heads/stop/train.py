@@ -8,6 +8,7 @@ forward per clip, not per sentence)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
@@ -18,22 +19,22 @@ import pyarrow as pa
 import torch
 import torch.nn.functional as F
 
-from heads.evaluate import new_run_id
+from heads.eval.retrieval import RetrievalSummary
+from heads.runs import LAST_CHECKPOINT, Run, new_run, save_checkpoint, seed_everything
 from heads.stop.config import StopConfig
-from heads.stop.data import RetrievalSplit, load_split
+from heads.stop.data import TEXT_MODEL, VIDEO_MODEL, RetrievalSplit, load_split
 from heads.stop.frozen import build_frozen_top
 from heads.stop.labels import load_labels
-from heads.stop.metrics import RetrievalSummary, accuracy, retrieval_summary
+from heads.stop.losses import contrastive_loss
 from heads.stop.model import StopDims, StopModel, build_stop
-from stvgdata.atomic import atomic_output, write_bytes_atomic
+from heads.stop.predict import evaluate_split
 from stvgdata.catalog import append_rows
 from stvgdata.errors import BadInputError
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.workspace import Workspace
 
+METHOD = "stop"
 PROTOCOL = "retrieval-tube-clips"  # runs.protocol of STOP rows (see heads.stop.data)
-CHECKPOINT = "prompts-and-heads.pt"
-EVAL_BATCH = 64  # clips per forward at evaluation
 
 
 @dataclass(frozen=True)
@@ -84,14 +85,6 @@ def build_model(config: StopConfig, data: RetrievalSplit) -> StopModel:
     return build_stop(config, dims, frozen)
 
 
-def contrastive_loss(text: torch.Tensor, video: torch.Tensor, temperature: float) -> torch.Tensor:
-    """Symmetric InfoNCE over a batch of matching pairs: text (B, D) and clip (B, D) unit
-    embeddings, row i of each describing the same clip."""
-    logits = text @ video.T / temperature  # (B, B)
-    labels = torch.arange(len(text), device=text.device)
-    return (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
-
-
 def training_step(
     model: StopModel,
     data: RetrievalSplit,
@@ -139,22 +132,6 @@ def sentence_draw(data: RetrievalSplit, generator: torch.Generator) -> torch.Ten
     return order[first]
 
 
-@torch.no_grad()
-def evaluate_split(model: StopModel, data: RetrievalSplit) -> tuple[RetrievalSummary, float | None]:
-    """Text-to-video retrieval over the split's clips, and motion accuracy of its clips."""
-    model.eval()
-    device = next(model.video_proj.parameters()).device
-    videos = torch.cat(
-        [
-            model.encode_video(data.clips[start : start + EVAL_BATCH].to(device, torch.float32))
-            for start in range(0, len(data.clips), EVAL_BATCH)
-        ]
-    )
-    text = model.encode_text(data.text.to(device), data.text_mask.to(device))
-    summary = retrieval_summary(text @ videos.T, data.target.to(device))
-    return summary, accuracy(model.classify(videos).cpu(), data.clip_labels)
-
-
 def fit(
     model: StopModel, data: RetrievalSplit, config: StopConfig, progress: ProgressFn
 ) -> tuple[list[dict[str, float]], float]:
@@ -192,25 +169,27 @@ def trainable_state(model: StopModel) -> dict[str, torch.Tensor]:
 
 def run_stop(
     ws: Workspace,
+    dataset: str,
     config: StopConfig,
     data: StopData,
     progress: ProgressFn = no_progress,
 ) -> StopRun:
     """Train ``config`` on ``data.train``, evaluate on ``data.eval``, keep the trained tensors
-    and the configuration in ``runs/<run_id>/``."""
-    torch.manual_seed(config.seed)
+    and ``run.json`` in ``runs/<run_id>/``."""
+    seed_everything(config.seed, config.device)
     model = build_model(config, data.train).to(config.device)
     history, seconds_per_step = fit(model, data.train, config, progress)
     summary, motion_accuracy = evaluate_split(model, data.eval)
-    run_id = new_run_id(f"stop-{config.variant_name()}")
-    run_dir = ws.runs_dir / run_id
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_bytes_atomic(run_dir / "config.json", json.dumps(config.to_dict(), indent=2).encode())
-    with atomic_output(run_dir / CHECKPOINT) as tmp:
-        torch.save({"model": trainable_state(model), "config": config.to_dict()}, tmp)
-    return StopRun(
-        run_id,
-        run_dir,
+    record = new_run(
+        ws, METHOD, dataset, config.variant_name(), config.seed, config.to_dict(),
+        [VIDEO_MODEL, TEXT_MODEL],
+    )  # fmt: skip
+    save_checkpoint(
+        record.checkpoint, {"model": trainable_state(model), "config": config.to_dict()}
+    )
+    run = StopRun(
+        record.run_id,
+        record.run_dir,
         config,
         data.eval_split,
         summary,
@@ -218,6 +197,22 @@ def run_stop(
         history,
         seconds_per_step,
     )
+    _finish(record, run)
+    return run
+
+
+def _finish(record: Run, run: StopRun) -> None:
+    """What training reported, in ``run.json``."""
+    record.result = {
+        "split": run.eval_split,
+        "epochs": len(run.history),
+        "checkpoint": str(record.run_dir),
+        **dataclasses.asdict(run.retrieval),
+        "accuracy": run.accuracy,
+        "final_loss": run.history[-1]["total"] if run.history else None,
+        "seconds_per_step": run.seconds_per_step,
+    }
+    record.save()
 
 
 def runs_row(run: StopRun, dataset: str, created_at: datetime) -> pa.Table:
@@ -225,7 +220,7 @@ def runs_row(run: StopRun, dataset: str, created_at: datetime) -> pa.Table:
     row = {
         "run_id": run.run_id,
         "dataset": dataset,
-        "method": "stop",
+        "method": METHOD,
         "variant": run.config.variant_name(),
         "split": run.eval_split,
         "protocol": PROTOCOL,
@@ -240,7 +235,7 @@ def runs_row(run: StopRun, dataset: str, created_at: datetime) -> pa.Table:
         "median_rank": run.retrieval.median_rank,
         "accuracy": run.accuracy,
         "config": json.dumps(run.config.to_dict(), sort_keys=True),
-        "checkpoint": str(run.run_dir / CHECKPOINT),
+        "checkpoint": str(run.run_dir / LAST_CHECKPOINT),
         "created_at": created_at,
     }
     return pa.Table.from_pylist([row])
@@ -256,6 +251,6 @@ def train_stop(
 ) -> StopRun:
     """Train, evaluate and record one STOP run (``data``: splits already loaded)."""
     data = data or load_data(ws, dataset, config, eval_split)
-    run = run_stop(ws, config, data, progress)
+    run = run_stop(ws, dataset, config, data, progress)
     append_rows(ws, "runs", runs_row(run, dataset, datetime.now(UTC)))
     return run

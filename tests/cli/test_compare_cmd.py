@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from heads.evaluate import RunInfo, evaluate
+from heads.eval.evaluate import RunInfo, evaluate
 from stvgdata.workspace import Workspace
-from tests.heads.test_evaluate import VIDSTG_LIKE, build_catalog, exact
+from tests.heads.eval.test_evaluate import VIDSTG_LIKE, build_catalog, exact
 
 
 def test_compare_prints_the_paired_difference_and_rejects_unknown_runs(run_cli, workspace):

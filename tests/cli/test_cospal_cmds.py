@@ -4,10 +4,11 @@ region cache, and their one-line errors."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from tests.heads.cospal_workspace import DATASET, TINY_SETS, build_cospal_workspace
+from tests.heads.cospal.cospal_workspace import DATASET, TINY_SETS, build_cospal_workspace
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +33,9 @@ def test_train_method_cospal_records_a_weak_run(run_cli, cospal_ws) -> None:
     assert json.loads(rows.stdout) == [
         {"method": "cospal", "variant": "tpg+crg+sps", "split": "train"}
     ]
+    record = json.loads((Path(cospal_ws) / "runs" / summary["run_id"] / "run.json").read_text())
+    assert (record["method"], record["result"]["epochs"]) == ("cospal", 2)
+    assert {f["model"] for f in record["features"]} == {"slowfast", "regions"}
     # the saved run predicts again, on another split, through `stvg eval --run`
     again = run_cli(
         "eval", "--dataset", DATASET, "--eval-split", "test", "--run", summary["run_id"], "--json",

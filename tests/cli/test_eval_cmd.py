@@ -6,12 +6,14 @@ import json
 import sys
 import types
 
-from heads.config import CSDVLConfig, TrainConfig
-from heads.predictions import QueryPrediction, write_stvg_predictions
+from heads.csdvl.config import CSDVLConfig, TrainConfig, config_to_dict
+from heads.eval.predictions import QueryPrediction, write_stvg_predictions
+from heads.registry import Method
+from heads.runs import Run
 from schemas import FeatureSet
 from stvgdata.catalog import query
 from stvgdata.workspace import Workspace
-from tests.heads.test_evaluate import BOX, CaseQuery, build_catalog
+from tests.heads.eval.test_evaluate import BOX, CaseQuery, build_catalog
 
 QUERIES = [
     CaseQuery("vidstg/d1", "v30", "declarative", (6, 30), source_query_id="0"),
@@ -87,16 +89,17 @@ def test_run_predictions_come_from_the_training_run(run_cli, workspace, monkeypa
     build_catalog(ws, "vidstg", QUERIES)
     calls = []
 
-    def predict_run(ws_arg, run_id, dataset, split):
-        calls.append((ws_arg.root, run_id, dataset, split))
-        config = CSDVLConfig(s2d=False)  # variant "d2s"
-        train_config = TrainConfig(seed=2, features=FeatureSet(clip="vl-synth-map"))
-        prediction = QueryPrediction("vidstg/i1", 12, 24, [12], [BOX])
-        return config, train_config, {"vidstg/i1": prediction}
+    def predict(ws_arg, run, dataset, split, progress):
+        calls.append((ws_arg.root, run.run_id, dataset, split))
+        return {"vidstg/i1": QueryPrediction("vidstg/i1", 12, 24, [12], [BOX])}
 
-    # A stand-in for heads.train, so the test needs neither torch nor a trained run.
-    stand_in = types.SimpleNamespace(predict_run=predict_run)
-    monkeypatch.setitem(sys.modules, "heads.train", stand_in)
+    # A stand-in method registered as csdvl, so the test needs neither torch nor a trained run.
+    stand_in = Method("csdvl", "CSDVL", dict, (), ablate=None, predict=predict)
+    monkeypatch.setitem(sys.modules, "heads.csdvl.method", types.SimpleNamespace(METHOD=stand_in))
+    config = config_to_dict(
+        CSDVLConfig(s2d=False), TrainConfig(seed=2, features=FeatureSet(clip="vl-synth-map"))
+    )
+    Run("csdvl-full-1", ws.runs_dir / "csdvl-full-1", "csdvl", "vidstg", "d2s", 2, config).save()
     result = run_cli("eval", "--dataset", "vidstg", "--eval-split", "test", "--run", "csdvl-full-1")
     assert result.exit_code == 0, result.stderr
     assert calls == [(ws.root, "csdvl-full-1", "vidstg", "test")]
@@ -143,9 +146,19 @@ def test_tubedetr_hcstvg_results_are_scored_in_tubedetrs_frame_pairing(
     document = {"video_predictions": {"0": {"sted": sted}}, "predictions": boxes}
     (tmp_path / "res.json").write_text(json.dumps(document))
     result = run_cli(
-        "eval", "--dataset", "hcstvg-v1", "--split", "test", "--predictions",
+        "eval", "--dataset", "hcstvg-v1", "--eval-split", "test", "--predictions",
         tmp_path / "res.json", "--annotations", tmp_path / "test_proc.json", "--json",
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     (run,) = query(Workspace(workspace), "SELECT * FROM runs").to_pylist()
     assert (run["m_viou"], run["m_tiou"], run["m_siou"]) == (1.0, 1.0, 1.0)
+
+
+def test_a_run_folder_of_an_older_layout_is_a_one_line_error(run_cli, workspace):
+    ws = Workspace(workspace)
+    build_catalog(ws, "vidstg", QUERIES)
+    (ws.runs_dir / "cospal-old").mkdir(parents=True)
+    (ws.runs_dir / "cospal-old" / "cospal.pt").write_bytes(b"")
+    result = run_cli("eval", "--dataset", "vidstg", "--eval-split", "test", "--run", "cospal-old")
+    assert result.exit_code == 2 and "older stvg layout" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

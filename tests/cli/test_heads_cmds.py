@@ -32,8 +32,11 @@ def trained_run(cached_ws):
 def test_train_writes_a_checkpointed_run_and_resumes_it(run_cli, cached_ws, trained_run):
     assert trained_run["epochs"] == 1 and trained_run["variant"] == "s2d+d2s"
     run_dir = cached_ws.runs_dir / trained_run["run_id"]
-    assert (run_dir / "config.json").is_file() and (run_dir / "checkpoint-last.pt").is_file()
-    assert json.loads((run_dir / "config.json").read_text())["model"]["d2s_anchor"] is True
+    assert (run_dir / "run.json").is_file() and (run_dir / "checkpoint-last.pt").is_file()
+    record = json.loads((run_dir / "run.json").read_text())
+    assert (record["method"], record["seed"], record["result"]["epochs"]) == ("csdvl", 0, 1)
+    assert record["config"]["model"]["d2s_anchor"] is True
+    assert {f["model"] for f in record["features"]} == {"resnet101", "slowfast", "roberta"}
     resumed = run_cli(
         "train", "--dataset", DATASET, "--resume", trained_run["run_id"], "--epochs", "2", "--json",
         workspace_path=cached_ws.root,
@@ -99,13 +102,15 @@ def test_train_on_chosen_features_stores_them_for_eval(run_cli, cached_ws):
     result = run_cli(
         "train", "--dataset", DATASET, "--epochs", "1", "--json", "--seed", "3",
         "--frame-features", "vl-synth-map", "--clip-features", "vl-synth-map",
-        "--text-features", "vl-synth-text", "--no-d2s-anchor",
+        "--text-features", "vl-synth-text", "--no-d2s-anchor", "--set", "train.weight_decay=0.5",
+        "--set", "ffn_dim=64",
         workspace_path=cached_ws.root,
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     run_id = json.loads(result.stdout)["run_id"]
-    config = json.loads((cached_ws.runs_dir / run_id / "config.json").read_text())
+    config = json.loads((cached_ws.runs_dir / run_id / "run.json").read_text())["config"]
     assert config["model"]["d2s_anchor"] is False
+    assert (config["train"]["weight_decay"], config["model"]["ffn_dim"]) == (0.5, 64)  # --set
     features = config["train"]["features"]
     assert features == {"frame": "vl-synth-map", "clip": "vl-synth-map", "text": "vl-synth-text"}
     scored = run_cli(
@@ -138,6 +143,8 @@ def test_train_on_chosen_features_stores_them_for_eval(run_cli, cached_ws):
         (("ablate", "--dataset", DATASET, "--collab-warmup", "-1"), "0 or more"),
         (("train", "--dataset", DATASET, "--method", "stop", "--collab-warmup", "1"), "csdvl"),
         (("ablate", "--dataset", DATASET, "--method", "e3m", "--no-d2s-anchor"), "csdvl"),
+        (("train", "--dataset", DATASET, "--set", "nope=1"), "--set: nope: unknown setting"),
+        (("train", "--dataset", DATASET, "--set", "d_model=30"), "not divisible"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(run_cli, cached_ws, args, message):

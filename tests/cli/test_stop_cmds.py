@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import dataclass
 
 import pytest
 
-from cli.methods import apply_overrides, parse_overrides
-from stvgdata.errors import BadInputError
 from stvgdata.extractors import RandomInitWarning
-from tests.heads.stop_workspace import DATASET, TINY_SETS, build_stop_workspace
+from tests.heads.stop.stop_workspace import DATASET, TINY_SETS, build_stop_workspace
 
 
 @pytest.fixture(autouse=True)
@@ -78,7 +75,7 @@ def test_ablate_method_stop_sweeps_the_four_prompt_variants(run_cli, stop_ws) ->
         (("train", "--method", "stop", "--set", "warp=9"), "--set: warp: unknown setting"),
         (("train", "--method", "stop", "--set", "eta=lots"), "--set: eta=lots: expected float"),
         (("ablate", "--method", "stop", "--set", "eta"), "--set: eta: expected KEY=VALUE"),
-        (("ablate", "--set", "eta=1"), "csdvl takes its named options"),
+        (("ablate", "--set", "eta=1"), "--set: eta: unknown setting of Preset"),
     ],
 )
 def test_dispatch_mistakes_are_one_line_errors(run_cli, args, message) -> None:
@@ -93,21 +90,3 @@ def test_a_cache_of_another_network_is_refused_in_one_line(run_cli, stop_ws) -> 
         workspace_path=stop_ws,
     )  # fmt: skip
     assert result.exit_code == 2 and "not cut from this network" in result.stderr
-
-
-@dataclass(frozen=True)
-class _Config:
-    count: int = 1
-    rate: float = 0.5
-    flag: bool = False
-    path: str | None = None
-
-
-def test_overrides_coerce_to_the_field_types() -> None:
-    config = apply_overrides(
-        _Config(), parse_overrides(["count=3", "rate=1e-3", "flag=yes", "path=none"])
-    )
-    assert config == _Config(count=3, rate=1e-3, flag=True, path=None)
-    assert apply_overrides(_Config(), {"path": "/x"}).path == "/x"
-    with pytest.raises(BadInputError, match="expected bool"):
-        apply_overrides(_Config(), {"flag": "maybe"})

@@ -15,7 +15,7 @@ from stvgdata.errors import BadInputError
 from stvgdata.extractors import ExtractorConfig, RandomInitWarning, build_extractor
 from stvgdata.extractors.vit import bottom_tokens, build_vit_network, vit_layer
 from stvgdata.video import iter_frames
-from tests.heads.stop_workspace import DATASET, FRAME_SIZE, build_stop_workspace
+from tests.heads.stop.stop_workspace import DATASET, FRAME_SIZE, build_stop_workspace
 
 
 @pytest.fixture(autouse=True)

@@ -29,7 +29,7 @@ from stvgdata.extractors.vit_pretrain import (
 )
 from stvgdata.regions.config import SubstituteConfig
 from stvgdata.regions.substitute import Vocabulary
-from tests.heads.stop_workspace import DATASET, FRAME_SIZE, build_stop_workspace
+from tests.heads.stop.stop_workspace import DATASET, FRAME_SIZE, build_stop_workspace
 
 COLOURS = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (30, 40, 220)}
 

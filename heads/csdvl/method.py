@@ -1,0 +1,61 @@
+"""CSDVL in the method registry: its configuration is the ``small`` preset's ``Preset`` (model
+and training settings), trained on cached frame maps, clip maps and text tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from heads.csdvl.ablate import Variant, run_ablation, table3_variants
+from heads.csdvl.config import Preset, preset
+from heads.csdvl.predict import predict_run
+from heads.csdvl.train import METHOD as NAME
+from heads.csdvl.train import train
+from heads.eval.ablation import AblationResult
+from heads.eval.predictions import QueryPrediction
+from heads.eval.protocols import DEFAULT_PROTOCOL
+from heads.registry import Method
+from heads.runs import Run
+from stvgdata.progress import ProgressFn, no_progress
+from stvgdata.workspace import Workspace
+
+
+def train_run(
+    ws: Workspace, dataset: str, config: Preset, eval_split: None, progress: ProgressFn
+) -> Run:
+    """Train (nothing is scored: ``stvg eval --run`` scores a CSDVL run)."""
+    del eval_split
+    return train(ws, dataset, config.model, config.train, progress).run
+
+
+def predict(
+    ws: Workspace, run: Run, dataset: str, split: str, progress: ProgressFn = no_progress
+) -> dict[str, QueryPrediction]:
+    return predict_run(ws, str(run.checkpoint), dataset, split, progress)[-1]
+
+
+def ablate(
+    ws: Workspace,
+    dataset: str,
+    config: Preset,
+    seeds: Sequence[int],
+    eval_split: str,
+    progress: ProgressFn = no_progress,
+    variants: Sequence[Variant] | None = None,
+    protocol: str = DEFAULT_PROTOCOL,
+) -> AblationResult:
+    """``variants`` (default: Table 3's grid) x ``seeds``, trained and scored."""
+    chosen = table3_variants() if variants is None else variants
+    return run_ablation(
+        ws, dataset, chosen, seeds, config.model, config.train, progress, eval_split, protocol
+    )
+
+
+METHOD = Method(
+    name=NAME,
+    title="CSDVL",
+    default_config=lambda: preset("small"),
+    variants=tuple(v.name for v in table3_variants()),
+    ablate=ablate,
+    train=train_run,
+    predict=predict,
+)

@@ -1,0 +1,31 @@
+"""E3M in the method registry: training-free, so it grounds a whole split (``stvg eval
+--method e3m``) and ablates, but trains nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from heads.e3m.ablate import VARIANTS, run_e3m_ablation
+from heads.e3m.config import E3MConfig
+from heads.e3m.predict import METHOD as NAME
+from heads.e3m.predict import evaluate_e3m
+from heads.eval.ablation import AblationResult
+from heads.eval.protocols import DEFAULT_PROTOCOL
+from heads.registry import Method
+from stvgdata.progress import ProgressFn, no_progress
+from stvgdata.workspace import Workspace
+
+
+def ablate(
+    ws: Workspace,
+    dataset: str,
+    config: E3MConfig,
+    seeds: Sequence[int],
+    eval_split: str,
+    progress: ProgressFn = no_progress,
+) -> AblationResult:
+    """Every variant with every k-means seed on ``eval_split``."""
+    return run_e3m_ablation(ws, dataset, eval_split, config, seeds, DEFAULT_PROTOCOL, progress)
+
+
+METHOD = Method(NAME, "E3M", E3MConfig, tuple(VARIANTS), ablate, ground=evaluate_e3m)

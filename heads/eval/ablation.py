@@ -1,0 +1,73 @@
+"""The result of any method's ablation: per variant, the per-seed metrics of its runs and their
+mean +- std over seeds (population std, ddof 0). Metrics are named, so STVG summaries and
+retrieval scores fit the same type; a metric a seed lacks (None) is NaN in the statistics."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from heads.eval.metrics import Summary
+
+STVG_METRICS = ("m_viou", "viou_03", "viou_05", "m_tiou", "m_siou")
+
+
+@dataclass
+class VariantResult:
+    """One variant's runs: ``per_seed[i]`` holds the metrics of run ``run_ids[i]``."""
+
+    variant: str
+    seeds: list[int]
+    metrics: tuple[str, ...] = STVG_METRICS
+    run_ids: list[str] = field(default_factory=list)
+    per_seed: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, run_id: str, metrics: dict[str, Any]) -> None:
+        """Record one seed's run."""
+        self.run_ids.append(run_id)
+        self.per_seed.append(metrics)
+
+    def add_summary(self, run_id: str, summary: Summary) -> None:
+        """Record one seed's STVG summary (all its fields, as ``to_dict`` reports them)."""
+        self.add(run_id, dataclasses.asdict(summary))
+
+    def values(self, metric: str) -> np.ndarray:
+        """Per-seed values of ``metric`` (NaN where a seed has none)."""
+        return np.array(
+            [np.nan if m[metric] is None else m[metric] for m in self.per_seed], dtype=np.float64
+        )
+
+    def mean(self, metric: str) -> float:
+        return float(np.mean(self.values(metric)))
+
+    def std(self, metric: str) -> float:
+        return float(np.std(self.values(metric)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "variant": self.variant,
+            "seeds": self.seeds,
+            "run_ids": self.run_ids,
+            **{f"{m}_mean": self.mean(m) for m in self.metrics},
+            **{f"{m}_std": self.std(m) for m in self.metrics},
+            "per_seed": self.per_seed,
+        }
+
+
+@dataclass
+class AblationResult:
+    dataset: str
+    split: str
+    protocol: str
+    variants: list[VariantResult]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "split": self.split,
+            "protocol": self.protocol,
+            "variants": [v.to_dict() for v in self.variants],
+        }

@@ -1,5 +1,0 @@
-"""CSDVL model modules; ``build_csdvl`` composes them from a ``CSDVLConfig``."""
-
-from heads.models.csdvl import CSDVL, FeatureDims, build_csdvl
-
-__all__ = ["CSDVL", "FeatureDims", "build_csdvl"]

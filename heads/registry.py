@@ -1,0 +1,89 @@
+"""Every method stvg trains or evaluates, by name: one line each.
+
+A line names the module whose ``METHOD`` (a ``Method``) wires the method's folder together;
+it is imported only when that method is asked for, so listing names costs no torch import.
+Adding a method = its folder ``heads/<name>/`` with a ``method.py`` and one line here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from stvgdata.errors import BadInputError
+
+if TYPE_CHECKING:
+    from heads.eval.ablation import AblationResult
+    from heads.eval.evaluate import EvalReport
+    from heads.eval.predictions import QueryPrediction
+    from heads.runs import Run
+    from stvgdata.progress import ProgressFn
+    from stvgdata.workspace import Workspace
+
+METHODS = {
+    "csdvl": "heads.csdvl.method",
+    "stop": "heads.stop.method",
+    "e3m": "heads.e3m.method",
+    "cospal": "heads.cospal.method",
+}
+
+# train(ws, dataset, config, eval_split, progress) -> the Run, or the method's own result naming
+# the run_id of the folder it saved (``train_run`` reads that back)
+Train = Callable[["Workspace", str, Any, str | None, "ProgressFn"], Any]
+# predict(ws, run, dataset, split, progress) -> {query_id: prediction}
+Predict = Callable[["Workspace", "Run", str, str, "ProgressFn"], dict[str, "QueryPrediction"]]
+# ground(ws, dataset, split, config, protocol, progress) -> the scored, recorded report
+Ground = Callable[["Workspace", str, str, Any, str, "ProgressFn"], "EvalReport"]
+# ablate(ws, dataset, config, seeds, eval_split, progress) -> every variant x seed, recorded
+Ablate = Callable[["Workspace", str, Any, Sequence[int], str, "ProgressFn"], "AblationResult"]
+
+
+@dataclass(frozen=True)
+class Method:
+    """What a method offers; None where it does not apply (E3M trains nothing, STOP retrieves
+    clips instead of grounding tubes)."""
+
+    name: str
+    title: str  # as tables print it
+    default_config: Callable[[], Any]  # the configuration dataclass with the method's defaults
+    variants: tuple[str, ...]  # what ``ablate`` compares, in table order
+    ablate: Ablate
+    train: Train | None = None
+    predict: Predict | None = None
+    ground: Ground | None = None  # training-free grounding of a whole split
+
+
+def method_names() -> list[str]:
+    return list(METHODS)
+
+
+def get_method(name: str) -> Method:
+    """The registered method ``name``; one-line error naming the known ones."""
+    if name not in METHODS:
+        raise BadInputError("--method", name, f"unknown; choose from {', '.join(METHODS)}")
+    return importlib.import_module(METHODS[name]).METHOD
+
+
+def require(method: Method, role: str) -> Callable[..., Any]:
+    """``method``'s ``role`` ("train", "predict", "ground"); one-line error when it has none."""
+    chosen = getattr(method, role)
+    if chosen is None:
+        raise BadInputError("--method", method.name, f"has no {role} step")
+    return chosen
+
+
+def train_run(
+    method: Method,
+    ws: Workspace,
+    dataset: str,
+    config: Any,
+    eval_split: str | None,
+    progress: ProgressFn,
+) -> Run:
+    """Train one run of ``method`` and return its record (under DDP each rank's own copy)."""
+    from heads.runs import Run, read_run
+
+    result = require(method, "train")(ws, dataset, config, eval_split, progress)
+    return result if isinstance(result, Run) else read_run(ws, result.run_id)

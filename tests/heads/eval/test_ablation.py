@@ -1,0 +1,31 @@
+"""The ablation result every method reports: mean and population std over seeds."""
+
+import pytest
+
+from heads.eval.ablation import VariantResult
+from heads.eval.metrics import Summary
+
+
+def _summary(m_viou: float) -> Summary:
+    return Summary(10, 0, m_viou, 0.5, 0.2, 0.4, 0.6)
+
+
+def test_variant_result_reports_mean_and_population_std_over_seeds():
+    result = VariantResult("none", [0, 1])
+    result.add_summary("r0", _summary(0.2))
+    result.add_summary("r1", _summary(0.4))
+    assert result.mean("m_viou") == pytest.approx(0.3)
+    assert result.std("m_viou") == pytest.approx(0.1)
+    record = result.to_dict()
+    assert record["m_viou_mean"] == pytest.approx(0.3) and record["viou_03_std"] == 0
+    assert len(record["per_seed"]) == 2
+
+
+def test_variant_result_treats_a_missing_metric_as_nan_and_keeps_the_method_metrics():
+    result = VariantResult("none", [0, 1], ("r_at_1", "accuracy"))
+    result.add("r0", {"r_at_1": 0.5, "accuracy": None})
+    result.add("r1", {"r_at_1": 0.7, "accuracy": None})
+    record = result.to_dict()
+    assert record["r_at_1_mean"] == pytest.approx(0.6)
+    assert record["accuracy_mean"] != record["accuracy_mean"]  # NaN
+    assert "m_viou_mean" not in record
