@@ -115,7 +115,7 @@ def eval_command(
     as_json: JsonOption = False,
 ) -> None:
     """Score predictions (of a run, or a file from another codebase) against the catalog;
-    with ``--method e3m`` and neither, ground the split with training-free E3M and score it."""
+    with --method e3m and neither, ground the split with training-free E3M and score it."""
     if predictions is None and run is None and grounds(method):
         report = ground_split(ctx, method, dataset, split, protocol.value, set_)
         show_report(report, output_format(fmt, as_json))

@@ -62,7 +62,7 @@ def method_names() -> list[str]:
 def get_method(name: str) -> Method:
     """The registered method ``name``; one-line error naming the known ones."""
     if name not in METHODS:
-        raise BadInputError("--method", name, f"unknown; choose from {', '.join(METHODS)}")
+        raise BadInputError.for_field("method", name, f"unknown; choose from {', '.join(METHODS)}")
     return importlib.import_module(METHODS[name]).METHOD
 
 
@@ -70,7 +70,7 @@ def require(method: Method, role: str) -> Callable[..., Any]:
     """``method``'s ``role`` ("train", "predict", "ground"); one-line error when it has none."""
     chosen = getattr(method, role)
     if chosen is None:
-        raise BadInputError("--method", method.name, f"has no {role} step")
+        raise BadInputError.for_field("method", method.name, f"has no {role} step")
     return chosen
 
 

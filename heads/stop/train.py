@@ -66,7 +66,7 @@ def load_data(ws: Workspace, dataset: str, config: StopConfig, eval_split: str) 
             labels.source,
             f"{dataset}/{config.train_split}",
             "no labels for classification: no training clip has one (give a table of "
-            "query_id,label with --set labels=PATH)",
+            "query_id,label as `labels`)",
         )
     eval_data = load_split(ws, dataset, eval_split, config.frames, labels)
     return StopData(train=train, eval=eval_data, eval_split=eval_split)

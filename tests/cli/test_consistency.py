@@ -166,6 +166,8 @@ def test_info_at_80_columns(run_cli, catalog, monkeypatch):
 
 
 class _Variant:
+    metrics = ("m_viou", "viou_03", "viou_05", "m_tiou", "m_siou")
+
     def __init__(self, name: str) -> None:
         self.variant, self.seeds = name, [0, 1, 2]
 

@@ -18,7 +18,7 @@ from heads.stop.labels import MOTIONS, SYNTHETIC_MOTION, load_labels, motion_cla
 from heads.stop.train import build_model, load_data, training_step
 from stvgdata.errors import BadInputError
 from stvgdata.extractors import RandomInitWarning
-from tests.heads.stop_workspace import DATASET, build_stop_workspace
+from tests.heads.stop.stop_workspace import DATASET, build_stop_workspace
 
 CONFIG = StopConfig(vit_tiny=True, frames=3, num_spatial=2, max_temporal=3, epochs=1)
 # the tiny workspace's train queries: videos a, b, c with two queries on one tube each
