@@ -6,6 +6,8 @@ import csv
 import io
 import json
 import math
+import sys
+from collections.abc import Iterator
 from enum import StrEnum
 
 import pyarrow as pa
@@ -40,6 +42,13 @@ def workspace_of(ctx: typer.Context) -> Workspace:
     return ctx.find_root().obj
 
 
+# A table on the terminal stops here (with a notice); csv and json stream every row.
+TABLE_MAX_ROWS = 1000
+# DuckDB's infinite dates and timestamps: the largest and smallest values of their integer type.
+_INFINITIES = {2**31 - 1: "infinity", -(2**31 - 1): "-infinity"}
+_INFINITIES.update({2**63 - 1: "infinity", -(2**63 - 1): "-infinity"})
+
+
 def _cell(value: object) -> str:
     if value is None:
         return ""
@@ -48,24 +57,129 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def _scalar_value(array: pa.Array, i: int) -> object:
+    """One value as Python; dates and times beyond Python's range (DuckDB's infinities) as text."""
+    try:
+        return array[i].as_py()
+    except (OverflowError, ValueError):
+        raw = array.slice(i, 1).view(pa.int64() if array.type.bit_width == 64 else pa.int32())
+        number = raw[0].as_py()
+        return _INFINITIES.get(number, f"{array.type} {number}")
+
+
+def column_values(array: pa.Array) -> list[object]:
+    """A column as Python values, whatever it holds."""
+    try:
+        return array.to_pylist()
+    except (OverflowError, ValueError):
+        return [_scalar_value(array, i) for i in range(len(array))]
+
+
+def _json_safe(value: object) -> object:
+    """NaN and infinities have no JSON spelling: they become null (also inside lists, structs)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, list):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    return value
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """Column names made unique for JSON records (a repeated ``a`` becomes ``a_1``, ``a_2``)."""
+    result: list[str] = []
+    used: set[str] = set()
+    for name in names:
+        unique, n = name, 0
+        while unique in used:
+            n += 1
+            unique = f"{name}_{n}"
+        used.add(unique)
+        result.append(unique)
+    return result
+
+
+def _batch_rows(batch: pa.RecordBatch) -> list[tuple[object, ...]]:
+    return list(zip(*(column_values(column) for column in batch.columns), strict=True))
+
+
+def _write_csv(schema: pa.Schema, batches: Iterator[pa.RecordBatch]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(schema.names)
+    for batch in batches:
+        writer.writerows(_batch_rows(batch))
+        sys.stdout.write(buffer.getvalue())
+        buffer.seek(0)
+        buffer.truncate()
+    sys.stdout.write(buffer.getvalue())
+
+
+def _json_record(names: list[str], row: tuple[object, ...]) -> str:
+    record = dict(zip(names, map(_json_safe, row), strict=True))
+    return json.dumps(record, default=str, allow_nan=False)
+
+
+def _write_json(schema: pa.Schema, batches: Iterator[pa.RecordBatch]) -> None:
+    names = unique_names(schema.names)
+    separator = ""
+    sys.stdout.write("[")
+    for batch in batches:
+        rows = _batch_rows(batch)
+        if rows:
+            text = ", ".join(_json_record(names, row) for row in rows)
+            sys.stdout.write(separator + text)
+            separator = ", "
+    sys.stdout.write("]\n")
+
+
+def _print_table(
+    schema: pa.Schema, batches: Iterator[pa.RecordBatch], title: str | None, max_rows: int
+) -> None:
+    table = Table(title=title, show_lines=False)
+    for name in schema.names:
+        table.add_column(name, overflow="fold")
+    shown = 0
+    more = False
+    for batch in batches:
+        rows = _batch_rows(batch.slice(0, max_rows + 1 - shown))
+        for row in rows[: max_rows - shown]:
+            table.add_row(*map(_cell, row))
+        shown += len(rows)
+        if shown > max_rows:
+            more = True
+            break
+    console.print(table)
+    if more:
+        err_console.print(
+            f"only the first {max_rows:,} rows are shown: use --format csv or json for all, "
+            "or LIMIT/OFFSET to page",
+            highlight=False,
+        )
+
+
+def render_batches(
+    schema: pa.Schema,
+    batches: Iterator[pa.RecordBatch],
+    fmt: OutputFormat,
+    title: str | None = None,
+    max_rows: int = TABLE_MAX_ROWS,
+) -> None:
+    """Print a stream of Arrow batches on stdout: csv and json row by row in bounded memory,
+    every column kept (JSON renames repeated names, NaN and infinities are null); a table shows
+    the first ``max_rows`` rows and says when there are more."""
+    if fmt is OutputFormat.json:
+        _write_json(schema, batches)
+    elif fmt is OutputFormat.csv:
+        _write_csv(schema, batches)
+    else:
+        _print_table(schema, batches, title, max_rows)
+
+
 def render_arrow(data: pa.Table, fmt: OutputFormat, title: str | None = None) -> None:
     """Print an Arrow table as a rich table, CSV or JSON records on stdout."""
-    rows = data.to_pylist()
-    if fmt is OutputFormat.json:
-        typer.echo(json.dumps(rows, default=str, indent=None))
-    elif fmt is OutputFormat.csv:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(data.column_names)
-        writer.writerows([[row[name] for name in data.column_names] for row in rows])
-        typer.echo(buffer.getvalue(), nl=False)
-    else:
-        table = Table(title=title, show_lines=False)
-        for name in data.column_names:
-            table.add_column(name, overflow="fold")
-        for row in rows:
-            table.add_row(*[_cell(row[name]) for name in data.column_names])
-        console.print(table)
+    render_batches(data.schema, iter(data.to_batches()), fmt, title)
 
 
 class RichProgress:

@@ -1,6 +1,9 @@
-"""The one exception type for a user's bad input: the CLI prints it as one line, exit code 2."""
+"""The exception types users see: bad input (exit code 2) and faults of the machine or the
+workspace (exit code 1). The CLI prints either as one line, without a traceback."""
 
 from __future__ import annotations
+
+import os
 
 
 class BadInputError(Exception):
@@ -19,3 +22,26 @@ class BadInputError(Exception):
     def __reduce__(self) -> tuple[type, tuple[str, str | None, str]]:
         """Keep file, record and reason when the error crosses a process boundary."""
         return (BadInputError, (self.file, self.record, self.reason))
+
+
+class FaultError(Exception):
+    """A failure of the machine or the workspace, not of the input: a full or read-only disk, a
+    damaged catalog file, a killed worker. The CLI prints it as one line (where, what happened,
+    how to recover), exit code 1."""
+
+    def __init__(self, where: object, reason: str) -> None:
+        self.where = str(where)
+        self.reason = reason
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return (FaultError, (self.where, self.reason))
+
+    @classmethod
+    def from_os_error(cls, path: object, exc: OSError, doing: str = "cannot write") -> FaultError:
+        """One line for an OS error (ENOSPC, EROFS, EACCES, ...) while writing ``path``."""
+        reason = os.strerror(exc.errno) if exc.errno else str(exc).splitlines()[0]
+        return cls(exc.filename or path, f"{doing}: {reason}")
