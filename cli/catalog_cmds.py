@@ -100,7 +100,7 @@ def info_cmd(
 def verify_catalog_cmd(
     ctx: typer.Context,
     repair: Annotated[
-        bool, typer.Option("--repair", help="Apply the repairs listed (see docs/catalog.md).")
+        bool, typer.Option("--repair", help="Apply the repairs listed (see docs/datasets.md).")
     ] = False,
     deep: Annotated[bool, typer.Option(help="Read every row, not only each footer.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the problems as JSON.")] = False,

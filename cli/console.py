@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+import os
 import sys
 from collections.abc import Iterator
 from enum import StrEnum
@@ -15,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from stvgdata.errors import FaultError
 from stvgdata.workspace import Workspace
 
 console = Console()
@@ -169,12 +171,18 @@ def render_batches(
     """Print a stream of Arrow batches on stdout: csv and json row by row in bounded memory,
     every column kept (JSON renames repeated names, NaN and infinities are null); a table shows
     the first ``max_rows`` rows and says when there are more."""
-    if fmt is OutputFormat.json:
-        _write_json(schema, batches)
-    elif fmt is OutputFormat.csv:
-        _write_csv(schema, batches)
-    else:
-        _print_table(schema, batches, title, max_rows)
+    try:
+        if fmt is OutputFormat.json:
+            _write_json(schema, batches)
+        elif fmt is OutputFormat.csv:
+            _write_csv(schema, batches)
+        else:
+            _print_table(schema, batches, title, max_rows)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader stopped (``| head``): stop too, quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError as exc:
+        raise FaultError.from_os_error("stdout", exc) from None
 
 
 def render_arrow(data: pa.Table, fmt: OutputFormat, title: str | None = None) -> None:

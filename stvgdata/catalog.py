@@ -48,8 +48,13 @@ _VERSION_NAME = re.compile(r"^(?P<dataset>[^.].*)-(?P<stamp>\d{8}T\d{6})-[0-9a-f
 @contextmanager
 def catalog_lock(ws: Workspace) -> Iterator[None]:
     """Serialize index updates and cleanups between processes (imports may overlap)."""
-    ws.catalog_dir.mkdir(parents=True, exist_ok=True)
-    with open(ws.catalog_dir / ".lock", "w") as handle:
+    lock = ws.catalog_dir / ".lock"
+    try:
+        ws.catalog_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(lock, "w")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise FaultError.from_os_error(lock, exc) from None
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -152,6 +152,13 @@ def verify_catalog(ws: Workspace, deep: bool = False) -> list[CatalogProblem]:
 def repair_catalog(ws: Workspace, deep: bool = False) -> list[CatalogProblem]:
     """Apply the repairs ``verify_catalog`` lists; returns them."""
     ws.require()
+    try:
+        return _repair(ws, deep)
+    except OSError as exc:
+        raise FaultError.from_os_error(ws.catalog_dir, exc, "cannot repair") from None
+
+
+def _repair(ws: Workspace, deep: bool) -> list[CatalogProblem]:
     with catalog_lock(ws):
         index, problems, to_move = _index_plan(ws, deep)
         for version in to_move:
