@@ -118,19 +118,25 @@ def _write_csv(schema: pa.Schema, batches: Iterator[pa.RecordBatch]) -> None:
     sys.stdout.write(buffer.getvalue())
 
 
-def _json_record(names: list[str], row: tuple[object, ...]) -> str:
-    record = dict(zip(names, map(_json_safe, row), strict=True))
-    return json.dumps(record, default=str, allow_nan=False)
+def _may_be_non_finite(data_type: pa.DataType) -> bool:
+    """Whether a column of this type can hold NaN or infinities (floats, also nested)."""
+    return pa.types.is_floating(data_type) or pa.types.is_nested(data_type)
 
 
 def _write_json(schema: pa.Schema, batches: Iterator[pa.RecordBatch]) -> None:
     names = unique_names(schema.names)
+    cleaned = [_may_be_non_finite(field.type) for field in schema]
     separator = ""
     sys.stdout.write("[")
     for batch in batches:
-        rows = _batch_rows(batch)
-        if rows:
-            text = ", ".join(_json_record(names, row) for row in rows)
+        columns = [column_values(column) for column in batch.columns]
+        columns = [
+            list(map(_json_safe, values)) if clean else values
+            for values, clean in zip(columns, cleaned, strict=True)
+        ]
+        records = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+        if records:  # one encoder call per batch; its brackets are the stream's
+            text = json.dumps(records, default=str, allow_nan=False)[1:-1]
             sys.stdout.write(separator + text)
             separator = ", "
     sys.stdout.write("]\n")
