@@ -164,6 +164,7 @@ def _print_table(
             f"only the first {max_rows:,} rows are shown: use --format csv or json for all, "
             "or LIMIT/OFFSET to page",
             highlight=False,
+            soft_wrap=True,
         )
 
 

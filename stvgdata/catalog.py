@@ -302,11 +302,12 @@ class _Pins:
             if self.index_fault is not None:
                 raise self.index_fault
             for dataset, version in sorted(self.index.items()):
-                path = self.ws.versions_dir / version / f"{table}.parquet"
+                directory = self.ws.versions_dir / version
+                path = directory / f"{table}.parquet"
                 if not path.is_file():
-                    raise FaultError(
-                        path, f"missing: the catalog of {dataset} is damaged; {REPAIR_HINT}"
-                    )
+                    missing = path if directory.is_dir() else directory
+                    reason = f"missing: the catalog of {dataset} is damaged; {REPAIR_HINT}"
+                    raise FaultError(missing, reason)
                 files.append(path)
         part_dir = self.ws.table_dir(table)
         if part_dir.is_dir():
