@@ -4,18 +4,21 @@ Two kinds of tables (see ``schemas.tables``):
 - dataset tables (videos, queries, boxes, import failures) are written by ``stvg import`` as one
   version directory per dataset; ``catalog/index.json`` names the current version of each
   dataset and is replaced atomically, so a re-import swaps a dataset in one step and leaves the
-  other datasets untouched;
+  other datasets untouched (``catalog_versions``: the index, and the locks that pin a version
+  while a connection reads it);
 - append-only tables (features manifest, runs, predictions, extract failures) grow by whole
   Parquet part files, each renamed into place only when complete; a *keyed* part (detections
   and tubelets of one dataset and source) has a name derived from its key, so writing it again
   replaces it in one rename and a re-import never duplicates rows.
+
+A damaged file (index, version, part) fails only the statements that read its table, with one
+line naming the file; ``catalog_check`` finds and repairs such files.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -31,7 +34,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from schemas import DATASET_TABLES, TABLES, empty_table, validate_table
-from stvgdata.atomic import atomic_output, write_bytes_atomic
+from stvgdata.atomic import atomic_output
+from stvgdata.catalog_versions import (
+    REPAIR_HINT,
+    STAGING_PREFIX,
+    VersionPins,
+    catalog_lock,
+    clean_orphans,
+    lock_nowait,
+    read_index,
+    remove_unused,
+    write_index,
+)
 from stvgdata.errors import BadInputError, FaultError
 from stvgdata.workspace import Workspace
 
@@ -40,121 +54,10 @@ READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN"}
 _EXPLAIN_PREFIX = re.compile(r"^EXPLAIN(\s+ANALY[SZ]E)?(\s*\([^)]*\))?\s*", re.IGNORECASE)
 
 
-REPAIR_HINT = "run `stvg verify-catalog --repair`"
-_STAGING_PREFIX = ".staging-"
-_VERSION_NAME = re.compile(r"^(?P<dataset>[^.].*)-(?P<stamp>\d{8}T\d{6})-[0-9a-f]{8}$")
-
-
-@contextmanager
-def catalog_lock(ws: Workspace) -> Iterator[None]:
-    """Serialize index updates and cleanups between processes (imports may overlap)."""
-    lock = ws.catalog_dir / ".lock"
-    try:
-        ws.catalog_dir.mkdir(parents=True, exist_ok=True)
-        handle = open(lock, "w")  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise FaultError.from_os_error(lock, exc) from None
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def read_index(ws: Workspace) -> dict[str, str]:
-    """Dataset name -> name of its current version directory; a damaged index is a FaultError."""
-    try:
-        text = ws.catalog_index.read_text()
-    except FileNotFoundError:
-        return {}
-    try:
-        index = json.loads(text)
-    except ValueError as exc:
-        raise FaultError(ws.catalog_index, f"damaged ({exc}); {REPAIR_HINT}") from None
-    if not isinstance(index, dict) or not all(isinstance(v, str) for v in index.values()):
-        raise FaultError(ws.catalog_index, f"damaged (not a dataset -> version map); {REPAIR_HINT}")
-    return index
-
-
-def write_index(ws: Workspace, index: dict[str, str]) -> None:
-    """Replace the index in one step (call under ``catalog_lock``)."""
-    write_bytes_atomic(ws.catalog_index, json.dumps(index, indent=2, sort_keys=True).encode())
-
-
-def parse_version(name: str) -> tuple[str, str] | None:
-    """``(dataset, timestamp)`` of a version directory name, None for anything else."""
-    match = _VERSION_NAME.match(name)
-    return (match["dataset"], match["stamp"]) if match else None
-
-
 def write_parquet(path: Path, data: pa.Table) -> None:
     """Write one Parquet file atomically (zstd, row groups sized for fast scans)."""
     with atomic_output(path) as tmp:
         pq.write_table(data, tmp, compression="zstd", row_group_size=1 << 20)
-
-
-def _try_lock(path: Path, mode: int) -> int | None:
-    """An open descriptor of ``path`` holding ``flock(mode | LOCK_NB)``, None if it is held."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, mode | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        return None
-    return fd
-
-
-def _unused(path: Path) -> bool:
-    """Whether no reader or writer holds ``path``'s lock."""
-    try:
-        fd = _try_lock(path, fcntl.LOCK_EX)
-    except FileNotFoundError:
-        return False
-    if fd is not None:
-        os.close(fd)
-    return fd is not None
-
-
-def _remove_unused(path: Path) -> bool:
-    """Remove a version or staging directory unless a reader or writer holds its lock."""
-    try:
-        fd = _try_lock(path, fcntl.LOCK_EX)
-    except FileNotFoundError:
-        return False
-    if fd is None:
-        return False
-    try:
-        shutil.rmtree(path, ignore_errors=True)
-    finally:
-        os.close(fd)
-    return True
-
-
-def orphans(ws: Workspace) -> list[Path]:
-    """What killed or failed imports left behind: staging directories and version directories
-    the index does not name that no process holds, and temporary index files."""
-    found: list[Path] = []
-    if ws.versions_dir.is_dir():
-        current = set(read_index(ws).values())
-        for path in sorted(ws.versions_dir.iterdir()):
-            if path.is_dir() and path.name not in current and _unused(path):
-                found.append(path)
-    found.extend(sorted(ws.catalog_dir.glob(f".{ws.catalog_index.name}.tmp-*")))
-    return found
-
-
-def clean_orphans(ws: Workspace) -> list[Path]:
-    """Remove the ``orphans``; call under ``catalog_lock``."""
-    removed: list[Path] = []
-    for path in orphans(ws):
-        if path.is_dir():
-            if _remove_unused(path):
-                removed.append(path)
-        else:
-            path.unlink(missing_ok=True)
-            removed.append(path)
-    return removed
 
 
 def replace_dataset(ws: Workspace, dataset: str, tables: dict[str, pa.Table]) -> Path:
@@ -170,13 +73,13 @@ def replace_dataset(ws: Workspace, dataset: str, tables: dict[str, pa.Table]) ->
     checked = {name: validate_table(name, tables[name], dataset) for name in DATASET_TABLES}
     version = f"{dataset}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     final_dir = ws.versions_dir / version
-    staging = ws.versions_dir / f"{_STAGING_PREFIX}{version}"
+    staging = ws.versions_dir / f"{STAGING_PREFIX}{version}"
     try:
         with catalog_lock(ws):
             clean_orphans(ws)
             staging.mkdir(parents=True)
         # The writer's lock marks the staging directory as live for clean_orphans.
-        fd = _try_lock(staging, fcntl.LOCK_EX)
+        fd = lock_nowait(staging, fcntl.LOCK_EX)
         try:
             for name, data in checked.items():
                 _write_version_file(staging / f"{name}.parquet", data)
@@ -192,7 +95,7 @@ def replace_dataset(ws: Workspace, dataset: str, tables: dict[str, pa.Table]) ->
     except OSError as exc:
         raise FaultError.from_os_error(staging, exc) from None
     if previous and previous != version:
-        _remove_unused(ws.versions_dir / previous)
+        remove_unused(ws.versions_dir / previous)
     return final_dir
 
 
@@ -253,73 +156,21 @@ def replace_part(ws: Workspace, table: str, key: tuple[str, ...], data: pa.Table
     return path
 
 
-class _Pins:
-    """The version directories one connection reads, each held with a shared lock so that a
-    concurrent re-import cannot remove them before the connection closes."""
-
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
-        self.fds: list[int] = []
-        self.index: dict[str, str] = {}
-        self.index_fault: FaultError | None = None
-        try:
-            self._pin()
-        except FaultError as fault:
-            self.index_fault = fault
-
-    def _pin(self) -> None:
-        index = read_index(self.ws)
-        for _ in range(100):  # each retry follows an index swap that happened meanwhile
-            pinned = {dataset: self._lock(version) for dataset, version in index.items()}
-            now = read_index(self.ws)
-            if now == index or all(pinned.values()):
-                self.index = index
-                return
-            self.release()
-            index = now
-        raise FaultError(self.ws.catalog_index, "keeps changing; try again")
-
-    def _lock(self, version: str) -> bool:
-        """Share-lock one version directory; False when it is gone (retired or missing)."""
-        path = self.ws.versions_dir / version
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
-            return False
-        fcntl.flock(fd, fcntl.LOCK_SH)  # waits while a writer removes it
-        self.fds.append(fd)
-        return path.is_dir()
-
-    def release(self) -> None:
-        for fd in self.fds:
-            os.close(fd)
-        self.fds.clear()
-
-    def files(self, table: str) -> list[Path]:
-        """Every Parquet file that currently makes up ``table``; FaultError when one is missing."""
-        files: list[Path] = []
-        if table in DATASET_TABLES:
-            if self.index_fault is not None:
-                raise self.index_fault
-            for dataset, version in sorted(self.index.items()):
-                directory = self.ws.versions_dir / version
-                path = directory / f"{table}.parquet"
-                if not path.is_file():
-                    missing = path if directory.is_dir() else directory
-                    reason = f"missing: the catalog of {dataset} is damaged; {REPAIR_HINT}"
-                    raise FaultError(missing, reason)
-                files.append(path)
-        part_dir = self.ws.table_dir(table)
-        if part_dir.is_dir():
-            files.extend(sorted(part_dir.glob("part-*.parquet")))
-        return files
+def _files(pins: VersionPins, table: str) -> list[Path]:
+    """The pinned version files of ``table``, then its part files; FaultError when one is
+    missing."""
+    files = pins.files(table)
+    part_dir = pins.ws.table_dir(table)
+    if part_dir.is_dir():
+        files.extend(sorted(part_dir.glob("part-*.parquet")))
+    return files
 
 
 def table_files(ws: Workspace, table: str) -> list[Path]:
     """Every Parquet file that currently makes up ``table`` (not pinned: small tables only)."""
-    pins = _Pins(ws)
+    pins = VersionPins(ws)
     pins.release()
-    return pins.files(table)
+    return _files(pins, table)
 
 
 def damaged_part(path: Path, exc: Exception) -> FaultError:
@@ -383,13 +234,13 @@ def connect(ws: Workspace) -> duckdb.DuckDBPyConnection:
         ":memory:",
         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
     )
-    pins = _Pins(ws)
+    pins = VersionPins(ws)
     faults: dict[str, FaultError] = {}
     _FAULTS[id(con)] = faults
     weakref.finalize(con, _forget, id(con), pins)
     for table in TABLES:
         try:
-            files = pins.files(table)
+            files = _files(pins, table)
         except FaultError as fault:
             faults[table] = fault
             files = []
@@ -409,7 +260,7 @@ def connect(ws: Workspace) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _forget(key: int, pins: _Pins) -> None:
+def _forget(key: int, pins: VersionPins) -> None:
     _FAULTS.pop(key, None)
     pins.release()
 

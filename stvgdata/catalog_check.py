@@ -21,11 +21,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from schemas import DATASET_TABLES, TABLES
-from stvgdata.catalog import (
+from stvgdata.catalog import damaged_part
+from stvgdata.catalog_versions import (
     REPAIR_HINT,
     catalog_lock,
     clean_orphans,
-    damaged_part,
     orphans,
     parse_version,
     read_index,
