@@ -193,8 +193,8 @@ def render_batches(
 
 
 def render_arrow(data: pa.Table, fmt: OutputFormat, title: str | None = None) -> None:
-    """Print an Arrow table as a rich table, CSV or JSON records on stdout."""
-    render_batches(data.schema, iter(data.to_batches()), fmt, title)
+    """Print an Arrow table (already in memory: every row) as a rich table, CSV or JSON."""
+    render_batches(data.schema, iter(data.to_batches()), fmt, title, max_rows=max(data.num_rows, 1))
 
 
 class RichProgress:

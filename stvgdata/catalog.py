@@ -270,15 +270,15 @@ def check_damage(con: duckdb.DuckDBPyConnection, sql: str) -> None:
     faults = _FAULTS.get(id(con))
     if not faults:
         return
-    parser = duckdb.connect(":memory:")  # no views: names of views are resolved away otherwise
-    for statement in duckdb.extract_statements(sql):
-        try:
-            names = parser.get_table_names(statement.query)
-        except duckdb.Error:
-            continue  # left to the query itself (the damaged views fail with the same line)
-        for table in TABLES:
-            if table in names and table in faults:
-                raise faults[table]
+    with duckdb.connect(":memory:") as parser:  # without views: it would resolve them away
+        for statement in duckdb.extract_statements(sql):
+            try:
+                names = parser.get_table_names(statement.query)
+            except duckdb.Error:
+                continue  # left to the query itself (the damaged views fail with the same line)
+            for table in TABLES:
+                if table in names and table in faults:
+                    raise faults[table]
 
 
 def lock_down(con: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
