@@ -1,5 +1,6 @@
 """Catalog commands: ``stvg import`` (a dataset's real layout into the catalog), ``stvg sql``
-(read-only SQL over the catalog views) and ``stvg info`` (per dataset and split counts).
+(read-only SQL over the catalog views), ``stvg info`` (per dataset and split counts) and
+``stvg verify-catalog`` (damaged or leftover catalog files, and their repair).
 
 Thin wrappers over ``stvgdata.importer`` and ``stvgdata.catalog``; none of them imports torch.
 """
@@ -16,13 +17,16 @@ from cli.console import (
     JsonOption,
     OutputFormat,
     RichProgress,
+    console,
     output_format,
     print_json,
     render_arrow,
+    render_batches,
     workspace_of,
 )
 from stvgdata.adapters import ADAPTERS
-from stvgdata.catalog import query
+from stvgdata.catalog import query_batches
+from stvgdata.catalog_check import repair_catalog, verify_catalog
 from stvgdata.importer import ImportSummary, catalog_summary, import_dataset
 
 FORMAT_OPTION = typer.Option("--format", "-f", help="Output format: table, csv or json.")
@@ -82,8 +86,11 @@ def sql_cmd(
     sql: Annotated[str, typer.Argument(metavar="QUERY", help="SQL over the catalog views.")],
     fmt: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.table,
 ) -> None:
-    """Run read-only SQL over the catalog views (videos, queries, boxes, failures, ...)."""
-    render_arrow(query(workspace_of(ctx), sql), fmt)
+    """Run read-only SQL over the catalog views (videos, queries, boxes, failures, ...).
+
+    csv and json stream every row; a table shows the first rows and says when there are more."""
+    with query_batches(workspace_of(ctx), sql) as (schema, batches):
+        render_batches(schema, batches, fmt)
 
 
 def info_cmd(
@@ -94,8 +101,39 @@ def info_cmd(
     render_arrow(catalog_summary(workspace_of(ctx)), fmt, title="catalog")
 
 
+def verify_catalog_cmd(
+    ctx: typer.Context,
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Apply the repairs listed (see docs/datasets.md).")
+    ] = False,
+    deep: Annotated[bool, typer.Option(help="Read every row, not only each footer.")] = False,
+    fmt: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.table,
+    as_json: JsonOption = False,
+) -> None:
+    """Check the catalog's files (index, dataset versions, table parts, leftovers of imports);
+    exit 1 on any problem. --repair moves damaged files aside and rebuilds the index."""
+    ws = workspace_of(ctx)
+    problems = (repair_catalog if repair else verify_catalog)(ws, deep=deep)
+    records = [vars(problem) for problem in problems]
+    fmt = output_format(fmt, as_json)
+    if fmt is OutputFormat.json:
+        print_json({"ok": repair or not problems, "problems": records})
+    elif fmt is OutputFormat.csv:
+        schema = pa.schema([(name, pa.string()) for name in ("path", "problem", "repair")])
+        render_arrow(pa.Table.from_pylist(records, schema=schema), fmt)
+    elif problems:
+        title = "repaired" if repair else "problems (`stvg verify-catalog --repair` fixes them)"
+        render_arrow(pa.Table.from_pylist(records), OutputFormat.table, title)
+    else:
+        checked = "checked deeply" if deep else "checked"
+        console.print(f"OK: catalog of {ws.root} {checked}", highlight=False)
+    if problems and not repair:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
     app.command("import")(import_cmd)
     app.command("sql")(sql_cmd)
     app.command("info")(info_cmd)
+    app.command("verify-catalog")(verify_catalog_cmd)

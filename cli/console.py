@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
+import math
+import os
+import sys
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from typing import Annotated
 
@@ -13,7 +16,8 @@ import pyarrow as pa
 import typer
 from rich.console import Console
 
-from cli.tables import arrow_table, cell_text
+from cli.tables import arrow_table, cell_text, column_values
+from stvgdata.errors import FaultError
 from stvgdata.workspace import Workspace
 
 console = Console()
@@ -58,19 +62,122 @@ def workspace_of(ctx: typer.Context) -> Workspace:
     return ctx.find_root().obj
 
 
+# A table on the terminal stops here (with a notice); csv and json stream every row.
+TABLE_MAX_ROWS = 1000
+
+
+def _json_safe(value: object) -> object:
+    """NaN and infinities have no JSON spelling: they become null (also inside lists, structs)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, list):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    return value
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """Column names made unique for JSON records (a repeated ``a`` becomes ``a_1``, ``a_2``)."""
+    result: list[str] = []
+    used: set[str] = set()
+    for name in names:
+        unique, n = name, 0
+        while unique in used:
+            n += 1
+            unique = f"{name}_{n}"
+        used.add(unique)
+        result.append(unique)
+    return result
+
+
+def _batch_rows(batch: pa.RecordBatch) -> list[tuple[object, ...]]:
+    return list(zip(*(column_values(column) for column in batch.columns), strict=True))
+
+
+def _write_csv(schema: pa.Schema, batches: Iterator[pa.RecordBatch]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(schema.names)
+    for batch in batches:
+        writer.writerows(_batch_rows(batch))
+        sys.stdout.write(buffer.getvalue())
+        buffer.seek(0)
+        buffer.truncate()
+    sys.stdout.write(buffer.getvalue())
+
+
+def _may_be_non_finite(data_type: pa.DataType) -> bool:
+    """Whether a column of this type can hold NaN or infinities (floats, also nested)."""
+    return pa.types.is_floating(data_type) or pa.types.is_nested(data_type)
+
+
+def _write_json(schema: pa.Schema, batches: Iterator[pa.RecordBatch]) -> None:
+    names = unique_names(schema.names)
+    cleaned = [_may_be_non_finite(field.type) for field in schema]
+    separator = ""
+    sys.stdout.write("[")
+    for batch in batches:
+        columns = [column_values(column) for column in batch.columns]
+        columns = [
+            list(map(_json_safe, values)) if clean else values
+            for values, clean in zip(columns, cleaned, strict=True)
+        ]
+        records = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+        if records:  # one encoder call per batch; its brackets are the stream's
+            text = json.dumps(records, default=str, allow_nan=False)[1:-1]
+            sys.stdout.write(separator + text)
+            separator = ", "
+    sys.stdout.write("]\n")
+
+
+def _print_table(
+    schema: pa.Schema, batches: Iterator[pa.RecordBatch], title: str | None, max_rows: int
+) -> None:
+    kept: list[pa.RecordBatch] = []
+    shown = 0
+    for batch in batches:
+        kept.append(batch.slice(0, max_rows - shown))
+        shown += batch.num_rows
+        if shown > max_rows:
+            break
+    console.print(arrow_table(pa.Table.from_batches(kept, schema), title, console.width))
+    if shown > max_rows:
+        err_console.print(
+            f"only the first {max_rows:,} rows are shown: use --format csv or json for all, "
+            "or LIMIT/OFFSET to page",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def render_batches(
+    schema: pa.Schema,
+    batches: Iterator[pa.RecordBatch],
+    fmt: OutputFormat,
+    title: str | None = None,
+    max_rows: int = TABLE_MAX_ROWS,
+) -> None:
+    """Print a stream of Arrow batches on stdout: csv and json row by row in bounded memory,
+    every column kept (JSON renames repeated names, NaN and infinities are null); a table shows
+    the first ``max_rows`` rows and says when there are more."""
+    try:
+        if fmt is OutputFormat.json:
+            _write_json(schema, batches)
+        elif fmt is OutputFormat.csv:
+            _write_csv(schema, batches)
+        else:
+            _print_table(schema, batches, title, max_rows)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader stopped (``| head``): stop too, quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError as exc:
+        raise FaultError.from_os_error("stdout", exc) from None
+
+
 def render_arrow(data: pa.Table, fmt: OutputFormat, title: str | None = None) -> None:
-    """Print an Arrow table as a rich table, CSV or JSON records on stdout."""
-    rows = data.to_pylist()
-    if fmt is OutputFormat.json:
-        print_json(rows)
-    elif fmt is OutputFormat.csv:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(data.column_names)
-        writer.writerows([[row[name] for name in data.column_names] for row in rows])
-        typer.echo(buffer.getvalue(), nl=False)
-    else:
-        console.print(arrow_table(data, title, console.width))
+    """Print an Arrow table (already in memory: every row) as a rich table, CSV or JSON."""
+    render_batches(data.schema, iter(data.to_batches()), fmt, title, max_rows=max(data.num_rows, 1))
 
 
 def render_record(record: dict[str, object], fmt: OutputFormat, title: str | None = None) -> None:

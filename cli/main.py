@@ -25,14 +25,16 @@ from cli import (
 from cli.console import err_console
 from cli.flags import error_message
 from schemas.errors import SchemaMismatch
-from stvgdata.errors import BadInputError
+from stvgdata.errors import BadInputError, FaultError
 from stvgdata.workspace import WORKSPACE_ENV, Workspace
 
+EXIT_FAULT = 1
 EXIT_BAD_INPUT = 2
 
 
 class StvgGroup(TyperGroup):
-    """Turns a user's bad input into one line on stderr and exit code 2, without a traceback."""
+    """Turns a user's bad input (exit code 2) and a fault of the disk, the workspace or a worker
+    (exit code 1) into one line on stderr, without a traceback."""
 
     def invoke(self, ctx: click.Context):  # noqa: ANN201 - click's signature
         try:
@@ -42,6 +44,13 @@ class StvgGroup(TyperGroup):
             message = error_message(exc, command) if isinstance(exc, BadInputError) else exc
             err_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None
+        except FaultError as exc:
+            _print_error(exc)
+            raise typer.Exit(EXIT_FAULT) from None
+
+
+def _print_error(exc: Exception) -> None:
+    err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
 
 
 app = typer.Typer(

@@ -20,6 +20,30 @@ from rich.table import Table
 WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[.,;:!?)]?|\(?[-+]?\d[\d.,]*(e[-+]?\d+)?%?")
 
 
+# DuckDB's infinite dates and timestamps: the largest and smallest values of their integer type.
+_INFINITIES = {2**31 - 1: "infinity", -(2**31 - 1): "-infinity"}
+_INFINITIES.update({2**63 - 1: "infinity", -(2**63 - 1): "-infinity"})
+
+
+def _scalar_value(array: pa.Array, i: int) -> object:
+    """One value as Python; dates and times beyond Python's range (DuckDB's infinities) as text."""
+    try:
+        return array[i].as_py()
+    except (OverflowError, ValueError):
+        raw = array.slice(i, 1).view(pa.int64() if array.type.bit_width == 64 else pa.int32())
+        number = raw[0].as_py()
+        return _INFINITIES.get(number, f"{array.type} {number}")
+
+
+def column_values(array: pa.Array | pa.ChunkedArray) -> list[object]:
+    """A column as Python values, whatever it holds."""
+    try:
+        return array.to_pylist()
+    except (OverflowError, ValueError):
+        chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+        return [_scalar_value(chunk, i) for chunk in chunks for i in range(len(chunk))]
+
+
 def cell_text(value: object) -> str:
     """A value as a table shows it (floats with 4 significant digits)."""
     if value is None:
@@ -42,8 +66,9 @@ def unbreakable_width(text: str) -> int:
 
 def arrow_table(data: pa.Table, title: str | None, width: int) -> Table:
     """``data`` as a rich table that fits ``width`` columns if any layout does."""
-    names = data.column_names
-    cells = [[cell_text(row[name]) for name in names] for row in data.to_pylist()]
+    names = data.column_names  # by position: a name may repeat
+    values = [column_values(column) for column in data.columns]
+    cells = [list(map(cell_text, row)) for row in zip(*values, strict=True)]
     columns = list(zip(*cells, strict=True)) if cells else [() for _ in names]
     widest = [max(map(len, column), default=0) for column in columns]
     natural = [max(len(name), cells) for name, cells in zip(names, widest, strict=True)]

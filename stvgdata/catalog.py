@@ -4,21 +4,26 @@ Two kinds of tables (see ``schemas.tables``):
 - dataset tables (videos, queries, boxes, import failures) are written by ``stvg import`` as one
   version directory per dataset; ``catalog/index.json`` names the current version of each
   dataset and is replaced atomically, so a re-import swaps a dataset in one step and leaves the
-  other datasets untouched;
+  other datasets untouched (``catalog_versions``: the index, and the locks that pin a version
+  while a connection reads it);
 - append-only tables (features manifest, runs, predictions, extract failures) grow by whole
   Parquet part files, each renamed into place only when complete; a *keyed* part (detections
   and tubelets of one dataset and source) has a name derived from its key, so writing it again
   replaces it in one rename and a re-import never duplicates rows.
+
+A damaged file (index, version, part) fails only the statements that read its table, with one
+line naming the file; ``catalog_check`` finds and repairs such files.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
+import os
 import re
 import shutil
 import uuid
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -29,32 +34,24 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from schemas import DATASET_TABLES, TABLES, empty_table, validate_table
-from stvgdata.atomic import atomic_output, write_bytes_atomic
-from stvgdata.errors import BadInputError
+from stvgdata.atomic import atomic_output
+from stvgdata.catalog_versions import (
+    REPAIR_HINT,
+    STAGING_PREFIX,
+    VersionPins,
+    catalog_lock,
+    clean_orphans,
+    lock_nowait,
+    read_index,
+    remove_unused,
+    write_index,
+)
+from stvgdata.errors import BadInputError, FaultError
 from stvgdata.workspace import Workspace
 
 # PRAGMA is left out: some pragmas write files (profiling_output); DESCRIBE and SHOW are SELECTs.
 READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN"}
 _EXPLAIN_PREFIX = re.compile(r"^EXPLAIN(\s+ANALY[SZ]E)?(\s*\([^)]*\))?\s*", re.IGNORECASE)
-
-
-@contextmanager
-def _catalog_lock(ws: Workspace) -> Iterator[None]:
-    """Serialize index updates between processes (imports of different datasets may overlap)."""
-    ws.catalog_dir.mkdir(parents=True, exist_ok=True)
-    with open(ws.catalog_dir / ".lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def read_index(ws: Workspace) -> dict[str, str]:
-    """Dataset name -> name of its current version directory."""
-    if not ws.catalog_index.exists():
-        return {}
-    return json.loads(ws.catalog_index.read_text())
 
 
 def write_parquet(path: Path, data: pa.Table) -> None:
@@ -66,7 +63,9 @@ def write_parquet(path: Path, data: pa.Table) -> None:
 def replace_dataset(ws: Workspace, dataset: str, tables: dict[str, pa.Table]) -> Path:
     """Install a new version of ``dataset`` (all of DATASET_TABLES) and retire the old one.
 
-    Readers see either the old version or the new one, never a mix.
+    Readers see either the old version or the new one, never a mix; a reader that pinned the old
+    version keeps it until it closes (the next import removes it). Disk errors (full, read-only,
+    no permission) are one FaultError naming the path; nothing of the attempt stays behind.
     """
     missing = [name for name in DATASET_TABLES if name not in tables]
     if missing:
@@ -74,18 +73,39 @@ def replace_dataset(ws: Workspace, dataset: str, tables: dict[str, pa.Table]) ->
     checked = {name: validate_table(name, tables[name], dataset) for name in DATASET_TABLES}
     version = f"{dataset}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     final_dir = ws.versions_dir / version
-    with atomic_output(final_dir) as staging:
-        staging.mkdir(parents=True)
-        for name, data in checked.items():
-            pq.write_table(data, staging / f"{name}.parquet", compression="zstd")
-    with _catalog_lock(ws):
-        index = read_index(ws)
-        previous = index.get(dataset)
-        index[dataset] = version
-        write_bytes_atomic(ws.catalog_index, json.dumps(index, indent=2, sort_keys=True).encode())
+    staging = ws.versions_dir / f"{STAGING_PREFIX}{version}"
+    try:
+        with catalog_lock(ws):
+            clean_orphans(ws)
+            staging.mkdir(parents=True)
+        # The writer's lock marks the staging directory as live for clean_orphans.
+        fd = lock_nowait(staging, fcntl.LOCK_EX)
+        try:
+            for name, data in checked.items():
+                _write_version_file(staging / f"{name}.parquet", data)
+            with catalog_lock(ws):
+                index = read_index(ws)
+                previous = index.get(dataset)
+                os.replace(staging, final_dir)
+                write_index(ws, {**index, dataset: version})
+        finally:
+            if fd is not None:
+                os.close(fd)
+            shutil.rmtree(staging, ignore_errors=True)
+    except OSError as exc:
+        raise FaultError.from_os_error(staging, exc) from None
     if previous and previous != version:
-        shutil.rmtree(ws.versions_dir / previous, ignore_errors=True)
+        remove_unused(ws.versions_dir / previous)
     return final_dir
+
+
+def _write_version_file(path: Path, data: pa.Table) -> None:
+    try:
+        pq.write_table(data, path, compression="zstd")
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        raise FaultError.from_os_error(path, exc) from None
 
 
 def failure_row(
@@ -136,42 +156,136 @@ def replace_part(ws: Workspace, table: str, key: tuple[str, ...], data: pa.Table
     return path
 
 
-def table_files(ws: Workspace, table: str) -> list[Path]:
-    """Every Parquet file that currently makes up ``table``."""
-    files: list[Path] = []
-    if table in DATASET_TABLES:
-        for version in read_index(ws).values():
-            path = ws.versions_dir / version / f"{table}.parquet"
-            if path.exists():
-                files.append(path)
-    part_dir = ws.table_dir(table)
+def _files(pins: VersionPins, table: str) -> list[Path]:
+    """The pinned version files of ``table``, then its part files; FaultError when one is
+    missing."""
+    files = pins.files(table)
+    part_dir = pins.ws.table_dir(table)
     if part_dir.is_dir():
         files.extend(sorted(part_dir.glob("part-*.parquet")))
     return files
 
 
+def table_files(ws: Workspace, table: str) -> list[Path]:
+    """Every Parquet file that currently makes up ``table`` (not pinned: small tables only)."""
+    pins = VersionPins(ws)
+    pins.release()
+    return _files(pins, table)
+
+
+def damaged_part(path: Path, exc: Exception) -> FaultError:
+    """The one line for a Parquet file that cannot be read."""
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return FaultError(path, f"damaged Parquet file ({reason}); {REPAIR_HINT}")
+
+
+def first_damaged(files: list[Path]) -> FaultError | None:
+    """The first file whose Parquet footer cannot be read, as a FaultError."""
+    for path in files:
+        try:
+            pq.read_metadata(path)
+        except (OSError, pa.ArrowException) as exc:
+            return damaged_part(path, exc)
+    return None
+
+
 def read_table(ws: Workspace, table: str) -> pa.Table:
     """The whole table as Arrow (small tables; use ``connect`` and SQL for big ones)."""
+    ws.require()
     files = table_files(ws, table)
     if not files:
         return empty_table(table)
-    return pa.concat_tables([pq.read_table(path, schema=TABLES[table]) for path in files])
+    parts = []
+    for path in files:
+        try:
+            parts.append(pq.read_table(path, schema=TABLES[table]))
+        except (OSError, pa.ArrowException) as exc:
+            raise damaged_part(path, exc) from None
+    return pa.concat_tables(parts)
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _placeholder_sql(con: duckdb.DuckDBPyConnection, table: str, fault: FaultError | None) -> str:
+    """A view of ``table``'s columns with no rows; with ``fault``, every read of it fails with
+    the fault's line, so that only the statements that need a damaged table fail."""
+    schema = TABLES[table]
+    types = con.from_arrow(empty_table(table)).types
+    columns = ", ".join(
+        f'CAST(NULL AS {duck_type}) AS "{name}"'
+        for name, duck_type in zip(schema.names, types, strict=True)
+    )
+    if fault is None:
+        return f"SELECT {columns} WHERE false"
+    return f"SELECT {columns} FROM (SELECT error({_quote(str(fault))}) AS e) WHERE e IS NULL"
+
+
+_FAULTS: dict[int, dict[str, FaultError]] = {}
 
 
 def connect(ws: Workspace) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with one view per catalog table."""
-    con = duckdb.connect(":memory:")
+    """An in-memory DuckDB connection with one view per catalog table, pinned to the dataset
+    versions current when it opens. A damaged table (index, version directory or Parquet part)
+    becomes a view that fails with a FaultError naming the file; the other views work."""
+    ws.require()
+    con = duckdb.connect(
+        ":memory:",
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+    )
+    pins = VersionPins(ws)
+    faults: dict[str, FaultError] = {}
+    _FAULTS[id(con)] = faults
+    weakref.finalize(con, _forget, id(con), pins)
     for table in TABLES:
-        files = table_files(ws, table)
+        try:
+            files = _files(pins, table)
+        except FaultError as fault:
+            faults[table] = fault
+            files = []
         if files:
-            listed = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
-            con.execute(
-                f"CREATE VIEW {table} AS SELECT * FROM read_parquet([{listed}], union_by_name=true)"
-            )
-        else:
-            con.register(f"_empty_{table}", empty_table(table))
-            con.execute(f"CREATE VIEW {table} AS SELECT * FROM _empty_{table}")
+            listed = ", ".join(_quote(str(path)) for path in files)
+            try:
+                con.execute(
+                    f"CREATE VIEW {table} AS "
+                    f"SELECT * FROM read_parquet([{listed}], union_by_name=true)"
+                )
+                continue
+            except duckdb.Error as exc:
+                faults[table] = first_damaged(files) or FaultError(
+                    f"catalog table {table}", f"unreadable ({str(exc).splitlines()[0]})"
+                )
+        con.execute(f"CREATE VIEW {table} AS {_placeholder_sql(con, table, faults.get(table))}")
     return con
+
+
+def _forget(key: int, pins: VersionPins) -> None:
+    _FAULTS.pop(key, None)
+    pins.release()
+
+
+def check_damage(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Raise the FaultError of the first damaged catalog table that ``sql`` reads."""
+    faults = _FAULTS.get(id(con))
+    if not faults:
+        return
+    with duckdb.connect(":memory:") as parser:  # without views: it would resolve them away
+        for statement in duckdb.extract_statements(sql):
+            try:
+                names = parser.get_table_names(statement.query)
+            except duckdb.Error:
+                continue  # left to the query itself (the damaged views fail with the same line)
+            for table in TABLES:
+                if table in names and table in faults:
+                    raise faults[table]
+
+
+def lock_down(con: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
+    """Let user SQL read nothing outside the workspace (no URLs, no other files) and install or
+    load no extensions."""
+    con.execute(f"SET allowed_directories = [{_quote(str(ws.root))}]")
+    con.execute("SET enable_external_access = false")
 
 
 def check_read_only(sql: str) -> None:
@@ -202,20 +316,53 @@ def fetch_arrow(
 
     One spelling for DuckDB 1 and 2 (2 renamed ``fetch_arrow_table`` and warns on the old name).
     """
+    check_damage(con, sql)
     relation = con.sql(sql, params=params)
     fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
     return fetch()
 
 
-def query(ws: Workspace, sql: str, params: list[object] | None = None) -> pa.Table:
-    """Run read-only SQL (``?`` placeholders bound to ``params``) over the catalog views and
-    return the result as Arrow."""
+# Rows per streamed batch: bounded memory whatever the result's size.
+BATCH_ROWS = 65_536
+
+
+@contextmanager
+def query_batches(
+    ws: Workspace, sql: str, params: list[object] | None = None, batch_rows: int = BATCH_ROWS
+) -> Iterator[tuple[pa.Schema, Iterator[pa.RecordBatch]]]:
+    """Run read-only SQL over the catalog views and stream the result as Arrow record batches.
+
+    The connection reads only the workspace (no URLs, no other files, no extensions).
+    """
     check_read_only(sql)
     con = connect(ws)
     try:
-        return fetch_arrow(con, sql, params)
-    except duckdb.Error as exc:
-        message = str(exc).splitlines()[0]
-        raise BadInputError("sql", None, message) from None
+        lock_down(con, ws)
+        check_damage(con, sql)
+        try:
+            relation = con.sql(sql, params=params)
+            stream = getattr(relation, "to_arrow_reader", None) or relation.fetch_record_batch
+            reader = stream(batch_rows)
+        except duckdb.Error as exc:
+            raise _sql_error(exc) from None
+        yield reader.schema, _batches(reader)
     finally:
         con.close()
+
+
+def _batches(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+    try:
+        yield from reader
+    except (duckdb.Error, pa.ArrowException) as exc:
+        raise _sql_error(exc) from None
+
+
+def _sql_error(exc: Exception) -> BadInputError:
+    return BadInputError("sql", None, str(exc).splitlines()[0])
+
+
+def query(ws: Workspace, sql: str, params: list[object] | None = None) -> pa.Table:
+    """Run read-only SQL (``?`` placeholders bound to ``params``) over the catalog views and
+    return the result as Arrow."""
+    with query_batches(ws, sql, params) as (schema, batches):
+        return pa.Table.from_batches(list(batches), schema)

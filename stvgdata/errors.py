@@ -1,4 +1,5 @@
-"""The one exception type for a user's bad input: the CLI prints it as one line, exit code 2.
+"""The exception types users see: bad input (exit code 2) and faults of the machine or the
+workspace (exit code 1). The CLI prints either as one line, without a traceback.
 
 A bad *setting* names the config field it came from (``BadInputError.for_field``) and writes any
 other setting its reason mentions as a backquoted field name (`` `val_split` ``); the library
@@ -7,6 +8,7 @@ knows no command-line flags, and the CLI maps each field to the flag that sets i
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 
@@ -50,3 +52,26 @@ class BadInputError(Exception):
 
 def _rebuild(file: str, record: str | None, reason: str, field: str | None) -> BadInputError:
     return BadInputError(file, record, reason, field=field)
+
+
+class FaultError(Exception):
+    """A failure of the machine or the workspace, not of the input: a full or read-only disk, a
+    damaged catalog file, a killed worker. The CLI prints it as one line (where, what happened,
+    how to recover), exit code 1."""
+
+    def __init__(self, where: object, reason: str) -> None:
+        self.where = str(where)
+        self.reason = reason
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return (FaultError, (self.where, self.reason))
+
+    @classmethod
+    def from_os_error(cls, path: object, exc: OSError, doing: str = "cannot write") -> FaultError:
+        """One line for an OS error (ENOSPC, EROFS, EACCES, ...) while writing ``path``."""
+        reason = os.strerror(exc.errno) if exc.errno else str(exc).splitlines()[0]
+        return cls(exc.filename or path, f"{doing}: {reason}")

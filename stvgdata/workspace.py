@@ -16,8 +16,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from stvgdata.errors import BadInputError
+
 DEFAULT_WORKSPACE = "stvg-workspace"
 WORKSPACE_ENV = "STVG_WORKSPACE"
+# What stvg creates at the top of a workspace; a directory with none of these is not one.
+WORKSPACE_ENTRIES = ("catalog", "tables", "features", "runs")
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,21 @@ class Workspace:
         """The workspace named by ``path``, else by the environment, else the default."""
         chosen = path or os.environ.get(WORKSPACE_ENV) or DEFAULT_WORKSPACE
         return cls(Path(chosen).expanduser().resolve())
+
+    def require(self) -> None:
+        """Refuse to read a workspace that does not exist (a mistyped ``--workspace``), so that it
+        never looks like an empty catalog. Commands that write create the directory; an empty
+        directory is an empty workspace."""
+        if not self.root.is_dir():
+            reason = "workspace does not exist (check --workspace; stvg import creates it)"
+            raise BadInputError(self.root, None, reason)
+        names = {path.name for path in self.root.iterdir()}
+        if names and not names.intersection(WORKSPACE_ENTRIES):
+            raise BadInputError(
+                self.root,
+                None,
+                f"not a stvg workspace: none of {', '.join(WORKSPACE_ENTRIES)} (check --workspace)",
+            )
 
     @property
     def catalog_dir(self) -> Path:

@@ -7,10 +7,8 @@ they are parsed in worker processes, each returning NumPy arrays for only the tu
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import chain, compress
 from operator import itemgetter
@@ -23,6 +21,7 @@ from stvgdata.adapters.checks import check_boxes
 from stvgdata.adapters.fields import NUMBERS, get_field, load_json, only_types
 from stvgdata.errors import BadInputError
 from stvgdata.progress import ProgressFn
+from stvgdata.workers import map_in_workers
 
 # Below this many files, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 64
@@ -186,18 +185,14 @@ def iter_tubes(
             yield job, read_tubes(job)
             progress("read trajectories", done, len(jobs))
         return
-    # fork: workers inherit the imported modules, so they start in milliseconds. Their cyclic
-    # GC is off: parsed JSON holds no cycles, and full collections would walk (and copy) the
-    # parent's inherited heap. On an error, files not yet started are cancelled.
-    pool = ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("fork"), initializer=gc.disable
-    )
+    # The workers' cyclic GC is off: parsed JSON holds no cycles, and full collections would
+    # walk (and copy) the parent's inherited heap. On an error, files not yet started are
+    # cancelled.
     chunksize = max(1, min(64, len(jobs) // (workers * 8)))
-    try:
-        results = pool.map(read_tubes, jobs, chunksize=chunksize)
-        for done, (job, tubes) in enumerate(zip(jobs, results, strict=True), 1):
-            yield job, tubes
-            if done % chunksize == 0 or done == len(jobs):
-                progress("read trajectories", done, len(jobs))
-    finally:
-        pool.shutdown(cancel_futures=True)
+    results = map_in_workers(
+        "reading VidOR trajectories", read_tubes, jobs, workers, chunksize, gc.disable
+    )
+    for done, (job, tubes) in enumerate(zip(jobs, results, strict=True), 1):
+        yield job, tubes
+        if done % chunksize == 0 or done == len(jobs):
+            progress("read trajectories", done, len(jobs))

@@ -8,10 +8,8 @@ half-written dataset.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -27,6 +25,7 @@ from stvgdata.synth.detections import DetectionsWriter
 from stvgdata.synth.encode import write_mp4
 from stvgdata.synth.plan import VideoPlan, assign_splits, plan_video
 from stvgdata.synth.render import render_frames
+from stvgdata.workers import map_in_workers
 
 PARALLEL_MIN_VIDEOS = 16
 """Below this many videos, starting worker processes costs more than it saves."""
@@ -149,11 +148,8 @@ def _made_videos(jobs: list[VideoJob], workers: int) -> Iterator[VideoPlan]:
     if workers < 2 or len(jobs) < PARALLEL_MIN_VIDEOS:
         yield from map(make_video, jobs)
         return
-    # fork: workers inherit the imported modules, so they start in milliseconds.
-    context = multiprocessing.get_context("fork")
     chunksize = max(1, min(32, len(jobs) // (workers * 8)))
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        yield from pool.map(make_video, jobs, chunksize=chunksize)
+    yield from map_in_workers("writing synthetic videos", make_video, jobs, workers, chunksize)
 
 
 def _check_out(out: Path) -> None:

@@ -24,6 +24,7 @@ from tests.stvgdata.dataset_files import (
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
+    (tmp_path / "ws").mkdir()
     return Workspace(tmp_path / "ws")
 
 
@@ -153,7 +154,7 @@ def test_writing_sql_is_refused(ws, tmp_path, monkeypatch, sql, kind):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(BadInputError, match=f"{kind} statements are not allowed"):
         query(ws, sql)
-    assert list(tmp_path.iterdir()) == []
+    assert [path.name for path in tmp_path.iterdir()] == [ws.root.name]
 
 
 def test_sql_errors_are_bad_input(ws):
