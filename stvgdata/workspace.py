@@ -39,14 +39,14 @@ class Workspace:
         never looks like an empty catalog. Commands that write create the directory; an empty
         directory is an empty workspace."""
         if not self.root.is_dir():
-            reason = "workspace does not exist (check --workspace; stvg import creates it)"
+            reason = "workspace does not exist (check `workspace`; stvg import creates it)"
             raise BadInputError(self.root, None, reason)
         names = {path.name for path in self.root.iterdir()}
         if names and not names.intersection(WORKSPACE_ENTRIES):
             raise BadInputError(
                 self.root,
                 None,
-                f"not a stvg workspace: none of {', '.join(WORKSPACE_ENTRIES)} (check --workspace)",
+                f"not a stvg workspace: none of {', '.join(WORKSPACE_ENTRIES)} (check `workspace`)",
             )
 
     @property

@@ -20,7 +20,7 @@ def test_every_method_has_a_config_an_ablation_and_a_way_to_predict(name):
 
 
 def test_unknown_methods_and_missing_roles_are_one_line_errors():
-    with pytest.raises(BadInputError, match="--method: nope: unknown; choose from csdvl"):
+    with pytest.raises(BadInputError, match="method: nope: unknown; choose from csdvl"):
         get_method("nope")
     with pytest.raises(BadInputError, match="e3m: has no train step"):
         require(get_method("e3m"), "train")
