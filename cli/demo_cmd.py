@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from cli.cache_cmds import print_random_init_notice
 from cli.console import OutputFormat, RichProgress, console, render_arrow, workspace_of
 from cli.heads_cmds import PresetName, build_configs, render_ablation
 
@@ -28,6 +29,14 @@ def demo_command(
             help="Extract with full-size ResNet-101/SlowFast-R50/RoBERTa-base (slow on CPU).",
         ),
     ] = False,
+    random_init: Annotated[
+        bool,
+        typer.Option(
+            "--random-init/--pretrained",
+            help="Seeded random backbones (the tiny ones have no published weights); "
+            "--pretrained with --full-backbones loads the hubs' weights.",
+        ),
+    ] = True,
 ) -> None:
     """The whole pipeline on synthetic data: synth, import, extract, Table 3 ablation, report.
 
@@ -39,7 +48,9 @@ def demo_command(
     from stvgdata.importer import catalog_summary
 
     ws = workspace_of(ctx)
-    data_config = DemoDataConfig(seed=seed, tiny_backbones=not full_backbones)
+    data_config = DemoDataConfig(
+        seed=seed, tiny_backbones=not full_backbones, random_init=random_init
+    )
     if videos is not None:
         data_config = dataclasses.replace(data_config, videos=videos)
     model_config, train_config = build_configs(PresetName.small, {}, {"epochs": epochs})
@@ -61,6 +72,7 @@ def demo_command(
         f"({sum(m.cached for m in data.extracted.models)} items already cached)",
         highlight=False,
     )
+    print_random_init_notice(data.extracted)
     render_ablation(result)
     console.print(
         f'Query the runs: stvg --workspace {ws.root} sql "SELECT variant, m_viou, m_tiou, '
