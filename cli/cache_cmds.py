@@ -34,7 +34,7 @@ def parse_weights(entries: list[str]) -> dict[str, str]:
         model, sep, path = entry.partition("=")
         if not sep or not model or not path:
             raise BadInputError(
-                "--weights", entry, "expected MODEL=NAME_OR_PATH, e.g. resnet101=r101.pth"
+                "--weights", entry, "expected MODEL=PATH or MODEL=NAME, e.g. resnet101=r101.pth"
             )
         weights[model.strip()] = path.strip()
     return weights

@@ -103,8 +103,9 @@ def extract_regions_cmd(
     weights: Annotated[
         list[str] | None,
         typer.Option(
-            help="ENCODER=PATH: clip=<HF CLIP dir>, or stvg-vl-synth=<dir> "
-            "[default for stvg-vl-synth: the one trained on this dataset]."
+            help="ENCODER=PATH: clip=<HF CLIP dir or hub name>, or stvg-vl-synth=<dir> "
+            "[default for clip: openai/clip-vit-base-patch32 from the Hugging Face cache; "
+            "for stvg-vl-synth: the one trained on this dataset]."
         ),
     ] = None,
     fps: Annotated[
