@@ -104,23 +104,17 @@ def hf_snapshot(model: str, name: str) -> Path:
         )
     cache = hf_cache_dir()
     try:
-        directory = Path(
-            snapshot_download(
-                name,
-                allow_patterns=list(HF_WEIGHT_FILES),
-                local_files_only=offline(),
-                cache_dir=cache,
-            )
-        )
-        if not any(directory.glob("*.safetensors")):
+        for patterns in (HF_WEIGHT_FILES, HF_FALLBACK_WEIGHTS):  # the second only when needed
             directory = Path(
                 snapshot_download(
                     name,
-                    allow_patterns=list(HF_FALLBACK_WEIGHTS),
+                    allow_patterns=list(patterns),
                     local_files_only=offline(),
                     cache_dir=cache,
                 )
             )
+            if any(directory.glob("*.safetensors")):
+                break
     except Exception as err:  # offline cache miss, no network, unknown name
         reason = (
             "downloads are off (offline)"
