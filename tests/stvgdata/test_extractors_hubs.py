@@ -174,3 +174,31 @@ def test_random_init_is_named_in_label_and_fingerprint() -> None:
         extractor = build_extractor("resnet101", replace(TINY, seed=4))
     assert extractor.weights == "random-init:4"
     assert "weights=random-init:4" in extractor.fingerprint_text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("model", "url", "label"),
+    [
+        ("resnet101", RESNET_URLS["IMAGENET1K_V2"], "IMAGENET1K_V2"),
+        ("slowfast", SLOWFAST_URLS["slowfast_r50"], "slowfast_r50"),
+    ],
+)
+def test_full_size_default_loads_from_the_torch_hub_cache(
+    tmp_path: Path, model: str, url: str, label: str
+) -> None:
+    full = ExtractorConfig(input_size=SIZE, clip_frames=8, random_init=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RandomInitWarning)
+        trunk = build_extractor(model, full).network
+    state = {  # float16 halves the file; loading casts to the trunk's float32
+        name: tensor.half() if tensor.is_floating_point() else tensor
+        for name, tensor in trunk.state_dict().items()
+    }
+    torch.save(state, torch_hub_file(tmp_path, url))
+    extractor = build_extractor(model, replace(full, random_init=False))
+    assert extractor.weights == label
+    loaded = extractor.network.state_dict()
+    assert all(
+        torch.equal(loaded[name], tensor.to(loaded[name].dtype)) for name, tensor in state.items()
+    )
