@@ -88,11 +88,11 @@ def extract(
     ] = False,
     num_shards: Annotated[
         int | None,
-        typer.Option(help="Processes sharing the work [default: WORLD_SIZE, SLURM array, 1]."),
+        typer.Option(help="Processes sharing the work (default: WORLD_SIZE, SLURM array size, 1)."),
     ] = None,
     shard_index: Annotated[
         int | None,
-        typer.Option(help="This process's index, 0..N-1 [default: RANK, SLURM array task, 0]."),
+        typer.Option(help="This process's index, 0..N-1 (default: RANK, SLURM array task, 0)."),
     ] = None,
     device: Annotated[
         str, typer.Option(help="Torch device: auto (cuda if available), cpu, cuda, cuda:1, ...")
@@ -114,7 +114,7 @@ def extract(
     ] = False,
     tiny: Annotated[bool, typer.Option(help="Tiny networks (tests and demos).")] = False,
     vit_arch: Annotated[
-        str, typer.Option(help="vit shape without --weights: b32 (CLIP ViT-B/32) or mini.")
+        str, typer.Option(help="vit shape with --random-init: b32 (CLIP ViT-B/32) or mini.")
     ] = "b32",
     vit_layer: Annotated[
         int | None, typer.Option(help="vit: cache tokens after this layer (default: half).")
