@@ -26,7 +26,7 @@ test-fast: lint
 	$(PY) -m pytest -n 2 --dist loadfile -m "not slow"
 
 demo: $(STAMP)
-	$(VENV)/bin/stvg --workspace $(WORKSPACE) demo
+	$(VENV)/bin/stvg --workspace $(WORKSPACE) demo --random-init
 
 bench: $(STAMP)
 	for script in bench/bench_*.py; do $(PY) $$script || exit 1; done

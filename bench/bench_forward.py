@@ -77,6 +77,7 @@ def main() -> None:
         device=args.device,
         dtype=args.dtype,
         tiny=args.tiny,
+        random_init=True,  # timing only: random weights cost the same as pretrained ones
         clip_frames=args.clip_frames,
     )
     print(f"torch threads={torch.get_num_threads()} device={args.device} size={args.size}")

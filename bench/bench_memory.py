@@ -35,6 +35,7 @@ def extract_and_report(ws_path: str, size: str) -> None:
         fps=5.0,
         input_size=(height, width),
         tiny=True,
+        random_init=True,
     )
     summary = run_extraction(Workspace(Path(ws_path)), config)
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -92,7 +92,7 @@ def main() -> None:
     args = parser.parse_args()
     size = tuple(args.size)
     warnings.simplefilter("ignore", RandomInitWarning)
-    config = ExtractorConfig(input_size=size, clip_frames=args.frames)
+    config = ExtractorConfig(input_size=size, clip_frames=args.frames, random_init=True)
     frame_model, clip_model, text_model = (
         build_extractor(name, config) for name in ("resnet101", "slowfast", "roberta")
     )

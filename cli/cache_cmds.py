@@ -15,6 +15,7 @@ from cli.console import (
     OutputFormat,
     RichProgress,
     console,
+    err_console,
     output_format,
     print_json,
     render_arrow,
@@ -37,14 +38,27 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def parse_weights(entries: list[str]) -> dict[str, str]:
-    """``MODEL=PATH`` entries -> {model: path}."""
+    """``MODEL=NAME_OR_PATH`` entries -> {model: name or path}."""
     weights = {}
     for entry in entries:
         model, sep, path = entry.partition("=")
         if not sep or not model or not path:
-            raise BadInputError("--weights", entry, "expected MODEL=PATH, e.g. resnet101=r101.pth")
+            raise BadInputError(
+                "--weights", entry, "expected MODEL=PATH or MODEL=NAME, e.g. resnet101=r101.pth"
+            )
         weights[model.strip()] = path.strip()
     return weights
+
+
+def print_random_init_notice(summary, fmt: OutputFormat = OutputFormat.table) -> None:
+    """One visible line under a table of features from random-init backbones (on stderr when
+    stdout carries csv or json)."""
+    if summary.random_init:
+        (console if fmt is OutputFormat.table else err_console).print(
+            "features: random-init backbones — numbers are not comparable to papers",
+            style="bold yellow",
+            highlight=False,
+        )
 
 
 def _summary_table(summary) -> pa.Table:
@@ -68,11 +82,34 @@ def extract(
     size: Annotated[str | None, typer.Option(help="Frame size HxW (default: 224x384).")] = None,
     weights: Annotated[
         list[str] | None,
-        typer.Option(metavar="MODEL=PATH", help="A model's checkpoint (repeatable)."),
+        typer.Option(
+            metavar="MODEL=NAME_OR_PATH",
+            help="A model's weights (repeatable). Default: the standard pretrained weights "
+            "through each hub's cache: resnet101=IMAGENET1K_V2 (torchvision; or IMAGENET1K_V1, "
+            "a .pth, an MDETR checkpoint), slowfast=slowfast_r50 (pytorchvideo Kinetics), "
+            "roberta=roberta-base (Hugging Face name or directory), "
+            "vit=openai/clip-vit-base-patch32. Offline (HF_HUB_OFFLINE=1) only cached copies.",
+        ),
     ] = None,
-    num_shards: Annotated[int, typer.Option(help="Processes sharing the work.")] = 1,
-    shard_index: Annotated[int, typer.Option(help="This process's index, 0..N-1.")] = 0,
-    device: Annotated[str, typer.Option(help="Torch device: cpu, cuda, cuda:1, ...")] = "cpu",
+    random_init: Annotated[
+        bool,
+        typer.Option(
+            "--random-init",
+            help="Seeded random weights for the models without --weights (tests, demos: "
+            "features meaningless for research).",
+        ),
+    ] = False,
+    num_shards: Annotated[
+        int | None,
+        typer.Option(help="Processes sharing the work (default: WORLD_SIZE, SLURM array size, 1)."),
+    ] = None,
+    shard_index: Annotated[
+        int | None,
+        typer.Option(help="This process's index, 0..N-1 (default: RANK, SLURM array task, 0)."),
+    ] = None,
+    device: Annotated[
+        str, typer.Option(help="Torch device: auto (cuda if available), cpu, cuda, cuda:1, ...")
+    ] = "auto",
     batch_size: Annotated[
         int, typer.Option(help="Frames per forward across videos (whole SlowFast clips).")
     ] = 32,
@@ -90,7 +127,7 @@ def extract(
     ] = False,
     tiny: Annotated[bool, typer.Option(help="Tiny networks (tests and demos).")] = False,
     vit_arch: Annotated[
-        str, typer.Option(help="vit shape without --weights: b32 (CLIP ViT-B/32) or mini.")
+        str, typer.Option(help="vit shape with --random-init: b32 (CLIP ViT-B/32) or mini.")
     ] = "b32",
     vit_layer: Annotated[
         int | None, typer.Option(help="vit: cache tokens after this layer (default: half).")
@@ -103,8 +140,9 @@ def extract(
     as_json: JsonOption = False,
 ) -> None:
     """Extract missing features of a dataset into the cache (resumable, shardable)."""
-    from stvgdata.cache import StorageConfig, WorkSplit
+    from stvgdata.cache import StorageConfig
     from stvgdata.extract import ExtractConfig, run_extraction
+    from stvgdata.launch import work_split
 
     config = ExtractConfig(
         dataset=dataset,
@@ -113,6 +151,7 @@ def extract(
         fps=fps,
         input_size=parse_size(size) if size else None,
         weights=parse_weights(weights or []),
+        random_init=random_init,
         device=device,
         batch_size=batch_size,
         clip_frames=clip_frames,
@@ -122,7 +161,7 @@ def extract(
             compression=None if compression == "none" else compression,
             max_items=shard_items,
         ),
-        split=WorkSplit(num_shards, shard_index),
+        split=work_split(num_shards, shard_index),
         tiny=tiny,
         vit_arch=vit_arch,
         vit_layer=vit_layer,
@@ -137,9 +176,11 @@ def extract(
         return
     title = (
         f"{'dry run: ' if dry_run else ''}{dataset} at {config.target_fps:g} fps, "
-        f"{'x'.join(map(str, config.frame_size))}, shard {shard_index}/{num_shards}"
+        f"{'x'.join(map(str, config.frame_size))}, "
+        f"shard {config.split.shard_index}/{config.split.num_shards}"
     )
     render_arrow(_summary_table(summary), fmt, title=title)
+    print_random_init_notice(summary, fmt)
     if fmt is OutputFormat.table and not dry_run:
         console.print(
             f"{summary.shards} shards written, {len(summary.failures)} failures "

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cli.cache_cmds import print_random_init_notice
 from cli.console import (
     FormatOption,
     JsonOption,
@@ -47,6 +48,14 @@ def demo_command(
     ] = False,
     fmt: FormatOption = OutputFormat.table,
     as_json: JsonOption = False,
+    random_init: Annotated[
+        bool,
+        typer.Option(
+            "--random-init/--pretrained",
+            help="Seeded random backbones (the tiny ones have no published weights); "
+            "--pretrained with --full-backbones loads the hubs' weights.",
+        ),
+    ] = True,
 ) -> None:
     """The whole pipeline on synthetic data: synth, import, extract, Table 3 ablation, report.
 
@@ -59,7 +68,9 @@ def demo_command(
     from stvgdata.demo import DEMO_DATASET, DemoDataConfig, prepare_demo_data
 
     ws = workspace_of(ctx)
-    data_config = DemoDataConfig(seed=seed, tiny_backbones=not full_backbones)
+    data_config = DemoDataConfig(
+        seed=seed, tiny_backbones=not full_backbones, random_init=random_init
+    )
     if videos is not None:
         data_config = dataclasses.replace(data_config, videos=videos)
     csdvl = get_method("csdvl")
@@ -84,6 +95,7 @@ def _report(ws: Workspace, data: DemoData, result: AblationResult) -> None:
         f"({sum(m.cached for m in data.extracted.models)} items already cached)",
         highlight=False,
     )
+    print_random_init_notice(data.extracted)
     render_ablation(result)
     console.print(
         f'Query the runs: stvg --workspace {ws.root} sql "SELECT variant, m_viou, m_tiou, '

@@ -108,8 +108,9 @@ def extract_regions_cmd(
         list[str] | None,
         typer.Option(
             metavar="ENCODER=PATH",
-            help="clip=<HF CLIP dir>, or stvg-vl-synth=<dir> "
-            "[default for stvg-vl-synth: the one trained on this dataset].",
+            help="clip=<HF CLIP dir or hub name>, or stvg-vl-synth=<dir> "
+            "[default for clip: openai/clip-vit-base-patch32 from the Hugging Face cache; "
+            "for stvg-vl-synth: the one trained on this dataset].",
         ),
     ] = None,
     fps: Annotated[

@@ -101,6 +101,13 @@ FEATURES = _schema(
     _field("query_id", pa.string(), "Query the array belongs to (text features).", True),
     _field("model", pa.string(), "Feature model: resnet101, slowfast, roberta, ..."),
     _field("fingerprint", pa.string(), "Digest of model, config, weights, preprocessing, fps."),
+    _field(
+        "weights",
+        pa.string(),
+        "Weights the model ran with: IMAGENET1K_V2, roberta-base@<revision>, "
+        "file:<sha256 prefix>, random-init:SEED (null in caches written before the column).",
+        True,
+    ),
     _field("shard", pa.string(), "Shard file, relative to the workspace's features directory."),
     _field("array_path", pa.string(), "HDF5 dataset path inside the shard."),
     _field("row_start", pa.int64(), "First row of this item in the array (inclusive)."),

@@ -26,6 +26,7 @@ class DemoDataConfig:
     tube_seconds: float = 4.0
     input_size: tuple[int, int] = (128, 224)  # a 4 x 7 feature grid
     tiny_backbones: bool = True  # small networks with the same interface; False: ResNet-101 etc.
+    random_init: bool = True  # seeded random backbones; False: the hubs' pretrained weights
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,10 @@ def prepare_demo_data(
         )
     imported = import_dataset(ws, DEMO_DATASET, root, progress=progress)
     extract_config = ExtractConfig(
-        dataset=DEMO_DATASET, input_size=config.input_size, tiny=config.tiny_backbones
+        dataset=DEMO_DATASET,
+        input_size=config.input_size,
+        tiny=config.tiny_backbones,
+        random_init=config.random_init,
     )
     extracted = run_extraction(ws, extract_config, progress)
     return DemoData(root, synth, imported, extracted)

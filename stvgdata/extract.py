@@ -64,8 +64,9 @@ class ExtractConfig:
     models: tuple[str, ...] = ALL_MODELS
     fps: float | None = None  # None: DEFAULT_FPS of the dataset
     input_size: tuple[int, int] | None = None  # (H, W); None: DEFAULT_INPUT_SIZE of the dataset
-    weights: dict[str, str] = field(default_factory=dict)  # model -> checkpoint path
-    device: str = "cpu"
+    weights: dict[str, str] = field(default_factory=dict)  # model -> weights name or path
+    random_init: bool = False  # models without ``weights`` get seeded random weights
+    device: str = "auto"  # "auto": cuda when available, else cpu
     compute_dtype: str = "float32"
     batch_size: int = 32  # frames per forward, rounded up to whole chunks (SlowFast clips)
     clip_frames: int = 32  # clip length in sampled frames (slowfast, vl-synth-motion-map)
@@ -93,6 +94,7 @@ class ExtractConfig:
 class ModelSummary:
     model: str
     fingerprint: str
+    weights: str  # readable: IMAGENET1K_V2, roberta-base@<revision>, file:<hash>, random-init:0
     owned: int = 0  # items (videos or queries) of this process's share
     cached: int = 0  # already in the manifest: skipped
     done: int = 0
@@ -114,6 +116,11 @@ class ExtractSummary:
     @property
     def frames_per_second(self) -> float:
         return self.frames / self.seconds if self.seconds else 0.0
+
+    @property
+    def random_init(self) -> bool:
+        """Whether any model's features come from random weights."""
+        return any(model.weights.startswith("random-init:") for model in self.models)
 
 
 # --------------------------------------------------------------------------------------------
@@ -159,13 +166,19 @@ def _catalog_work(ws: Workspace, config: ExtractConfig) -> tuple[list[_Video], p
 
 def build_extractors(config: ExtractConfig) -> dict[str, Any]:
     """The configured models' extractors (also used by the benchmarks)."""
-    from stvgdata.extractors import ExtractorConfig, build_extractor
+    from stvgdata.extractors import ExtractorConfig, build_extractor, resolve_device
 
     unknown = [model for model in config.models if model not in ARRAY_LAYOUTS]
     if unknown:
         raise BadInputError.for_field(
             "models", ",".join(unknown), f"unknown model; know {sorted(ARRAY_LAYOUTS)}"
         )
+    stray = [model for model in config.weights if model not in config.models]
+    if stray:
+        raise BadInputError(
+            "--weights", stray[0], f"not a model of this run; models: {','.join(config.models)}"
+        )
+    device = resolve_device(config.device)
     return {
         model: build_extractor(
             model,
@@ -173,8 +186,9 @@ def build_extractors(config: ExtractConfig) -> dict[str, Any]:
                 fps=config.target_fps,
                 input_size=config.frame_size,
                 weights=config.weights.get(model),
+                random_init=config.random_init,
                 seed=config.seed,
-                device=config.device,
+                device=device,
                 tiny=config.tiny,
                 dtype=config.compute_dtype,
                 clip_frames=config.clip_frames,
@@ -593,12 +607,13 @@ def run_extraction(
     videos, queries = _catalog_work(ws, config)
     extractors = build_extractors(config)
     identities = {
-        m: ModelIdentity(m, e.fingerprint, e.fingerprint_text) for m, e in extractors.items()
+        m: ModelIdentity(m, e.fingerprint, e.fingerprint_text, e.weights)
+        for m, e in extractors.items()
     }
     summary = ExtractSummary(
         config.dataset,
         config.dry_run,
-        [ModelSummary(m, identities[m].fingerprint) for m in config.models],
+        [ModelSummary(m, identities[m].fingerprint, identities[m].weights) for m in config.models],
     )
     if config.replace_model_cache and not config.dry_run:
         for model in config.models:

@@ -58,6 +58,7 @@ class ModelIdentity:
     model: str
     fingerprint: str
     description: str  # readable summary of the fingerprinted configuration
+    weights: str = ""  # readable weights label (manifest column ``weights``)
 
 
 def array_key(video_id: str) -> str:
@@ -150,6 +151,7 @@ class ShardWriter:
             "query_id": None,
             "model": identity.model,
             "fingerprint": identity.fingerprint,
+            "weights": identity.weights,
             "shard": self.relative_path,
             "array_path": path,
             "row_start": 0,
@@ -215,6 +217,7 @@ class ShardWriter:
                 "query_id": query_id,
                 "model": identity.model,
                 "fingerprint": identity.fingerprint,
+                "weights": identity.weights,
                 "shard": self.relative_path,
                 "array_path": path,
                 "row_start": start,

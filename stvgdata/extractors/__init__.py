@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 
 from stvgdata.extractors.base import FrameExtractor, TextExtractor
-from stvgdata.extractors.config import ExtractorConfig
+from stvgdata.extractors.config import ExtractorConfig, resolve_device
 from stvgdata.extractors.random_init import RandomInitWarning
 
 # model name -> (module, builder function), imported on first use
@@ -49,4 +49,5 @@ __all__ = [
     "RandomInitWarning",
     "TextExtractor",
     "build_extractor",
+    "resolve_device",
 ]

@@ -17,6 +17,7 @@ from torch import nn
 
 from stvgdata.extractors.config import ExtractorConfig
 from stvgdata.extractors.fingerprint import Fingerprint, make_fingerprint
+from stvgdata.extractors.hubs import WeightsSource
 from stvgdata.extractors.random_init import calibrate_batchnorm, natural_noise_clips
 from stvgdata.video.decode import RESIZE_INTERPOLATION
 
@@ -32,7 +33,7 @@ Normalization = tuple[tuple[float, float, float], tuple[float, float, float]]
 def frame_fingerprint(
     model: str,
     arch: str,
-    weights: str,
+    weights: WeightsSource,
     config: ExtractorConfig,
     normalization: Normalization,
     **extra: str,
@@ -45,13 +46,14 @@ def frame_fingerprint(
         {
             "model": model,
             "arch": arch,
-            "weights": weights,
+            "weights": weights.fingerprint,
             **extra,
             "preprocess": f"resize {height}x{width} {RESIZE_INTERPOLATION.lower()} no-crop; "
             f"rgb/255; mean={mean}; std={std}",
             "fps": config.fps,
             "dtype": config.dtype,
-        }
+        },
+        weights.label,
     )
 
 
@@ -79,13 +81,14 @@ class FrameExtractor(ABC):
     ) -> None:
         """``chunk_frames`` is the frames per forward unit (1 for resnet101, the clip length
         for slowfast), also the fewest sampled frames a video needs (``min_frames``; fewer is
-        a per-video failure). Without ``config.weights`` the network's BatchNorm statistics
-        are calibrated here (see random_init)."""
+        a per-video failure). A random init's BatchNorm statistics are calibrated here (see
+        random_init)."""
         self.device = torch.device(config.device)
         self.dtype = torch_dtype(config.dtype)
         self.network = network.to(self.device, self.dtype).eval()
         self.fingerprint = fingerprint.digest
         self.fingerprint_text = fingerprint.description
+        self.weights = fingerprint.weights
         self.channels = channels
         self.input_size = tuple(config.input_size)
         self.chunk_frames = chunk_frames
@@ -93,7 +96,7 @@ class FrameExtractor(ABC):
         mean, std = normalization  # as (1, 3, 1, 1) float32 on the device, in 0..255 units
         self._mean = torch.tensor(mean, device=self.device).view(1, 3, 1, 1) * 255.0
         self._std = torch.tensor(std, device=self.device).view(1, 3, 1, 1) * 255.0
-        if config.weights is None:
+        if config.random_weights:
             self._calibrate_random_init(config.seed)
 
     def output_grid(self) -> tuple[int, int]:
@@ -154,6 +157,7 @@ class TextExtractor(ABC):
     def __init__(self, fingerprint: Fingerprint) -> None:
         self.fingerprint = fingerprint.digest
         self.fingerprint_text = fingerprint.description
+        self.weights = fingerprint.weights
 
     @abstractmethod
     def encode(self, sentences: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:

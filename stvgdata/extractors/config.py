@@ -5,6 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from stvgdata.errors import BadInputError
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when a GPU is visible, else ``cpu``; other names unchanged."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
 
 @dataclass(frozen=True)
 class ExtractorConfig:
@@ -13,14 +24,18 @@ class ExtractorConfig:
     ``input_size`` is the (H, W) frames are resized to (no crop, so normalized boxes map 1:1
     onto the feature grid). Recommended: 224x384 (a 7x12 grid) for 16:9 real videos (VidSTG,
     HC-STVG), a multiple of 32 on both sides; 64x96 or 96x160 for the synthetic demo.
-    ``weights`` is a local checkpoint (a file for resnet101/slowfast, an HF directory or hub
-    name for roberta); None means seeded random init, loudly warned and named in the
-    fingerprint. ``tiny`` builds small test-sized networks with the same interface.
+    ``weights`` names the weights: a published name (``IMAGENET1K_V2``, ``slowfast_r50``,
+    ``roberta-base``), a local checkpoint file, or a Hugging Face directory; None means the
+    model's standard pretrained weights through its hub's cache (see ``hubs``).
+    ``random_init`` (only with ``weights`` None) builds a seeded random network instead, warned
+    and named ``random-init:SEED`` in the fingerprint and the manifest. ``tiny`` builds small
+    test-sized networks with the same interface; no published weights fit them.
     """
 
     fps: float = 5.0
     input_size: tuple[int, int] = (224, 384)
     weights: Path | str | None = None
+    random_init: bool = False
     seed: int = 0
     device: str = "cpu"
     variant: str = "r50"  # slowfast trunk depth: "r50" or "r101"
@@ -31,3 +46,17 @@ class ExtractorConfig:
     text_batch_size: int = 32  # roberta: sentences per forward
     vit_arch: str = "b32"  # vit without --weights: "b32" (CLIP ViT-B/32 shape) or "mini"
     vit_layer: int | None = None  # vit: cache tokens after this many layers (None: half)
+
+    def __post_init__(self) -> None:
+        if self.tiny and self.weights is None and not self.random_init:
+            raise BadInputError(
+                "--tiny",
+                None,
+                "tiny networks have no published weights; add --random-init "
+                "(or --weights MODEL=PATH with a checkpoint of the tiny shape)",
+            )
+
+    @property
+    def random_weights(self) -> bool:
+        """Whether this network is a seeded random init (no weights loaded)."""
+        return self.weights is None and self.random_init

@@ -18,13 +18,16 @@ DIGEST_CHARS = 16
 class Fingerprint:
     digest: str  # 16 hex characters of sha256(description)
     description: str  # e.g. "model=resnet101; arch=...; weights=random-init:0; ...; fps=5"
+    weights: str = ""  # readable weights label: IMAGENET1K_V2, file:<hash>, random-init:0, ...
 
 
-def make_fingerprint(fields: dict[str, object]) -> Fingerprint:
-    """Fingerprint of ordered ``fields`` (model, arch, weights, preprocess, fps, ...)."""
+def make_fingerprint(fields: dict[str, object], weights: str | None = None) -> Fingerprint:
+    """Fingerprint of ordered ``fields`` (model, arch, weights, preprocess, fps, ...);
+    ``weights`` is the readable label (default: the ``weights`` field itself)."""
     description = "; ".join(f"{key}={value}" for key, value in fields.items())
     digest = hashlib.sha256(description.encode()).hexdigest()[:DIGEST_CHARS]
-    return Fingerprint(digest=digest, description=description)
+    label = str(fields.get("weights", "")) if weights is None else weights
+    return Fingerprint(digest=digest, description=description, weights=label)
 
 
 def hash_weights(path: Path) -> str:

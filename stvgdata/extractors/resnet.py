@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torchvision.models.resnet import BasicBlock, ResNet, resnet101
+from torchvision.models.resnet import BasicBlock, ResNet, ResNet101_Weights, resnet101
 
 from stvgdata.extractors.base import FrameExtractor, frame_fingerprint
 from stvgdata.extractors.config import ExtractorConfig
 from stvgdata.extractors.random_init import seeded
-from stvgdata.extractors.weights import trunk_weights_tag
+from stvgdata.extractors.weights import trunk_weights
 
 IMAGENET_NORMALIZATION = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))  # (mean, std)
+PUBLISHED = {weights.name: weights.url for weights in ResNet101_Weights}  # torchvision's
+DEFAULT_WEIGHTS = ResNet101_Weights.IMAGENET1K_V2.name
+MDETR_PREFIX = "backbone.0.body."  # MDETR's ResNet-101 backbone (TubeDETR, STCAT, CSDVL init)
 
 
 class ResNetTrunk(nn.Module):
@@ -32,6 +35,18 @@ class ResNetTrunk(nn.Module):
         return images
 
 
+def from_mdetr(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """An MDETR checkpoint's backbone under torchvision's names (its FrozenBatchNorm2d keeps
+    weight, bias and running statistics, like BatchNorm2d); other checkpoints unchanged."""
+    if not any(key.startswith(MDETR_PREFIX) for key in state):
+        return state
+    return {
+        key.removeprefix(MDETR_PREFIX): value
+        for key, value in state.items()
+        if key.startswith(MDETR_PREFIX)
+    }
+
+
 class ResNetExtractor(FrameExtractor):
     model = "resnet101"
 
@@ -40,15 +55,24 @@ class ResNetExtractor(FrameExtractor):
 
 
 def build_resnet101(config: ExtractorConfig) -> ResNetExtractor:
-    """ResNet-101 trunk (``tiny``: a one-block-per-stage BasicBlock ResNet, C = 512)."""
+    """ResNet-101 trunk (``tiny``: a one-block-per-stage BasicBlock ResNet, C = 512) with
+    torchvision's ImageNet weights by default, another published name, a torchvision-layout
+    or MDETR checkpoint file, or a random init."""
     with seeded(config.seed):
         if config.tiny:
             resnet, arch = ResNet(BasicBlock, [1, 1, 1, 1]), "resnet-tiny(basic,1-1-1-1)"
         else:
             resnet, arch = resnet101(weights=None), "torchvision-resnet101"
         trunk = ResNetTrunk(resnet)
-    weights = trunk_weights_tag(
-        trunk, config, ResNetExtractor.model, arch, ignored_prefixes=("fc.",)
+    weights = trunk_weights(
+        trunk,
+        config,
+        ResNetExtractor.model,
+        arch,
+        ignored_prefixes=("fc.",),
+        published=PUBLISHED,
+        default=DEFAULT_WEIGHTS,
+        remap=from_mdetr,
     )
     fingerprint = frame_fingerprint(
         ResNetExtractor.model,

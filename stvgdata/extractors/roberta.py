@@ -1,11 +1,11 @@
 """RoBERTa per-token query features: the last hidden state of every token, <s> and </s> included.
 
-Weights come from a local Hugging Face directory (config.json, weights, tokenizer files) or,
-when online, a hub name such as ``roberta-base``. Offline without weights there is no RoBERTa
-vocabulary, so the fallback is honest about it: a byte tokenizer (the 256 byte tokens after the
-4 specials, no merges, i.e. byte-level BPE with an empty merge table) feeding a randomly
-initialised roberta-base-shaped encoder whose vocabulary is those 260 tokens. Both facts are
-warned loudly and written into the fingerprint.
+Weights come from a Hugging Face hub name (default ``roberta-base``) through the hub's cache,
+or a local Hugging Face directory (config.json, weights, tokenizer files). On ``--random-init``
+there is no RoBERTa vocabulary, so the stand-in is honest about it: a byte tokenizer (the 256
+byte tokens after the 4 specials, no merges, i.e. byte-level BPE with an empty merge table)
+feeding a randomly initialised roberta-base-shaped encoder whose vocabulary is those 260
+tokens. Both facts are warned and written into the fingerprint.
 """
 
 from __future__ import annotations
@@ -28,17 +28,20 @@ from transformers.utils import logging as hf_logging
 from stvgdata.errors import BadInputError
 from stvgdata.extractors.base import TextExtractor, torch_dtype
 from stvgdata.extractors.config import ExtractorConfig
-from stvgdata.extractors.fingerprint import (
-    Fingerprint,
-    hash_weights,
-    make_fingerprint,
-    random_init_tag,
+from stvgdata.extractors.fingerprint import Fingerprint, make_fingerprint
+from stvgdata.extractors.hubs import (
+    WeightsSource,
+    file_source,
+    hf_snapshot,
+    hf_source,
+    random_source,
 )
 from stvgdata.extractors.random_init import seeded, warn_random_init
 
 Tokenize = Callable[[list[str]], tuple[torch.Tensor, torch.Tensor]]
 """sentences -> (token ids (B, L) int64 padded, attention mask (B, L))."""
 
+DEFAULT_WEIGHTS = "roberta-base"
 MAX_TOKENS = 512  # roberta-base's 514 positions minus the padding offset
 
 
@@ -147,22 +150,31 @@ def _quiet_transformers() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
-def _load_pretrained(source: Path | str) -> tuple[RobertaModel, Tokenize, str]:
-    """(encoder, tokenizer, weights tag) from a local HF directory or a hub name."""
-    local = Path(source).exists()
-    if local and not Path(source).is_dir():
+def _locate(weights: Path | str | None) -> tuple[Path, WeightsSource]:
+    """(local directory, weights source) of a directory, or of a hub name via the hub cache."""
+    name = DEFAULT_WEIGHTS if weights is None else str(weights)
+    if Path(name).exists():
+        return Path(name), file_source(Path(name))
+    snapshot = hf_snapshot(RobertaExtractor.model, name)
+    return snapshot, hf_source(name, snapshot)
+
+
+def _load_pretrained(source: Path) -> tuple[RobertaModel, Tokenize]:
+    """(encoder, tokenizer) from a local Hugging Face directory."""
+    if not source.is_dir():
         raise BadInputError(source, None, "roberta weights must be a Hugging Face directory")
     try:
-        model_type = AutoConfig.from_pretrained(str(source)).model_type
+        model_type = AutoConfig.from_pretrained(str(source), local_files_only=True).model_type
     except (OSError, ValueError) as err:
-        reason = "no usable config.json" if local else "not a local directory and not fetchable"
-        raise BadInputError(source, "config.json", f"{reason}: {str(err).splitlines()[0]}") from err
+        reason = f"no usable config.json: {str(err).splitlines()[0]}"
+        raise BadInputError(source, "config.json", reason) from err
     if model_type != "roberta":
         raise BadInputError(source, "config.json", f"model_type {model_type!r} is not roberta")
     try:
         with _quiet_transformers():
             encoder, info = RobertaModel.from_pretrained(
                 str(source),
+                local_files_only=True,
                 add_pooling_layer=False,
                 output_loading_info=True,
                 ignore_mismatched_sizes=True,  # reported below as one line, naming the key
@@ -179,16 +191,16 @@ def _load_pretrained(source: Path | str) -> tuple[RobertaModel, Tokenize, str]:
         kind, key = problems[0]
         raise BadInputError(source, key, f"{kind} (not a roberta checkpoint of this config)")
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(source))
+        tokenizer = AutoTokenizer.from_pretrained(str(source), local_files_only=True)
     except (OSError, ValueError, TypeError) as err:
         raise BadInputError(source, None, f"no usable tokenizer files: {err}") from err
-    tag = hash_weights(Path(source)) if local else f"hub:{source}"
-    return encoder, _hf_tokenize(tokenizer), tag
+    return encoder, _hf_tokenize(tokenizer)
 
 
 def build_roberta(config: ExtractorConfig) -> RobertaExtractor:
-    """RoBERTa from ``config.weights``, else the byte-vocabulary random-init fallback."""
-    if config.weights is None:
+    """RoBERTa named by ``config.weights`` (default roberta-base), or on ``random_init`` the
+    byte-vocabulary random encoder."""
+    if config.random_weights:
         warn_random_init(
             RobertaExtractor.model,
             config.seed,
@@ -197,9 +209,10 @@ def build_roberta(config: ExtractorConfig) -> RobertaExtractor:
         with seeded(config.seed):
             encoder = RobertaModel(_roberta_config(config.tiny), add_pooling_layer=False)
         tokenize, tokenizer_name = ByteTokenizer(), ByteTokenizer.NAME
-        weights = random_init_tag(config.seed)
+        weights = random_source(config.seed)
     else:
-        encoder, tokenize, weights = _load_pretrained(config.weights)
+        directory, weights = _locate(config.weights)
+        encoder, tokenize = _load_pretrained(directory)
         tokenizer_name = "hf-tokenizer(from weights)"
     arch = encoder.config
     fingerprint = make_fingerprint(
@@ -207,9 +220,10 @@ def build_roberta(config: ExtractorConfig) -> RobertaExtractor:
             "model": RobertaExtractor.model,
             "arch": f"roberta hidden={arch.hidden_size} layers={arch.num_hidden_layers} "
             f"heads={arch.num_attention_heads} vocab={arch.vocab_size}, last_hidden_state",
-            "weights": weights,
+            "weights": weights.fingerprint,
             "tokenizer": f"{tokenizer_name}, max {MAX_TOKENS} tokens with <s> </s>",
             "dtype": config.dtype,
-        }
+        },
+        weights.label,
     )
     return RobertaExtractor(encoder, tokenize, fingerprint, config)

@@ -21,12 +21,13 @@ import torch
 from stvgdata.extractors.base import FrameExtractor, frame_fingerprint
 from stvgdata.extractors.config import ExtractorConfig
 from stvgdata.extractors.random_init import seeded
-from stvgdata.extractors.weights import trunk_weights_tag
+from stvgdata.extractors.weights import trunk_weights
 
 with warnings.catch_warnings():
     # fvcore, imported by pytorchvideo.models, calls the deprecated torch.jit.script at import
     # time: the warning concerns fvcore's code and would only add noise to every extraction.
     warnings.filterwarnings("ignore", "`torch.jit.script` is deprecated", FutureWarning)
+    from pytorchvideo.models.hub.slowfast import checkpoint_paths
     from pytorchvideo.models.net import Net
     from pytorchvideo.models.slowfast import create_slowfast
 
@@ -34,6 +35,8 @@ KINETICS_NORMALIZATION = ((0.45, 0.45, 0.45), (0.225, 0.225, 0.225))  # (mean, s
 # variant -> (depth, fast-to-slow fusion kernel) as in pytorchvideo's hub models, so their
 # Kinetics checkpoints (slowfast_r50 / slowfast_r101) load unchanged
 VARIANTS = {"r50": (50, (7, 1, 1)), "r101": (101, (5, 1, 1))}
+# pytorchvideo's Kinetics-400 checkpoints of the 8x8 models, by hub name (slowfast_r50, ...)
+PUBLISHED = {f"slowfast_{variant}": checkpoint_paths[f"slowfast_{variant}"] for variant in VARIANTS}
 TRUNK_BLOCKS = 5  # stem + four res stages; blocks 5 (pathway pooling) and 6 (head) are dropped
 HEAD_PREFIXES = ("blocks.5.", "blocks.6.")
 FULL_STEM = (64, 8)  # slow/fast stem widths of the published models -> C = 2048 + 256
@@ -78,13 +81,20 @@ def _trunk(config: ExtractorConfig) -> tuple[Net, str, int]:
 
 
 def build_slowfast(config: ExtractorConfig) -> SlowFastExtractor:
-    """pytorchvideo SlowFast trunk (R50 default, ``variant="r101"``), alpha slow/fast ratio."""
+    """pytorchvideo SlowFast trunk (R50 default, ``variant="r101"``), alpha slow/fast ratio,
+    with pytorchvideo's Kinetics checkpoint of the variant by default."""
     if config.clip_frames % config.alpha:
         raise ValueError(f"clip_frames={config.clip_frames} must be a multiple of alpha")
     with seeded(config.seed):
         trunk, arch, channels = _trunk(config)
-    weights = trunk_weights_tag(
-        trunk, config, SlowFastExtractor.model, arch, ignored_prefixes=HEAD_PREFIXES
+    weights = trunk_weights(
+        trunk,
+        config,
+        SlowFastExtractor.model,
+        arch,
+        ignored_prefixes=HEAD_PREFIXES,
+        published=PUBLISHED,
+        default=f"slowfast_{config.variant}",
     )
     fingerprint = frame_fingerprint(
         SlowFastExtractor.model,

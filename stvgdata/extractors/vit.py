@@ -8,10 +8,11 @@ and runs over cached tokens plus prompts at every training step. A cut at k save
 layers and the patch embedding per frame and step; ``frozen_top_digest`` names the top so a
 head refuses tokens cut from another network.
 
-Weights: a local Hugging Face directory of a CLIP model or CLIP vision model
-(``--weights vit=PATH``). Without weights the network is a seeded random init of the chosen
-shape (loudly warned, ``random-init:SEED`` in the fingerprint): LayerNorm keeps its activations
-in range, but its tokens are a fixed random function of the pixels, not pretrained features.
+Weights: a Hugging Face hub name of a CLIP model (default ``openai/clip-vit-base-patch32``,
+OpenAI's ViT-B/32) through the hub's cache, or a local directory of a CLIP model or CLIP vision
+model (``--weights vit=NAME_OR_DIR``). On ``--random-init`` the network is a seeded random init
+of the chosen shape (warned, ``random-init:SEED`` in the fingerprint): LayerNorm keeps its
+activations in range, but its tokens are a fixed random function of the pixels.
 """
 
 from __future__ import annotations
@@ -25,10 +26,18 @@ from transformers import CLIPVisionConfig, CLIPVisionModel
 from stvgdata.errors import BadInputError
 from stvgdata.extractors.base import FrameExtractor, frame_fingerprint
 from stvgdata.extractors.config import ExtractorConfig
-from stvgdata.extractors.fingerprint import DIGEST_CHARS, hash_weights, random_init_tag
+from stvgdata.extractors.fingerprint import DIGEST_CHARS
+from stvgdata.extractors.hubs import (
+    WeightsSource,
+    file_source,
+    hf_snapshot,
+    hf_source,
+    random_source,
+)
 from stvgdata.extractors.random_init import seeded, warn_random_init
 from stvgdata.extractors.roberta import _quiet_transformers as quiet_transformers
 
+DEFAULT_WEIGHTS = "openai/clip-vit-base-patch32"
 CLIP_NORMALIZATION = (
     (0.48145466, 0.4578275, 0.40821073),
     (0.26862954, 0.26130258, 0.27577711),
@@ -76,15 +85,12 @@ def _load_pretrained(source: Path) -> CLIPVisionModel:
         raise BadInputError(source, None, f"cannot load a CLIP vision model: {reason}") from err
 
 
-def build_vit_network(
+def _network(
     weights: Path | str | None, arch: str, seed: int
-) -> tuple[CLIPVisionModel, str, str]:
-    """(whole ViT in eval mode, weights tag, readable architecture) from local weights or a
-    seeded random init of ``VIT_ARCHS[arch]`` (warned)."""
-    if weights is not None:
-        network = _load_pretrained(Path(weights))
-        tag = hash_weights(Path(weights))
-    else:
+) -> tuple[CLIPVisionModel, WeightsSource, str]:
+    """(whole ViT in eval mode, weights source, readable architecture) from a local
+    directory, a hub name, or (``weights`` None) a seeded random init of ``VIT_ARCHS[arch]``."""
+    if weights is None:
         if arch not in VIT_ARCHS:
             raise BadInputError.for_field(
                 "vit_arch", arch, f"unknown; choose from {sorted(VIT_ARCHS)}"
@@ -92,14 +98,28 @@ def build_vit_network(
         warn_random_init("vit", seed, detail=f", CLIP-style ViT of shape {arch!r}")
         with seeded(seed):
             network = CLIPVisionModel(CLIPVisionConfig(**VIT_ARCHS[arch]))
-        tag = random_init_tag(seed)
+        source = random_source(seed)
+    elif Path(weights).exists():
+        network, source = _load_pretrained(Path(weights)), file_source(Path(weights))
+    else:
+        snapshot = hf_snapshot(VitExtractor.model, str(weights))
+        network, source = _load_pretrained(snapshot), hf_source(str(weights), snapshot)
     shape = network.config
     description = (
         f"clip-vit hidden={shape.hidden_size} layers={shape.num_hidden_layers} "
         f"heads={shape.num_attention_heads} mlp={shape.intermediate_size} "
         f"patch={shape.patch_size} image={shape.image_size}"
     )
-    return network.eval(), tag, description
+    return network.eval(), source, description
+
+
+def build_vit_network(
+    weights: Path | str | None, arch: str, seed: int
+) -> tuple[CLIPVisionModel, str, str]:
+    """(whole ViT in eval mode, weights tag, readable architecture) from a local directory or
+    hub name, or a seeded random init of ``VIT_ARCHS[arch]`` (warned) when ``weights`` is None."""
+    network, source, description = _network(weights, arch, seed)
+    return network, source.fingerprint, description
 
 
 def vit_layer(requested: int | None, depth: int) -> int:
@@ -146,9 +166,11 @@ class VitExtractor(FrameExtractor):
 
 
 def build_vit(config: ExtractorConfig) -> VitExtractor:
-    """The ViT bottom up to ``config.vit_layer`` (``tiny``: the tiny shape)."""
+    """The ViT bottom up to ``config.vit_layer`` (``tiny``: the tiny shape; ``vit_arch``
+    shapes only a random init)."""
     arch = "tiny" if config.tiny else config.vit_arch
-    network, weights, description = build_vit_network(config.weights, arch, config.seed)
+    weights = None if config.random_weights else (config.weights or DEFAULT_WEIGHTS)
+    network, source, description = _network(weights, arch, config.seed)
     layer = vit_layer(config.vit_layer, network.config.num_hidden_layers)
     patch = network.config.patch_size
     if any(side % patch for side in config.input_size):
@@ -159,10 +181,10 @@ def build_vit(config: ExtractorConfig) -> VitExtractor:
     fingerprint = frame_fingerprint(
         VitExtractor.model,
         f"{description}, tokens after layer {layer} (CLS first)",
-        weights,
+        source,
         config,
         CLIP_NORMALIZATION,
-        frozen_top=frozen_top_digest(description, weights, layer),
+        frozen_top=frozen_top_digest(description, source.fingerprint, layer),
     )
     return VitExtractor(
         network,

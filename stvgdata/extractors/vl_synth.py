@@ -39,6 +39,7 @@ from stvgdata.extractors.base import (
 )
 from stvgdata.extractors.config import ExtractorConfig
 from stvgdata.extractors.fingerprint import Fingerprint, make_fingerprint
+from stvgdata.extractors.hubs import WeightsSource
 from stvgdata.regions.crops import window_positions
 from stvgdata.regions.substitute import ImageTower, SubstituteEncoder
 
@@ -172,7 +173,7 @@ def _dense_tower(
         model,
         f"stvg-vl-synth image tower dense: trunk, per-cell projection, {pool}x{pool} avg pool "
         f"(ceil), stride {BACKBONE_STRIDE}",
-        encoder.fingerprint,
+        WeightsSource(encoder.fingerprint, encoder.fingerprint),
         config,
         UNIT_SCALE,
         tower_mean=f"{mean:g} subtracted inside",

@@ -1,4 +1,4 @@
-"""Loading local PyTorch checkpoints into a backbone trunk, with one-line errors for the user.
+"""Loading PyTorch checkpoints into a backbone trunk, with one-line errors for the user.
 
 A checkpoint may be a bare state dict or nest it under ``model_state`` (pytorchvideo),
 ``state_dict`` or ``model``; a ``module.`` prefix (DataParallel) is dropped. Every parameter and
@@ -7,7 +7,7 @@ buffer of the trunk must be present with its exact shape; classifier-head keys a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import torch
@@ -15,7 +15,12 @@ from torch import nn
 
 from stvgdata.errors import BadInputError
 from stvgdata.extractors.config import ExtractorConfig
-from stvgdata.extractors.fingerprint import hash_weights, random_init_tag
+from stvgdata.extractors.hubs import (
+    WeightsSource,
+    file_source,
+    random_source,
+    torch_hub_checkpoint,
+)
 from stvgdata.extractors.random_init import warn_random_init
 
 _NESTING_KEYS = ("model_state", "state_dict", "model")
@@ -45,11 +50,19 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
 
 
 def load_trunk_weights(
-    trunk: nn.Module, path: Path, architecture: str, ignored_prefixes: tuple[str, ...]
+    trunk: nn.Module,
+    path: Path,
+    architecture: str,
+    ignored_prefixes: tuple[str, ...],
+    remap: Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]] | None = None,
 ) -> None:
     """Load ``path`` into ``trunk`` strictly; keys under ``ignored_prefixes`` (the classifier
-    head) are skipped. The first missing, unexpected or wrongly shaped key is reported."""
-    state = {k: v for k, v in read_state_dict(path).items() if not k.startswith(ignored_prefixes)}
+    head) are skipped, after ``remap`` renamed the keys of another project's layout. The
+    first missing, unexpected or wrongly shaped key is reported."""
+    state = read_state_dict(path)
+    if remap is not None:
+        state = remap(state)
+    state = {k: v for k, v in state.items() if not k.startswith(ignored_prefixes)}
     expected = trunk.state_dict()
     hint = f"not a {architecture} checkpoint"
     for key, tensor in expected.items():
@@ -70,17 +83,34 @@ def load_trunk_weights(
     trunk.load_state_dict(state, strict=False)
 
 
-def trunk_weights_tag(
+def trunk_weights(
     trunk: nn.Module,
     config: ExtractorConfig,
     model: str,
     architecture: str,
     ignored_prefixes: tuple[str, ...],
-) -> str:
-    """Load ``config.weights`` into ``trunk`` and return the fingerprint's weights field: the
-    file hash, or ``random-init:SEED`` (loudly warned; the caller then calibrates BatchNorm)."""
-    if config.weights is None:
+    published: Mapping[str, str],
+    default: str,
+    remap: Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]] | None = None,
+) -> WeightsSource:
+    """Load ``trunk``'s weights as ``config`` names them: ``default`` when it names none, a
+    ``published`` name (-> URL) through torch.hub's cache, or a local checkpoint file (whose
+    keys ``remap`` may rename); or leave it a seeded random init on ``config.random_init``
+    (warned; the caller then calibrates BatchNorm)."""
+    if config.random_weights:
         warn_random_init(model, config.seed)
-        return random_init_tag(config.seed)
-    load_trunk_weights(trunk, Path(config.weights), architecture, ignored_prefixes)
-    return hash_weights(Path(config.weights))
+        return random_source(config.seed)
+    name = default if config.weights is None else str(config.weights)
+    if name in published:
+        path = torch_hub_checkpoint(model, name, published[name])
+        load_trunk_weights(trunk, path, architecture, ignored_prefixes)
+        return file_source(path, name)
+    path = Path(name)
+    if not path.exists():
+        raise BadInputError(
+            "--weights",
+            f"{model}={name}",
+            f"weights file not found, and not one of {sorted(published)}",
+        )
+    load_trunk_weights(trunk, path, architecture, ignored_prefixes, remap)
+    return file_source(path)

@@ -1,8 +1,9 @@
-"""CLIP (``transformers.CLIPModel``) from a local Hugging Face directory, the encoder E3M uses.
+"""CLIP (``transformers.CLIPModel``), the encoder E3M uses, from a Hugging Face directory.
 
 The directory holds ``config.json``, the weights and the tokenizer files, as
-``save_pretrained`` writes them (``--weights clip=PATH``). Nothing is downloaded: without a
-path there is no CLIP, and stvg says so instead of inventing random features. Images are
+``save_pretrained`` writes them (``--weights clip=PATH``), or is the Hugging Face cache's
+snapshot of a hub name (``--weights clip=NAME``; default OpenAI's ViT-B/32, downloaded into
+the cache unless offline). There is never a random CLIP. Images are
 resized to the vision tower's square input and normalized with the directory's
 ``preprocessor_config.json`` mean/std (OpenAI's when absent).
 """
@@ -20,11 +21,20 @@ from transformers import AutoTokenizer, CLIPModel
 
 from stvgdata.errors import BadInputError
 from stvgdata.extractors.fingerprint import hash_weights, make_fingerprint
+from stvgdata.extractors.hubs import hf_snapshot
 from stvgdata.regions.base import CLIP as NAME
 from stvgdata.regions.crops import images_to_tensor
 
+DEFAULT_WEIGHTS = "openai/clip-vit-base-patch32"
 OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
 OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
+
+
+def clip_directory(weights: Path | str | None) -> Path:
+    """The local directory of ``weights``: itself, or the hub cache's snapshot of a name."""
+    name = DEFAULT_WEIGHTS if weights is None else str(weights)
+    path = Path(name).expanduser()
+    return path if path.exists() else hf_snapshot(NAME, name)
 
 
 def _normalization(directory: Path) -> tuple[tuple[float, ...], tuple[float, ...]]:

@@ -1,9 +1,9 @@
 """Choosing and reloading a vision-language encoder by name and weights path.
 
-Two encoders: ``clip`` (a local Hugging Face CLIP directory) and ``stvg-vl-synth`` (the
-substitute stvg trains on the synthetic train split). There is no random-init encoder: region
-similarities from random weights would look like results and mean nothing, so a missing path
-is an error that says what to pass.
+Two encoders: ``clip`` (a Hugging Face CLIP directory or hub name, default OpenAI's ViT-B/32
+through the hub's cache) and ``stvg-vl-synth`` (the substitute stvg trains on the synthetic
+train split). There is no random-init encoder: region similarities from random weights would
+look like results and mean nothing, so missing weights are an error that says what to pass.
 """
 
 from __future__ import annotations
@@ -23,29 +23,31 @@ def substitute_dir(ws: Workspace, dataset: str) -> Path:
     return ws.root / "models" / SUBSTITUTE / dataset
 
 
-def build_encoder(name: str, weights: Path | None, device: str = "cpu") -> VisionLanguageEncoder:
-    """The encoder ``name`` with ``weights`` (required: nothing is downloaded, nothing random),
-    computing on ``device`` (cpu, cuda, cuda:1, ...)."""
+def build_encoder(
+    name: str, weights: Path | str | None, device: str = "cpu"
+) -> VisionLanguageEncoder:
+    """The encoder ``name`` with ``weights`` (never random; for CLIP a hub name or None, the
+    default, goes through the hub's cache), computing on ``device`` (cpu, cuda, cuda:1, ...)."""
     if name not in ENCODERS:
         raise BadInputError.for_field(
             "encoder", name, f"unknown encoder; known: {', '.join(ENCODERS)}"
         )
+    if name == CLIP:  # transformers is imported only for CLIP: it takes seconds
+        from stvgdata.regions.clip import ClipEncoder, clip_directory
+
+        return ClipEncoder(clip_directory(weights), device)
     if weights is None:
         raise BadInputError.for_field(
             "weights",
             name,
-            f"{name} needs weights (pass `weights` {name}=PATH); pretrained CLIP cannot be "
-            f"downloaded here, so offline use the {SUBSTITUTE} substitute trained by "
+            f"{name} needs weights (pass `weights` {name}=PATH): train them with "
             "`stvg train-vl-encoder`",
         )
     weights = Path(weights).expanduser()
     if not weights.exists():
-        hint = "; train one with `stvg train-vl-encoder`" if name == SUBSTITUTE else ""
-        raise BadInputError(weights, name, f"weights path not found{hint}")
-    if name == CLIP:  # transformers is imported only for CLIP: it takes seconds
-        from stvgdata.regions.clip import ClipEncoder
-
-        return ClipEncoder(weights, device)
+        raise BadInputError(
+            weights, name, "weights path not found; train one with `stvg train-vl-encoder`"
+        )
     from stvgdata.regions.substitute import SubstituteEncoder
 
     return SubstituteEncoder(weights, device)

@@ -102,3 +102,35 @@ def test_storage_settings_are_checked_by_the_config_and_named_as_flags(run_cli, 
     for flag, value in (("--dtype", "f64"), ("--compression", "zip")):
         result = run_cli("extract", *TINY, flag, value)
         assert result.exit_code == 2 and result.stderr.startswith(f"error: {flag}: "), result.stderr
+
+
+def test_default_weights_offline_with_an_empty_cache_refuse_in_one_line(
+    run_cli, ws: Workspace, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    no_tiny = [arg for arg in TINY if arg not in ("--tiny", "--random-init")]
+    result = run_cli("extract", *no_tiny, "--features", "resnet101")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "resnet101: weights IMAGENET1K_V2 are not in this cache" in result.stderr
+    assert str(tmp_path / "torch") in result.stderr and "--random-init" in result.stderr
+    assert not ws.features_dir.exists()
+
+
+def test_weights_for_a_model_not_in_the_run_is_refused(run_cli, ws: Workspace) -> None:
+    result = run_cli("extract", *TINY, "--features", "resnet101", "--weights", "resnet=r.pth")
+    assert result.exit_code == 2 and "--weights: resnet: not a model of this run" in result.stderr
+
+
+def test_random_init_is_visible_in_the_table_and_the_manifest(run_cli, ws: Workspace) -> None:
+    done = run_cli("extract", *TINY, "--features", "resnet101,roberta")
+    assert done.exit_code == 0, done.stderr
+    assert "features: random-init backbones — numbers are not comparable to papers" in done.stdout
+    rows = run_cli(
+        "sql", "SELECT DISTINCT model, weights FROM features ORDER BY model", "--format", "csv"
+    )
+    assert rows.stdout.splitlines() == [
+        "model,weights",
+        "resnet101,random-init:0",
+        "roberta,random-init:0",
+    ]

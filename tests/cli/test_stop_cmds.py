@@ -40,7 +40,6 @@ def test_train_method_stop_prints_retrieval_metrics_and_records_a_run(run_cli, s
     assert json.loads(rows.stdout) == [{"method": "stop", "m_viou": None}]
 
 
-
 def test_synthetic_motion_labels_on_sentences_without_them_fail_in_one_line(run_cli, stop_ws):
     result = run_cli(
         "train", "--dataset", DATASET, "--method", "stop", "--epochs", "1", *TINY_SETS,
@@ -48,6 +47,7 @@ def test_synthetic_motion_labels_on_sentences_without_them_fail_in_one_line(run_
     )  # fmt: skip
     assert result.exit_code == 2
     assert "no labels for classification" in result.stderr and result.stderr.count("\n") == 1
+
 
 def test_ablate_method_stop_sweeps_the_four_prompt_variants(run_cli, stop_ws) -> None:
     result = run_cli(

@@ -17,7 +17,7 @@ TINY_SIZE = (64, 64)  # (H, W) frames are resized to: a 2x2 feature grid
 TINY_CLIP = 4  # SlowFast clip length in sampled frames for the tests
 # `stvg extract` options of the tiny test configuration (the CLI twin of ``tiny_config``)
 TINY_EXTRACT_ARGS = (
-    "--dataset", DATASET, "--tiny", "--fps", str(VIDEO_FPS), "--size", "64x64",
+    "--dataset", DATASET, "--tiny", "--random-init", "--fps", str(VIDEO_FPS), "--size", "64x64",
     "--clip-frames", str(TINY_CLIP),
 )  # fmt: skip
 
@@ -53,6 +53,7 @@ def tiny_config(storage_max_items: int | None = None, **overrides: object) -> Ex
         "clip_frames": TINY_CLIP,
         "batch_size": 8,
         "tiny": True,
+        "random_init": True,
     }
     return ExtractConfig(**{**values, **overrides})
 

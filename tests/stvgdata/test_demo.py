@@ -32,6 +32,8 @@ def test_demo_data_is_generated_imported_and_cached_then_reused(tmp_path: Path) 
         "roberta": written,
     }
     assert first.extracted.frames > 0 and not first.extracted.failures
+    assert first.extracted.random_init  # the demo's tiny backbones, said under its table
+    assert {model.weights for model in first.extracted.models} == {"random-init:0"}
 
     assert second.synth is None  # the generated data is reused, not rewritten
     assert second.extracted.frames == 0  # everything was already cached

@@ -13,7 +13,7 @@ import torch
 from stvgdata.extractors import ExtractorConfig, FrameExtractor, RandomInitWarning, build_extractor
 
 SIZE = (64, 96)  # (H, W) -> a 2 x 3 feature grid
-TINY = ExtractorConfig(input_size=SIZE, tiny=True, clip_frames=8, alpha=4)
+TINY = ExtractorConfig(input_size=SIZE, tiny=True, random_init=True, clip_frames=8, alpha=4)
 
 
 def build_quietly(model: str, config: ExtractorConfig) -> FrameExtractor:
@@ -155,7 +155,7 @@ def test_tiny_random_init_features_are_float16_safe(model: str, request) -> None
 @pytest.mark.slow
 @pytest.mark.parametrize("model", ["resnet101", "slowfast"])
 def test_full_size_random_init_features_are_float16_safe(model: str) -> None:
-    config = ExtractorConfig(input_size=SIZE, clip_frames=8)
+    config = ExtractorConfig(input_size=SIZE, clip_frames=8, random_init=True)
     extractor = build_quietly(model, config)
     for frames in (moving_box_frames(8), np.full((8, *SIZE, 3), 255, np.uint8)):
         features = extractor.forward(extractor.preprocess(frames))

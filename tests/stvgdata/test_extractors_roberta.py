@@ -15,7 +15,7 @@ from transformers import BertConfig, BertModel, PreTrainedTokenizerFast, Roberta
 from stvgdata.errors import BadInputError
 from stvgdata.extractors import ExtractorConfig, RandomInitWarning, build_extractor
 
-TINY = ExtractorConfig(tiny=True)
+TINY = ExtractorConfig(tiny=True, random_init=True)
 SENTENCES = ["the man in red walks to the car", "who?", "", "a café — naïve"]
 TINY_SIZES = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2}
 
@@ -113,4 +113,4 @@ def test_a_file_or_an_unreachable_hub_name_is_refused(tmp_path: Path) -> None:
     file = tmp_path / "model.bin"
     file.write_bytes(b"\0" * 16)
     assert "must be a Hugging Face directory" in _one_line_error(file)
-    assert "not fetchable" in _one_line_error("no-such-org/no-such-roberta")
+    assert "not in this cache" in _one_line_error("no-such-org/no-such-roberta")

@@ -15,7 +15,7 @@ from stvgdata.errors import BadInputError
 from stvgdata.extractors import ExtractorConfig, RandomInitWarning, build_extractor
 
 SIZE = (64, 64)
-TINY = ExtractorConfig(input_size=SIZE, tiny=True, clip_frames=8)
+TINY = ExtractorConfig(input_size=SIZE, tiny=True, random_init=True, clip_frames=8)
 
 
 def frames(num_frames: int) -> np.ndarray:

@@ -97,6 +97,23 @@ def test_clip_directory_without_config_is_bad_input(tmp_path):
         build_encoder("clip", tmp_path)
 
 
+def test_clip_default_comes_from_the_hugging_face_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    with pytest.raises(BadInputError, match="openai/clip-vit-base-patch32 are not in this cache"):
+        build_encoder("clip", None)
+    revision = "c0ffee" * 6 + "c0ff"
+    repo = tmp_path / "hf" / "hub" / "models--openai--clip-vit-base-patch32"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(revision)
+    (repo / "snapshots").mkdir()
+    tiny_clip(tmp_path / "saved").rename(repo / "snapshots" / revision)
+    encoder = build_encoder("clip", None)
+    assert encoder.weights == str(repo / "snapshots" / revision)
+    assert load_encoder(encoder.fingerprint, encoder.weights).fingerprint == encoder.fingerprint
+
+
 def test_substitute_directory_without_model_is_bad_input(tmp_path):
     with pytest.raises(BadInputError, match="train one with `stvg train-vl-encoder"):
         build_encoder("stvg-vl-synth", tmp_path)

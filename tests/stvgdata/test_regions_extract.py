@@ -130,7 +130,7 @@ def test_another_encoder_is_refused_unless_replaced(ws, weights, tmp_path):
     [
         ({"dataset": "nope"}, "unknown dataset"),
         ({"weights": "/no/such/dir"}, "weights path not found"),
-        ({"encoder": "clip", "weights": None}, "needs weights"),
+        ({"encoder": "clip", "weights": None}, "clip-vit-base-patch32 are not in this cache"),
         ({"encoder": "siglip"}, "unknown encoder"),
     ],
 )

@@ -41,7 +41,9 @@ def test_cached_rows_are_the_bottom_layers_tokens_of_each_frame(tmp_path) -> Non
             )
         ]
     )
-    extractor = build_extractor("vit", ExtractorConfig(tiny=True, input_size=FRAME_SIZE, fps=10.0))
+    extractor = build_extractor(
+        "vit", ExtractorConfig(tiny=True, random_init=True, input_size=FRAME_SIZE, fps=10.0)
+    )
     direct = extractor.forward(extractor.preprocess(frames)).numpy()
     np.testing.assert_allclose(cached, direct, atol=2e-2)  # cached as float16
 
@@ -109,7 +111,7 @@ def test_bad_inputs_are_one_line_errors(tmp_path) -> None:
     with pytest.raises(BadInputError, match="must be in 1..1"):
         vit_layer(2, depth=2)
     with pytest.raises(BadInputError, match="patch size 16"):
-        build_extractor("vit", ExtractorConfig(tiny=True, input_size=(60, 64)))
+        build_extractor("vit", ExtractorConfig(tiny=True, random_init=True, input_size=(60, 64)))
 
 
 def test_the_cut_defaults_to_half_the_depth() -> None:

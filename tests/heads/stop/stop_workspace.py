@@ -32,6 +32,7 @@ def build_stop_workspace(root: Path) -> Workspace:
         fps=float(VIDEO_FPS),
         input_size=FRAME_SIZE,
         tiny=True,
+        random_init=True,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RandomInitWarning)

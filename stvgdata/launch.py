@@ -1,0 +1,47 @@
+"""Which share of a sharded job this process owns, as the launcher says.
+
+Explicit options win; otherwise torchrun's ``RANK``/``WORLD_SIZE``, otherwise a SLURM job
+array's ``SLURM_ARRAY_TASK_ID``/``SLURM_ARRAY_TASK_COUNT`` (counted from
+``SLURM_ARRAY_TASK_MIN``, so ``--array=1-8`` gives shards 0..7); a plain process is the only
+shard. The same command line then runs unchanged under either launcher.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from stvgdata.cache import WorkSplit
+from stvgdata.errors import BadInputError
+
+
+def _launcher_share(environ: Mapping[str, str]) -> tuple[int, int] | None:
+    """(shard index, shard count) from the launcher's variables, or None without one."""
+    if "WORLD_SIZE" in environ and "RANK" in environ:
+        return int(environ["RANK"]), int(environ["WORLD_SIZE"])
+    if "SLURM_ARRAY_TASK_ID" in environ and "SLURM_ARRAY_TASK_COUNT" in environ:
+        first = int(environ.get("SLURM_ARRAY_TASK_MIN", "0"))
+        return int(environ["SLURM_ARRAY_TASK_ID"]) - first, int(environ["SLURM_ARRAY_TASK_COUNT"])
+    return None
+
+
+def work_split(
+    num_shards: int | None, shard_index: int | None, environ: Mapping[str, str] | None = None
+) -> WorkSplit:
+    """This process's share: the options when given, else the launcher's, else all the work."""
+    environ = os.environ if environ is None else environ
+    if (num_shards is None) != (shard_index is None):
+        raise BadInputError(
+            "--num-shards", None, "give --num-shards and --shard-index together (or neither)"
+        )
+    if num_shards is not None and shard_index is not None:
+        return WorkSplit(num_shards, shard_index)
+    try:
+        share = _launcher_share(environ)
+    except ValueError as err:
+        reason = f"launcher variable is not an integer: {err}"
+        raise BadInputError("environment", None, reason) from err
+    if share is None:
+        return WorkSplit()
+    index, count = share
+    return WorkSplit(count, index)
