@@ -175,8 +175,8 @@ def build_extractors(config: ExtractConfig) -> dict[str, Any]:
         )
     stray = [model for model in config.weights if model not in config.models]
     if stray:
-        raise BadInputError(
-            "--weights", stray[0], f"not a model of this run; models: {','.join(config.models)}"
+        raise BadInputError.for_field(
+            "weights", stray[0], f"not a model of this run; models: {','.join(config.models)}"
         )
     device = resolve_device(config.device)
     return {

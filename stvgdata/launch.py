@@ -31,8 +31,8 @@ def work_split(
     """This process's share: the options when given, else the launcher's, else all the work."""
     environ = os.environ if environ is None else environ
     if (num_shards is None) != (shard_index is None):
-        raise BadInputError(
-            "--num-shards", None, "give --num-shards and --shard-index together (or neither)"
+        raise BadInputError.for_field(
+            "num_shards", None, "give `num_shards` and `shard_index` together (or neither)"
         )
     if num_shards is not None and shard_index is not None:
         return WorkSplit(num_shards, shard_index)

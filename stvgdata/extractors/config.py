@@ -49,11 +49,11 @@ class ExtractorConfig:
 
     def __post_init__(self) -> None:
         if self.tiny and self.weights is None and not self.random_init:
-            raise BadInputError(
-                "--tiny",
+            raise BadInputError.for_field(
+                "tiny",
                 None,
-                "tiny networks have no published weights; add --random-init "
-                "(or --weights MODEL=PATH with a checkpoint of the tiny shape)",
+                "tiny networks have no published weights; add `random_init` "
+                "(or `weights` MODEL=PATH with a checkpoint of the tiny shape)",
             )
 
     @property

@@ -61,8 +61,8 @@ def missing_weights(model: str, name: str, cache: Path, reason: str) -> BadInput
     return BadInputError(
         cache,
         model,
-        f"weights {name} are not in this cache and {reason}; pass --weights {model}=PATH "
-        "(a local copy) or --random-init (features meaningless for research)",
+        f"weights {name} are not in this cache and {reason}; pass `weights` {model}=PATH "
+        "(a local copy) or `random_init` (features meaningless for research)",
     )
 
 

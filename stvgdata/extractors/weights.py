@@ -107,8 +107,8 @@ def trunk_weights(
         return file_source(path, name)
     path = Path(name)
     if not path.exists():
-        raise BadInputError(
-            "--weights",
+        raise BadInputError.for_field(
+            "weights",
             f"{model}={name}",
             f"weights file not found, and not one of {sorted(published)}",
         )

@@ -111,7 +111,7 @@ def test_default_weights_missing_offline_is_one_line_naming_the_ways_out(
 ) -> None:
     message = one_line_error(model, ExtractorConfig(input_size=SIZE, clip_frames=8))
     assert message.startswith(f"{tmp_path / cache}: {model}: weights {name} ")
-    assert f"--weights {model}=PATH" in message and "--random-init" in message
+    assert f"`weights` {model}=PATH" in message and "`random_init`" in message
 
 
 def test_tiny_networks_without_weights_need_random_init() -> None:
