@@ -14,6 +14,7 @@ from cli.console import OutputFormat, RichProgress, console, render_arrow, works
 from stvgdata.errors import BadInputError
 
 EXIT_MISMATCH = 1
+REDO_LINES = 20  # items listed when extract recomputes cached ones; the rest are counted
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -124,6 +125,8 @@ def extract(
     ws = workspace_of(ctx)
     with RichProgress(transient=as_json) as progress:
         summary = run_extraction(ws, config, progress)
+    if summary.redo and not as_json:
+        _print_redo(summary.redo, dry_run)
     if as_json:
         typer.echo(json.dumps(dataclasses.asdict(summary), default=str))
         return
@@ -142,6 +145,25 @@ def extract(
         )
 
 
+def _problem_line(problem) -> str:  # noqa: ANN001 - stvgdata.cache.Problem
+    """One line per problem: what, which item, where."""
+    what = f"{problem.dataset}/{problem.model} {problem.item}" if problem.item else problem.dataset
+    where = f" [{problem.shard}]" if problem.shard else ""
+    return f"problem: {what}: {problem.reason}{where}"
+
+
+def _print_redo(redo: list, dry_run: bool) -> None:
+    """Name the cached items extract computes again, and why."""
+    verb = "would recompute" if dry_run else "recomputed"
+    console.print(f"{verb} {len(redo)} cached items:", highlight=False)
+    for entry in redo[:REDO_LINES]:
+        console.print(
+            f"  {entry.model} {entry.item}: {entry.reason}", markup=False, highlight=False
+        )
+    if len(redo) > REDO_LINES:
+        console.print(f"  ... and {len(redo) - REDO_LINES} more", highlight=False)
+
+
 def verify(
     ctx: typer.Context,
     deep: Annotated[bool, typer.Option(help="Also read every row and check for NaN/inf.")] = False,
@@ -156,9 +178,8 @@ def verify(
     if as_json:
         typer.echo(json.dumps({**dataclasses.asdict(report), "ok": report.ok}))
     else:
-        if report.problems:
-            problems = pa.Table.from_pylist([dataclasses.asdict(p) for p in report.problems])
-            render_arrow(problems, OutputFormat.table, title="problems")
+        for problem in report.problems:
+            console.print(_problem_line(problem), markup=False, highlight=False, soft_wrap=True)
         status = "OK" if report.ok else f"{len(report.problems)} PROBLEMS"
         console.print(
             f"{status}: {report.rows_checked} manifest rows in {report.shards_checked} shards "
@@ -166,6 +187,19 @@ def verify(
             "shard files",
             highlight=False,
         )
+        if report.no_digest:
+            console.print(
+                f"warning: {report.no_digest} rows were cached before input digests were "
+                "recorded, so changed inputs can't be told; `stvg extract` recomputes them",
+                highlight=False,
+            )
+        if report.problems:
+            where = (
+                "`stvg extract` recomputes these items"
+                if report.recorded
+                else "read-only workspace: the problems were not recorded for `stvg extract`"
+            )
+            console.print(where, highlight=False)
     if not report.ok:
         raise typer.Exit(EXIT_MISMATCH)
 
