@@ -65,14 +65,13 @@ def items_to_redo(
         if shard not in shard_present:
             shard_present[shard] = (features_dir / shard).is_file()
         flag = flags.get((row["model"], item))
+        reason = check.stale_reason(row)
         if not shard_present[shard]:
             reason = f"its shard {shard} is missing"
-        elif flag is not None and flag[0] > row["created_at"]:
+        elif reason is None and flag is not None and flag[0] > row["created_at"]:
             reason = f"verify found: {flag[1]}"
-        elif check.unknown(row):
+        elif reason is None and check.unknown(row):
             reason = "cached before input digests were recorded"
-        else:
-            reason = check.stale_reason(row)
         if reason is not None:
             redo.setdefault(item, Redo(row["model"], item, reason))
     return list(redo.values())

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import h5py
@@ -177,6 +178,20 @@ def _record(ws: Workspace, report: VerifyReport) -> None:
         report.recorded = False
 
 
+def _shard_problems(path: Path, rows: list[dict[str, Any]], deep: bool) -> list[Problem]:
+    """Problems of the manifest rows of one shard file."""
+    if not path.is_file():
+        return [Problem.of(row, "shard file missing") for row in rows]
+    try:
+        with h5py.File(path, "r") as handle:
+            return [
+                Problem.of(row, reason) for row in rows for reason in _check_row(handle, row, deep)
+            ]
+    except OSError as exc:
+        reason = f"shard unreadable: {str(exc).splitlines()[0]}"
+        return [Problem.of(row, reason) for row in rows]
+
+
 def verify_cache(
     ws: Workspace,
     deep: bool = False,
@@ -194,14 +209,7 @@ def verify_cache(
     for row in rows:
         by_shard[row["shard"]].append(row)
     for shard, shard_rows in by_shard.items():
-        try:
-            with h5py.File(ws.features_dir / shard, "r") as handle:
-                for row in shard_rows:
-                    for reason in _check_row(handle, row, deep):
-                        report.problems.append(Problem.of(row, reason))
-        except OSError as exc:
-            reason = f"shard unreadable: {str(exc).splitlines()[0]}"
-            report.problems.extend(Problem.of(row, reason) for row in shard_rows)
+        report.problems.extend(_shard_problems(ws.features_dir / shard, shard_rows, deep))
         report.rows_checked += len(shard_rows)
         report.shards_checked += 1
         progress("verify", report.rows_checked, len(rows))
