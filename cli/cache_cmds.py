@@ -75,6 +75,10 @@ def extract(
     shard_items: Annotated[
         int, typer.Option(help="Rotate shards after this many videos/queries.")
     ] = 512,
+    checksum: Annotated[
+        bool,
+        typer.Option(help="fletcher32 per chunk: damaged shards fail reads and verify --deep."),
+    ] = True,
     dry_run: Annotated[
         bool, typer.Option(help="Print the work and storage estimate only.")
     ] = False,
@@ -114,6 +118,7 @@ def extract(
             dtype=dtype,
             compression=None if compression == "none" else compression,
             max_items=shard_items,
+            checksum=checksum,
         ),
         split=WorkSplit(num_shards, shard_index),
         tiny=tiny,
@@ -187,6 +192,12 @@ def verify(
             "shard files",
             highlight=False,
         )
+        if report.no_checksum:
+            console.print(
+                f"warning: {report.no_checksum} rows are stored without checksums "
+                "(--no-checksum or an older cache): --deep can't see damaged bytes in them",
+                highlight=False,
+            )
         if report.no_digest:
             console.print(
                 f"warning: {report.no_digest} rows were cached before input digests were "

@@ -4,8 +4,8 @@ The layout is ``schemas.arrays``: frame models store one (T, H, W, C) dataset pe
 models one concatenated (N_tokens, C) dataset plus token ids. A shard is written by one process
 under a hidden temporary name; ``ShardWriter.commit`` renames it into place and only then
 appends its manifest rows, so every manifest row points at a complete file. Every array
-carries HDF5's fletcher32 checksum per chunk: a read of damaged bytes fails instead of
-returning them.
+carries HDF5's fletcher32 checksum per chunk (unless ``StorageConfig.checksum`` is off): a read
+of damaged bytes fails instead of returning them.
 """
 
 from __future__ import annotations
@@ -45,6 +45,9 @@ class StorageConfig:
     chunk_bytes: int = 4 << 20
     max_items: int = 512  # rotate to a new shard after this many videos/queries ...
     max_bytes: int = 4 << 30  # ... or this many stored bytes, whichever comes first
+    # fletcher32 per chunk: damaged bytes fail reads and `verify --deep` instead of being
+    # served; costs a checksum pass on every read (docs/feature-cache.md, Benchmarks)
+    checksum: bool = True
 
     def __post_init__(self) -> None:
         if self.compression not in COMPRESSIONS:
@@ -143,7 +146,7 @@ class ShardWriter:
             dtype=dtype,
             chunks=chunk,
             compression=self.storage.compression,
-            fletcher32=True,
+            fletcher32=self.storage.checksum,
         )
 
     def begin_video(

@@ -57,6 +57,7 @@ class VerifyReport:
     problems: list[Problem] = field(default_factory=list)
     unreferenced: list[str] = field(default_factory=list)  # shard files no row points at
     no_digest: int = 0  # rows cached before input digests existed: inputs not comparable
+    no_checksum: int = 0  # rows in arrays without fletcher32: deep reads can't see damage
     recorded: bool = True  # problems written to the failures table (False: read-only storage)
 
     @property
@@ -96,6 +97,12 @@ def _check_row(handle: h5py.File, row: dict[str, Any], deep: bool) -> list[str]:
     if deep and not reasons:
         reasons.extend(_deep_reasons(handle, row))
     return reasons
+
+
+def _unchecksummed(handle: h5py.File, rows: list[dict[str, Any]]) -> int:
+    """How many of ``rows`` are stored without fletcher32 checksums."""
+    paths = [row["array_path"] for row in rows]
+    return sum(1 for path in paths if path in handle and not handle[path].fletcher32)
 
 
 def _deep_reasons(handle: h5py.File, row: dict[str, Any]) -> list[str]:
@@ -178,18 +185,19 @@ def _record(ws: Workspace, report: VerifyReport) -> None:
         report.recorded = False
 
 
-def _shard_problems(path: Path, rows: list[dict[str, Any]], deep: bool) -> list[Problem]:
-    """Problems of the manifest rows of one shard file."""
+def _check_shard(path: Path, rows: list[dict[str, Any]], deep: bool, report: VerifyReport) -> None:
+    """Add the problems of the manifest rows of one shard file to ``report``."""
     if not path.is_file():
-        return [Problem.of(row, "shard file missing") for row in rows]
+        report.problems.extend(Problem.of(row, "shard file missing") for row in rows)
+        return
     try:
         with h5py.File(path, "r") as handle:
-            return [
-                Problem.of(row, reason) for row in rows for reason in _check_row(handle, row, deep)
-            ]
+            for row in rows:
+                report.problems.extend(Problem.of(row, r) for r in _check_row(handle, row, deep))
+            report.no_checksum += _unchecksummed(handle, rows)
     except OSError as exc:
         reason = f"shard unreadable: {str(exc).splitlines()[0]}"
-        return [Problem.of(row, reason) for row in rows]
+        report.problems.extend(Problem.of(row, reason) for row in rows)
 
 
 def verify_cache(
@@ -209,7 +217,7 @@ def verify_cache(
     for row in rows:
         by_shard[row["shard"]].append(row)
     for shard, shard_rows in by_shard.items():
-        report.problems.extend(_shard_problems(ws.features_dir / shard, shard_rows, deep))
+        _check_shard(ws.features_dir / shard, shard_rows, deep, report)
         report.rows_checked += len(shard_rows)
         report.shards_checked += 1
         progress("verify", report.rows_checked, len(rows))
