@@ -213,3 +213,12 @@ def commit_random_shard(
         arrays[video_id] = rows
     writer.commit()
     return writer, arrays
+
+
+def two_video_workspace(root: Path) -> tuple[Workspace, list[CatalogVideo]]:
+    """A workspace under ``root`` whose catalog holds videos a (12 frames) and b (8), one
+    query each, nothing extracted yet."""
+    ws = Workspace(root / "ws")
+    videos = make_videos(root / "videos", {"a": 12, "b": 8})
+    install_catalog(ws, videos)
+    return ws, videos

@@ -4,7 +4,6 @@ or what lost its shard."""
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import h5py
@@ -17,22 +16,20 @@ from stvgdata.catalog import append_rows
 from stvgdata.errors import BadInputError
 from stvgdata.extract import run_extraction
 from stvgdata.workspace import Workspace
-from tests.stvgdata.cache_fixtures import install_catalog, make_videos, tiny_config
+from tests.stvgdata.cache_fixtures import (
+    tiny_config,
+    two_video_workspace,
+)
 
 MODELS = ("resnet101", "roberta")
 
 
-@pytest.fixture(autouse=True)
-def _quiet_random_init():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+pytestmark = pytest.mark.filterwarnings("ignore")  # random-init warnings of tiny networks
 
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
-    ws = Workspace(tmp_path / "ws")
-    install_catalog(ws, make_videos(tmp_path / "videos", {"a": 12, "b": 8}))
+    ws, _ = two_video_workspace(tmp_path)
     run_extraction(ws, tiny_config(models=MODELS))
     return ws
 

@@ -5,7 +5,6 @@ digest (older manifests) are recomputed by ``extract`` and only counted by ``ver
 from __future__ import annotations
 
 import shutil
-import warnings
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -22,8 +21,8 @@ from tests.stvgdata.cache_fixtures import (
     DATASET,
     CatalogVideo,
     install_catalog,
-    make_videos,
     tiny_config,
+    two_video_workspace,
     write_video,
 )
 
@@ -31,18 +30,12 @@ MODELS = ("resnet101", "roberta")
 FEATURES = FeatureSet(frame="resnet101", clip=None, text="roberta")
 
 
-@pytest.fixture(autouse=True)
-def _quiet_random_init():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+pytestmark = pytest.mark.filterwarnings("ignore")  # random-init warnings of tiny networks
 
 
 @pytest.fixture
 def extracted(tmp_path: Path) -> tuple[Workspace, list[CatalogVideo]]:
-    ws = Workspace(tmp_path / "ws")
-    videos = make_videos(tmp_path / "videos", {"a": 12, "b": 8})
-    install_catalog(ws, videos)
+    ws, videos = two_video_workspace(tmp_path)
     run_extraction(ws, tiny_config(models=MODELS))
     return ws, videos
 

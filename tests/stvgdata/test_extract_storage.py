@@ -6,7 +6,6 @@ from __future__ import annotations
 import errno
 import os
 import subprocess
-import warnings
 from collections import namedtuple
 from pathlib import Path
 
@@ -17,23 +16,22 @@ import stvgdata.cache.shard as shard
 from stvgdata.cache import StorageError, manifest_rows, verify_cache
 from stvgdata.extract import run_extraction
 from stvgdata.workspace import Workspace
-from tests.stvgdata.cache_fixtures import install_catalog, make_videos, tiny_config
+from tests.stvgdata.cache_fixtures import (
+    install_catalog,
+    make_videos,
+    tiny_config,
+    two_video_workspace,
+)
 
 MODELS = ("resnet101", "roberta")
 
 
-@pytest.fixture(autouse=True)
-def _quiet_random_init():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+pytestmark = pytest.mark.filterwarnings("ignore")  # random-init warnings of tiny networks
 
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
-    ws = Workspace(tmp_path / "ws")
-    install_catalog(ws, make_videos(tmp_path / "videos", {"a": 12, "b": 8}))
-    return ws
+    return two_video_workspace(tmp_path)[0]
 
 
 def leftovers(ws: Workspace) -> list[str]:
