@@ -219,6 +219,22 @@ def _estimate(
         summary.bytes = summary.rows * cells * extractor.channels * itemsize
 
 
+def _sound_cached_items(
+    ws: Workspace,
+    config: ExtractConfig,
+    summary: ModelSummary,
+    check: InputCheck,
+    flags: dict[tuple[str, str], tuple[Any, str]],
+) -> tuple[set[str], list[Redo]]:
+    """Items of this process's share cached under the run's fingerprint that can stay, and
+    those to compute again (stale, damaged or of unknown input)."""
+    rows = cached_rows(ws, config.dataset, summary.model, summary.fingerprint)
+    rows = [row for row in rows if config.split.owns(row["video_id"])]
+    redo = items_to_redo(ws.features_dir, rows, check, flags)
+    cached = {row[item_column(summary.model)] for row in rows}
+    return cached - {entry.item for entry in redo}, redo
+
+
 # --------------------------------------------------------------------------------------------
 # the writer side
 
@@ -645,8 +661,10 @@ def run_extraction(
         [ModelSummary(m, identities[m].fingerprint) for m in config.models],
     )
     if config.replace_model_cache and not config.dry_run:
-        for model in config.models:
-            drop_model(ws, config.dataset, model, keep_fingerprint=identities[model].fingerprint)
+        with storage_faults(ws.features_dir):
+            for model in config.models:
+                fingerprint = identities[model].fingerprint
+                drop_model(ws, config.dataset, model, keep_fingerprint=fingerprint)
     cached = cached_by_fingerprint(ws, config.dataset)
     for model in config.models:
         if not config.replace_model_cache:
@@ -662,12 +680,9 @@ def run_extraction(
     flags = verify_flags(ws, config.dataset)
     for model_summary in summary.models:
         model = model_summary.model
-        rows = cached_rows(ws, config.dataset, model, identities[model].fingerprint)
-        rows = [row for row in rows if config.split.owns(row["video_id"])]
-        redo = items_to_redo(ws.features_dir, rows, check, flags)
+        done, redo = _sound_cached_items(ws, config, model_summary, check, flags)
         summary.redo.extend(redo)
         model_summary.redone = len(redo)
-        done = {row[item_column(model)] for row in rows} - {entry.item for entry in redo}
         if ARRAY_LAYOUTS[model].timeline == "token":
             todo_q = [q for q in query_rows if q["query_id"] not in done]
             model_summary.owned, text_todo[model] = len(query_rows), todo_q
