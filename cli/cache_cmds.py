@@ -24,6 +24,7 @@ from cli.console import (
 from stvgdata.errors import BadInputError
 
 EXIT_MISMATCH = 1
+REDO_LINES = 20  # items listed when extract recomputes cached ones; the rest are counted
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -122,6 +123,10 @@ def extract(
     shard_items: Annotated[
         int, typer.Option(help="Rotate shards after this many videos/queries.")
     ] = 512,
+    checksum: Annotated[
+        bool,
+        typer.Option(help="fletcher32 per chunk: damaged shards fail reads and verify --deep."),
+    ] = True,
     dry_run: Annotated[
         bool, typer.Option(help="Print the work and storage estimate only.")
     ] = False,
@@ -160,6 +165,7 @@ def extract(
             dtype=dtype,
             compression=None if compression == "none" else compression,
             max_items=shard_items,
+            checksum=checksum,
         ),
         split=work_split(num_shards, shard_index),
         tiny=tiny,
@@ -171,6 +177,8 @@ def extract(
     fmt = output_format(fmt, as_json)
     with RichProgress(transient=fmt is not OutputFormat.table) as progress:
         summary = run_extraction(workspace_of(ctx), config, progress)
+    if summary.redo and fmt is OutputFormat.table:
+        _print_redo(summary.redo, dry_run)
     if fmt is OutputFormat.json:
         print_json(dataclasses.asdict(summary))
         return
@@ -189,6 +197,25 @@ def extract(
             f"({summary.frames_per_second:.1f} frames/s)",
             highlight=False,
         )
+
+
+def _problem_line(problem) -> str:  # noqa: ANN001 - stvgdata.cache.Problem
+    """One line per problem: what, which item, where."""
+    what = f"{problem.dataset}/{problem.model} {problem.item}" if problem.item else problem.dataset
+    where = f" [{problem.shard}]" if problem.shard else ""
+    return f"problem: {what}: {problem.reason}{where}"
+
+
+def _print_redo(redo: list, dry_run: bool) -> None:
+    """Name the cached items extract computes again, and why."""
+    verb = "would recompute" if dry_run else "recomputed"
+    console.print(f"{verb} {len(redo)} cached items:", highlight=False)
+    for entry in redo[:REDO_LINES]:
+        console.print(
+            f"  {entry.model} {entry.item}: {entry.reason}", markup=False, highlight=False
+        )
+    if len(redo) > REDO_LINES:
+        console.print(f"  ... and {len(redo) - REDO_LINES} more", highlight=False)
 
 
 def verify(
@@ -213,8 +240,8 @@ def verify(
     elif fmt is OutputFormat.csv:
         render_arrow(problems, fmt)
     else:
-        if report.problems:
-            render_arrow(problems, fmt, title="problems")
+        for problem in report.problems:
+            console.print(_problem_line(problem), markup=False, highlight=False, soft_wrap=True)
         status = "OK" if report.ok else f"{len(report.problems)} PROBLEMS"
         console.print(
             f"{status}: {report.rows_checked} manifest rows in {report.shards_checked} shards "
@@ -222,6 +249,25 @@ def verify(
             "shard files",
             highlight=False,
         )
+        if report.no_checksum:
+            console.print(
+                f"warning: {report.no_checksum} rows are stored without checksums "
+                "(--no-checksum or an older cache): --deep can't see damaged bytes in them",
+                highlight=False,
+            )
+        if report.no_digest:
+            console.print(
+                f"warning: {report.no_digest} rows were cached before input digests were "
+                "recorded, so changed inputs can't be told; `stvg extract` recomputes them",
+                highlight=False,
+            )
+        if report.problems:
+            where = (
+                "`stvg extract` recomputes these items"
+                if report.recorded
+                else "read-only workspace: the problems were not recorded for `stvg extract`"
+            )
+            console.print(where, highlight=False)
     if not report.ok:
         raise typer.Exit(EXIT_MISMATCH)
 

@@ -121,6 +121,13 @@ FEATURES = _schema(
     _field("shape", pa.list_(pa.int32()), "Shape of one row, e.g. [H, W, C] or [C]."),
     _field("dtype", pa.string(), "Stored element type, e.g. float16."),
     _field("created_at", pa.timestamp("us", tz="UTC"), "When the shard was committed."),
+    _field(
+        "input_digest",
+        pa.string(),
+        "Digest of the input (video file size, mtime and sampled frames; or the sentence): "
+        "a changed input makes the row stale. Null in manifests written before it existed.",
+        True,
+    ),
 )
 
 RUNS = _schema(
@@ -288,6 +295,7 @@ def empty_table(table: str) -> pa.Table:
 # nullable and filled with nulls), so adding a metric never breaks the writers of other heads.
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "runs": ("r_at_1", "r_at_5", "r_at_10", "median_rank", "accuracy"),
+    "features": ("input_digest",),
 }
 
 

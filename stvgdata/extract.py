@@ -6,8 +6,10 @@ Three stages overlap so the models never wait on I/O:
 - the calling thread batches whole chunks across videos and runs the frame models;
 - a writer thread puts rows into HDF5 shards and commits them (shard first, manifest after).
 The text model then encodes the queries. Work already in the manifest under the same
-fingerprint is skipped (decided from the manifest alone); per-video problems become
-``failures`` rows and the run carries on.
+fingerprint is skipped (decided from the manifest alone) unless its input changed or its shard
+is damaged (``stvgdata.cache.repair``): those items are dropped and computed again. Per-video
+problems become ``failures`` rows and the run carries on; a full or read-only disk stops the
+run with one ``StorageError`` line and leaves nothing half-written.
 """
 
 from __future__ import annotations
@@ -27,15 +29,26 @@ import pyarrow as pa
 
 from schemas.arrays import ARRAY_LAYOUTS
 from stvgdata.cache import (
+    InputCheck,
     ModelIdentity,
+    Redo,
     ShardWriter,
     StorageConfig,
     WorkSplit,
     cached_by_fingerprint,
+    cached_rows,
     check_fingerprint,
+    drop_items,
     drop_model,
+    file_stamp,
+    item_column,
+    items_to_redo,
     new_shard_name,
     remove_stale_files,
+    storage_faults,
+    text_digest,
+    verify_flags,
+    video_digest,
     worker_lock,
 )
 from stvgdata.catalog import append_rows, connect, failure_row, fetch_arrow
@@ -97,6 +110,7 @@ class ModelSummary:
     weights: str  # readable: IMAGENET1K_V2, roberta-base@<revision>, file:<hash>, random-init:0
     owned: int = 0  # items (videos or queries) of this process's share
     cached: int = 0  # already in the manifest: skipped
+    redone: int = 0  # in the manifest but stale or damaged: computed again
     done: int = 0
     failed: int = 0
     rows: int = 0  # sampled frames or tokens (planned ones in a dry run)
@@ -110,6 +124,7 @@ class ExtractSummary:
     models: list[ModelSummary]
     shards: int = 0
     failures: list[dict[str, Any]] = field(default_factory=list)
+    redo: list[Redo] = field(default_factory=list)  # cached items computed again, and why
     seconds: float = 0.0  # wall time of the work (decode -> commit), after models are built
     frames: int = 0  # sampled frames through the frame models
 
@@ -218,6 +233,22 @@ def _estimate(
         summary.bytes = summary.rows * cells * extractor.channels * itemsize
 
 
+def _sound_cached_items(
+    ws: Workspace,
+    config: ExtractConfig,
+    summary: ModelSummary,
+    check: InputCheck,
+    flags: dict[tuple[str, str], tuple[Any, str]],
+) -> tuple[set[str], list[Redo]]:
+    """Items of this process's share cached under the run's fingerprint that can stay, and
+    those to compute again (stale, damaged or of unknown input)."""
+    rows = cached_rows(ws, config.dataset, summary.model, summary.fingerprint)
+    rows = [row for row in rows if config.split.owns(row["video_id"])]
+    redo = items_to_redo(ws.features_dir, rows, check, flags)
+    cached = {row[item_column(summary.model)] for row in rows}
+    return cached - {entry.item for entry in redo}, redo
+
+
 # --------------------------------------------------------------------------------------------
 # the writer side
 
@@ -252,9 +283,19 @@ class _Writers:
             self.retiring.remove(writer)
             self.shards += bool(writer.commit())
 
-    def begin(self, model: str, video_id: str, fps: float, frame_idx: np.ndarray, shape) -> None:
+    def begin(
+        self,
+        model: str,
+        video_id: str,
+        fps: float,
+        frame_idx: np.ndarray,
+        shape: tuple[int, int, int],
+        input_digest: str | None,
+    ) -> None:
         writer = self._writer(model)
-        handle = writer.begin_video(self.identities[model], video_id, fps, frame_idx, shape)
+        handle = writer.begin_video(
+            self.identities[model], video_id, fps, frame_idx, shape, input_digest
+        )
         self.open[(model, video_id)] = (writer, handle)
 
     def write(self, model: str, video_id: str, row_start: int, rows: np.ndarray) -> None:
@@ -272,9 +313,16 @@ class _Writers:
             entry[0].discard_video(entry[1])
             self._commit_idle()
 
-    def add_tokens(self, model: str, query_id: str, video_id: str, ids, feats) -> None:
+    def add_tokens(self, model: str, query: dict[str, Any], ids, feats) -> None:
         writer = self._writer(model)
-        writer.add_query_tokens(self.identities[model], query_id, video_id, ids, feats)
+        writer.add_query_tokens(
+            self.identities[model],
+            query["query_id"],
+            query["video_id"],
+            ids,
+            feats,
+            text_digest(query["sentence"]),
+        )
 
     def close(self) -> None:
         """Commit everything (open arrays of failed work are discarded, not committed)."""
@@ -329,6 +377,7 @@ class _Start:
     fps: float
     frame_idx: np.ndarray  # (T,) absolute indices of the sampled frames
     models: tuple[str, ...]
+    input_digest: str | None  # digest.video_digest of the file as it was decoded
 
 
 @dataclass(frozen=True)
@@ -409,6 +458,7 @@ class _Decoders:
     def _decode(self, video: _Video, models: tuple[str, ...]) -> None:
         """Emit one video's events; any decoding problem fails the models still pending."""
         try:
+            stamp = file_stamp(video.path)  # before decoding: a later change reads as stale
             info = probe(Path(video.path))
             frame_idx = sample_frame_indices(info.num_frames, info.fps, self.config.target_fps)
             too_short = tuple(m for m in models if len(frame_idx) < self.min_frames[m])
@@ -421,7 +471,9 @@ class _Decoders:
                 self._put(_Failed(video, reason, too_short))
                 models = tuple(m for m in models if m not in too_short)
             timeline_fps = min(self.config.target_fps, info.fps)
-            if not models or not self._put(_Start(video, timeline_fps, frame_idx, models)):
+            digest = None if stamp is None else video_digest(stamp, frame_idx)
+            start = _Start(video, timeline_fps, frame_idx, models, digest)
+            if not models or not self._put(start):
                 return
             frames: list[np.ndarray] = []
             row_start = 0
@@ -541,7 +593,15 @@ def _run_frame_models(
                 for model in event.models:
                     shape = (*extractors[model].output_grid(), extractors[model].channels)
                     video_id = event.video.video_id
-                    writer.submit("begin", model, video_id, event.fps, event.frame_idx, shape)
+                    writer.submit(
+                        "begin",
+                        model,
+                        video_id,
+                        event.fps,
+                        event.frame_idx,
+                        shape,
+                        event.input_digest,
+                    )
                     remaining[(model, event.video.video_id)] = len(event.frame_idx)
             elif isinstance(event, _Chunk):
                 for model in models:
@@ -588,7 +648,7 @@ def _run_text_model(
         chunk = queries[start : start + TEXT_CHUNK]
         encoded = extractor.encode([q["sentence"] for q in chunk])
         for query, (token_ids, feats) in zip(chunk, encoded, strict=True):
-            writers.add_tokens(model, query["query_id"], query["video_id"], token_ids, feats)
+            writers.add_tokens(model, query, token_ids, feats)
             summary.done += 1
             summary.rows += len(token_ids)
             summary.bytes += feats.size * itemsize
@@ -616,8 +676,10 @@ def run_extraction(
         [ModelSummary(m, identities[m].fingerprint, identities[m].weights) for m in config.models],
     )
     if config.replace_model_cache and not config.dry_run:
-        for model in config.models:
-            drop_model(ws, config.dataset, model, keep_fingerprint=identities[model].fingerprint)
+        with storage_faults(ws.features_dir):
+            for model in config.models:
+                fingerprint = identities[model].fingerprint
+                drop_model(ws, config.dataset, model, keep_fingerprint=fingerprint)
     cached = cached_by_fingerprint(ws, config.dataset)
     for model in config.models:
         if not config.replace_model_cache:
@@ -626,9 +688,16 @@ def run_extraction(
     frame_todo: dict[str, tuple[str, ...]] = {}
     text_todo: dict[str, list[dict[str, Any]]] = {}
     query_rows = queries.to_pylist()
+    check = InputCheck(
+        {video.video_id: video.path for video in videos},
+        {query["query_id"]: query["sentence"] for query in query_rows},
+    )
+    flags = verify_flags(ws, config.dataset)
     for model_summary in summary.models:
         model = model_summary.model
-        done = cached.get(model, {}).get(identities[model].fingerprint, set())
+        done, redo = _sound_cached_items(ws, config, model_summary, check, flags)
+        summary.redo.extend(redo)
+        model_summary.redone = len(redo)
         if ARRAY_LAYOUTS[model].timeline == "token":
             todo_q = [q for q in query_rows if q["query_id"] not in done]
             model_summary.owned, text_todo[model] = len(query_rows), todo_q
@@ -648,10 +717,31 @@ def run_extraction(
     by_id = {video.video_id: video for video in videos}
     todo = [(by_id[video_id], models) for video_id, models in sorted(frame_todo.items())]
     started = time.perf_counter()
+    with storage_faults(ws.features_dir):
+        _write(ws, config, identities, todo, text_todo, extractors, summary, progress)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _write(
+    ws: Workspace,
+    config: ExtractConfig,
+    identities: dict[str, ModelIdentity],
+    todo: list[tuple[_Video, tuple[str, ...]]],
+    text_todo: dict[str, list[dict[str, Any]]],
+    extractors: dict[str, Any],
+    summary: ExtractSummary,
+    progress: ProgressFn,
+) -> None:
+    """Under this process's lock: clean up after killed runs, drop the rows of items to redo,
+    then compute and commit."""
     with worker_lock(ws, config.dataset, config.split):
         removed = remove_stale_files(ws, config.dataset, list(config.models), config.split)
         if removed:
             log.info("removed %d stale files of killed runs", removed)
+        for model in config.models:
+            items = {entry.item for entry in summary.redo if entry.model == model}
+            drop_items(ws, config.dataset, model, items)
         writers = _Writers(ws, config, identities)
         try:
             if todo:
@@ -676,8 +766,6 @@ def run_extraction(
             if summary.failures:
                 append_rows(ws, "failures", pa.Table.from_pylist(summary.failures))
     summary.shards = writers.shards
-    summary.seconds = time.perf_counter() - started
-    return summary
 
 
 __all__ = [

@@ -25,7 +25,7 @@ from torch.utils.data import Dataset
 
 from schemas.arrays import ARRAY_LAYOUTS
 from schemas.batch import MAP_FIELDS, FeatureSet
-from stvgdata.cache import ShardReader, item_column
+from stvgdata.cache import InputCheck, ShardReader, item_column
 from stvgdata.catalog import connect, fetch_arrow
 from stvgdata.errors import BadInputError
 from stvgdata.geometry import xyxy_to_cxcywh_norm
@@ -72,7 +72,7 @@ def _fetch(ws: Workspace, sql: str, params: list[object]) -> list[dict[str, Any]
 
 _QUERIES_SQL = """
 SELECT q.query_id, q.video_id, q.sentence_type, q.tube_start_frame, q.tube_end_frame,
-       q.segment_start_frame, q.segment_end_frame, v.width, v.height
+       q.segment_start_frame, q.segment_end_frame, v.width, v.height, q.sentence, v.path
 FROM queries q JOIN videos v ON q.dataset = v.dataset AND q.video_id = v.video_id
 WHERE q.dataset = ? AND q.split = ? ORDER BY q.query_id
 """
@@ -82,9 +82,7 @@ FROM boxes b JOIN queries q ON b.dataset = q.dataset AND b.query_id = q.query_id
 WHERE q.dataset = ? AND q.split = ? ORDER BY b.query_id, b.frame_idx
 """
 _FEATURES_SQL = """
-SELECT model, fingerprint, video_id, query_id, shard, array_path, row_start, row_end, fps,
-       frame_idx, shape
-FROM features WHERE dataset = ? AND list_contains(?, model)
+SELECT * FROM features WHERE dataset = ? AND list_contains(?, model)
 """
 
 
@@ -162,7 +160,8 @@ class CachedQueryDataset(Dataset):
     Per query: the sampled frames of its clip (VidSTG: its segment; HC-STVG: the whole video)
     uniformly subsampled to at most ``max_frames``, the frame models' rows on those frames, the
     text model's tokens, and GT boxes normalized (cx, cy, w, h) on frames inside the tube.
-    Queries lacking some model's features are left out and counted in ``missing``.
+    Queries lacking some model's features are left out and counted in ``missing``; features
+    whose input changed since extraction (``stvgdata.cache.digest``) are refused.
     ``cache_bytes`` bounds each process's in-memory row cache (see the module doc).
     """
 
@@ -186,11 +185,17 @@ class CachedQueryDataset(Dataset):
         boxes = self._boxes_by_query(_fetch(ws, _BOXES_SQL, [dataset, split]))
         self.records: list[QueryRecord] = []
         self.missing = 0
-        for query in _fetch(ws, _QUERIES_SQL, [dataset, split]):
+        queries = _fetch(ws, _QUERIES_SQL, [dataset, split])
+        inputs = InputCheck(
+            {q["video_id"]: q["path"] for q in queries},
+            {q["query_id"]: q["sentence"] for q in queries},
+        )
+        for query in queries:
             record = self._record(query, by_item, boxes, max_frames)
             if record is None:
                 self.missing += 1
             else:
+                inputs.refuse_stale(record.rows.values())
                 self.records.append(record)
         self._rows: RowCache | None = None
         self._rows_pid = -1

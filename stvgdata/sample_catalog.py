@@ -54,10 +54,12 @@ def install_catalog(
     videos: list[CatalogVideo],
     queries_per_video: int = 1,
     segment_frames: int | None = None,
+    sentences: dict[str, str] | None = None,
 ) -> None:
     """Catalog tables for ``videos``: each query's tube is the middle half of its video, with a
     box on every tube frame; the segment is the whole video except its first frame, or, with
-    ``segment_frames``, that many frames at an offset growing with the query number."""
+    ``segment_frames``, that many frames at an offset growing with the query number.
+    ``sentences`` replaces the sentence of some query ids."""
     height, width = VIDEO_SIZE
     video_rows, query_rows, box_rows = [], [], []
     for video in videos:
@@ -88,7 +90,9 @@ def install_catalog(
                     "query_id": query_id,
                     "video_id": video.video_id,
                     "split": video.split,
-                    "sentence": f"the red square moves {q} " * (q + 1),
+                    "sentence": (sentences or {}).get(
+                        query_id, f"the red square moves {q} " * (q + 1)
+                    ),
                     "sentence_type": "declarative" if q % 2 == 0 else "interrogative",
                     "tube_start_frame": start,
                     "tube_end_frame": end,

@@ -6,6 +6,10 @@ over a large cache costs one small query.
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -87,31 +91,74 @@ def check_fingerprint(
         )
 
 
-def drop_model(ws: Workspace, dataset: str, model: str, keep_fingerprint: str = "") -> int:
-    """Remove the manifest rows of ``dataset``/``model`` (except those of ``keep_fingerprint``)
-    and then their shards; returns the rows removed.
+@contextmanager
+def _rewrite_lock(ws: Workspace) -> Iterator[None]:
+    """Serialize manifest rewrites between processes (appends need no lock: new part files)."""
+    ws.features_dir.mkdir(parents=True, exist_ok=True)
+    with open(ws.features_dir / ".manifest-lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _drop_rows(ws: Workspace, doomed_in: Callable[[pa.Table], pa.ChunkedArray]) -> int:
+    """Remove the manifest rows ``doomed_in(part)`` marks, then the shards no row points at;
+    returns the rows removed.
 
     Manifest parts are rewritten (atomically) before shards are deleted, so no surviving row
-    ever points at a missing file. Keeping the new fingerprint lets every process of a sharded
-    ``--replace-model-cache`` run drop the old features without dropping each other's new ones.
+    ever points at a missing file.
     """
     dropped, shards = 0, set()
-    for path in table_files(ws, "features"):
-        part = pq.read_table(path, schema=TABLES["features"])
-        doomed = pc.and_(
+    with _rewrite_lock(ws):
+        for path in table_files(ws, "features"):
+            part = pq.read_table(path, schema=TABLES["features"])
+            doomed = doomed_in(part)
+            count = pc.sum(doomed).as_py() or 0
+            if not count:
+                continue
+            shards.update(part.filter(doomed)["shard"].to_pylist())
+            kept = part.filter(pc.invert(doomed))
+            if kept.num_rows:
+                write_parquet(path, kept)
+            else:
+                path.unlink()
+            dropped += count
+        for shard in shards - referenced_shards(ws):
+            (ws.features_dir / shard).unlink(missing_ok=True)
+    return dropped
+
+
+def drop_model(ws: Workspace, dataset: str, model: str, keep_fingerprint: str = "") -> int:
+    """Remove the rows of ``dataset``/``model`` (except those of ``keep_fingerprint``) and
+    the shards left unreferenced; returns the rows removed.
+
+    Keeping the new fingerprint lets every process of a sharded ``--replace-model-cache`` run
+    drop the old features without dropping each other's new ones.
+    """
+    return _drop_rows(
+        ws,
+        lambda part: pc.and_(
             pc.and_(pc.equal(part["dataset"], dataset), pc.equal(part["model"], model)),
             pc.not_equal(part["fingerprint"], keep_fingerprint),
-        )
-        count = pc.sum(doomed).as_py() or 0
-        if not count:
-            continue
-        shards.update(part.filter(doomed)["shard"].to_pylist())
-        kept = part.filter(pc.invert(doomed))
-        if kept.num_rows:
-            write_parquet(path, kept)
-        else:
-            path.unlink()
-        dropped += count
-    for shard in shards - referenced_shards(ws):
-        (ws.features_dir / shard).unlink(missing_ok=True)
-    return dropped
+        ),
+    )
+
+
+def drop_items(ws: Workspace, dataset: str, model: str, items: set[str]) -> int:
+    """Remove the rows of these items (video or query ids) of ``dataset``/``model``, so they
+    are computed again; shards left unreferenced are deleted. Returns the rows removed."""
+    if not items:
+        return 0
+    column = item_column(model)
+    return _drop_rows(
+        ws,
+        lambda part: pc.fill_null(
+            pc.and_(
+                pc.and_(pc.equal(part["dataset"], dataset), pc.equal(part["model"], model)),
+                pc.is_in(part[column], pa.array(sorted(items), pa.string())),
+            ),
+            False,
+        ),
+    )

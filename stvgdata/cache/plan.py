@@ -10,6 +10,7 @@ start removes what a killed run of the same prefix left behind.
 from __future__ import annotations
 
 import fcntl
+import time
 import uuid
 import zlib
 from collections.abc import Iterator
@@ -24,6 +25,8 @@ from stvgdata.errors import BadInputError
 from stvgdata.workspace import Workspace
 
 SHARDS_DIR = "shards"
+# a manifest part is written in milliseconds: a temporary one this old belongs to a dead process
+STALE_MANIFEST_TEMP_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -86,9 +89,10 @@ def worker_lock(ws: Workspace, dataset: str, split: WorkSplit) -> Iterator[None]
 
 def remove_stale_files(ws: Workspace, dataset: str, models: list[str], split: WorkSplit) -> int:
     """Delete this prefix's leftovers of killed runs: temporary files and shards the manifest
-    never received (killed between rename and manifest append). Call under ``worker_lock``."""
+    never received (killed between rename and manifest append), and old temporary manifest
+    parts. Call under ``worker_lock``."""
     referenced = referenced_shards(ws)
-    removed = 0
+    removed = _remove_old_manifest_temps(ws)
     for model in models:
         directory = ws.features_dir / model_dir(dataset, model)
         if not directory.is_dir():
@@ -98,6 +102,19 @@ def remove_stale_files(ws: Workspace, dataset: str, models: list[str], split: Wo
                 path.unlink(missing_ok=True)
                 removed += 1
     return removed
+
+
+def _remove_old_manifest_temps(ws: Workspace) -> int:
+    """Delete temporary manifest parts of killed processes (any prefix: parts carry none, so
+    only those older than any live write are removed)."""
+    directory = ws.table_dir("features")
+    if not directory.is_dir():
+        return 0
+    cutoff = time.time() - STALE_MANIFEST_TEMP_SECONDS
+    old = [p for p in directory.glob(".part-*.tmp-*") if p.stat().st_mtime < cutoff]
+    for path in old:
+        path.unlink(missing_ok=True)
+    return len(old)
 
 
 def _is_stale(ws: Workspace, path: Path, split: WorkSplit, referenced: set[str]) -> bool:

@@ -3,11 +3,14 @@
 The layout is ``schemas.arrays``: frame models store one (T, H, W, C) dataset per video, token
 models one concatenated (N_tokens, C) dataset plus token ids. A shard is written by one process
 under a hidden temporary name; ``ShardWriter.commit`` renames it into place and only then
-appends its manifest rows, so every manifest row points at a complete file.
+appends its manifest rows, so every manifest row points at a complete file. Every array
+carries HDF5's fletcher32 checksum per chunk (unless ``StorageConfig.checksum`` is off): a read
+of damaged bytes fails instead of returning them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +23,8 @@ import pyarrow as pa
 
 from schemas.arrays import ARRAY_LAYOUTS, TOKEN_IDS_PATH
 from stvgdata.atomic import temp_sibling
+from stvgdata.cache.faults import ensure_space
+from stvgdata.cache.manifest import item_column
 from stvgdata.catalog import append_rows
 from stvgdata.errors import BadInputError
 from stvgdata.workspace import Workspace
@@ -41,6 +46,9 @@ class StorageConfig:
     chunk_bytes: int = 4 << 20
     max_items: int = 512  # rotate to a new shard after this many videos/queries ...
     max_bytes: int = 4 << 30  # ... or this many stored bytes, whichever comes first
+    # fletcher32 per chunk: damaged bytes fail reads and `verify --deep` instead of being
+    # served; costs a checksum pass on every read (docs/feature-cache.md, Benchmarks)
+    checksum: bool = True
 
     def __post_init__(self) -> None:
         if self.dtype not in DTYPES:
@@ -75,6 +83,15 @@ class _OpenArray:
 
 
 @dataclass
+class _TokenBuffer:
+    identity: ModelIdentity
+    rows: int = 0  # rows assigned to queries so far (written or buffered)
+    feats: list[np.ndarray] = field(default_factory=list)  # (L, C) per buffered query
+    ids: list[np.ndarray] = field(default_factory=list)  # (L,) per buffered query
+    nbytes: int = 0  # stored bytes of the buffered features
+
+
+@dataclass
 class ShardWriter:
     """Writes one shard (one process, one file) and commits it with its manifest rows."""
 
@@ -87,8 +104,9 @@ class ShardWriter:
         self.final_path = self.ws.features_dir / self.relative_path
         self.final_path.parent.mkdir(parents=True, exist_ok=True)
         self.temp_path = temp_sibling(self.final_path)
-        self._file = h5py.File(self.temp_path, "w", libver="latest")
+        self._file = h5py.File(self.temp_path, "w", libver="latest", rdcc_nbytes=0)
         self._open: dict[str, _OpenArray] = {}
+        self._tokens: dict[str, _TokenBuffer] = {}  # model -> query rows not yet written
         self._rows: list[dict[str, Any]] = []
         self.nbytes = 0
 
@@ -105,6 +123,11 @@ class ShardWriter:
     @property
     def full(self) -> bool:
         return self.num_items >= self.storage.max_items or self.nbytes >= self.storage.max_bytes
+
+    def _reserve_space(self, nbytes: int) -> None:
+        """Fail cleanly before HDF5 meets a full disk: room for the rows, the chunk cache's
+        flush and the metadata written at close."""
+        ensure_space(self.temp_path.parent, nbytes, reserve=2 * self.storage.chunk_bytes)
 
     def _attributes(self, identity: ModelIdentity) -> dict[str, Any]:
         layout = ARRAY_LAYOUTS[identity.model]
@@ -129,6 +152,7 @@ class ShardWriter:
             dtype=dtype,
             chunks=chunk,
             compression=self.storage.compression,
+            fletcher32=self.storage.checksum,
         )
 
     def begin_video(
@@ -138,8 +162,11 @@ class ShardWriter:
         fps: float,
         frame_idx: np.ndarray,
         row_shape: tuple[int, int, int],
+        input_digest: str | None = None,
     ) -> str:
-        """Create the (T, H, W, C) array of one video; returns the handle for ``write_rows``."""
+        """Create the (T, H, W, C) array of one video; returns the handle for ``write_rows``.
+
+        ``input_digest`` (``digest.video_digest``) lets readers tell when the video changed."""
         path = ARRAY_LAYOUTS[identity.model].array_path(array_key(video_id))
         num_rows = len(frame_idx)
         data = self._create(path, (num_rows, *row_shape), self.storage.dtype)
@@ -160,6 +187,7 @@ class ShardWriter:
             "frame_idx": [int(f) for f in frame_idx],
             "shape": list(row_shape),
             "dtype": self.storage.dtype,
+            "input_digest": input_digest,
         }
         self._open[path] = _OpenArray(path, num_rows, 0, manifest)
         return path
@@ -170,6 +198,7 @@ class ShardWriter:
         stop = row_start + len(rows)
         if stop > entry.num_rows:
             raise ValueError(f"{handle}: rows up to {stop} exceed its {entry.num_rows} rows")
+        self._reserve_space(rows.size * np.dtype(self.storage.dtype).itemsize)
         self._file[handle][row_start:stop] = rows.astype(self.storage.dtype, copy=False)
         entry.rows_written += len(rows)
         self.nbytes += rows.size * np.dtype(self.storage.dtype).itemsize
@@ -194,22 +223,22 @@ class ShardWriter:
         video_id: str,
         token_ids: np.ndarray,
         feats: np.ndarray,
+        input_digest: str | None = None,
     ) -> None:
-        """Append one query's tokens (L,) and features (L, C) to the model's token arrays."""
+        """Append one query's tokens (L,) and features (L, C) to the model's token arrays;
+        ``input_digest`` is ``digest.text_digest`` of its sentence."""
+        nbytes = feats.size * np.dtype(self.storage.dtype).itemsize
+        self._reserve_space(nbytes)
         path = ARRAY_LAYOUTS[identity.model].array_path(query_id)
-        ids_path = TOKEN_IDS_PATH.format(model=identity.model)
-        if path not in self._file:
-            channels = feats.shape[1]
-            data = self._create(path, (0, channels), self.storage.dtype, maxshape=(None, channels))
-            data.attrs.update(self._attributes(identity))
-            self._create(ids_path, (0,), "int32", maxshape=(None,))
-        data, ids = self._file[path], self._file[ids_path]
-        start, stop = data.shape[0], data.shape[0] + len(feats)
-        data.resize(stop, axis=0)
-        ids.resize(stop, axis=0)
-        data[start:stop] = feats.astype(self.storage.dtype, copy=False)
-        ids[start:stop] = token_ids
-        self.nbytes += feats.size * np.dtype(self.storage.dtype).itemsize
+        tokens = self._tokens.setdefault(identity.model, _TokenBuffer(identity))
+        start, stop = tokens.rows, tokens.rows + len(feats)
+        tokens.rows = stop
+        tokens.feats.append(feats.astype(self.storage.dtype, copy=False))
+        tokens.ids.append(np.asarray(token_ids, np.int32))
+        tokens.nbytes += nbytes
+        if tokens.nbytes >= self.storage.chunk_bytes:
+            self._flush_tokens(tokens)
+        self.nbytes += nbytes
         self._rows.append(
             {
                 "dataset": self.dataset,
@@ -226,8 +255,31 @@ class ShardWriter:
                 "frame_idx": [],
                 "shape": [int(feats.shape[1])],
                 "dtype": self.storage.dtype,
+                "input_digest": input_digest,
             }
         )
+
+    def _flush_tokens(self, tokens: _TokenBuffer) -> None:
+        """Append the buffered queries' rows to the model's token arrays in one write: one
+        small write per query would rewrite a whole chunk each time."""
+        if not tokens.feats:
+            return
+        model = tokens.identity.model
+        path = ARRAY_LAYOUTS[model].array_path("")
+        ids_path = TOKEN_IDS_PATH.format(model=model)
+        feats, ids = np.concatenate(tokens.feats), np.concatenate(tokens.ids)
+        if path not in self._file:
+            channels = feats.shape[1]
+            data = self._create(path, (0, channels), self.storage.dtype, maxshape=(None, channels))
+            data.attrs.update(self._attributes(tokens.identity))
+            self._create(ids_path, (0,), "int32", maxshape=(None,))
+        data, ids_data = self._file[path], self._file[ids_path]
+        start, stop = data.shape[0], data.shape[0] + len(feats)
+        data.resize(stop, axis=0)
+        ids_data.resize(stop, axis=0)
+        data[start:stop] = feats
+        ids_data[start:stop] = ids
+        tokens.feats, tokens.ids, tokens.nbytes = [], [], 0
 
     def commit(self) -> int:
         """Close, rename into place, then append the manifest rows; returns rows committed.
@@ -236,6 +288,8 @@ class ShardWriter:
         """
         for handle in list(self._open):
             self.discard_video(handle)
+        for tokens in self._tokens.values():
+            self._flush_tokens(tokens)
         self._file.close()
         if not self._rows:
             self.temp_path.unlink(missing_ok=True)
@@ -245,12 +299,21 @@ class ShardWriter:
         os.replace(self.temp_path, self.final_path)
         created_at = datetime.now(UTC)
         table = pa.Table.from_pylist([{**row, "created_at": created_at} for row in self._rows])
-        append_rows(self.ws, "features", table)
+        try:
+            append_rows(self.ws, "features", table)
+        except BaseException:
+            self.final_path.unlink(missing_ok=True)  # no manifest row will ever point at it
+            raise
         return len(self._rows)
 
     def abort(self) -> None:
-        """Close and delete the temporary file: nothing of this shard becomes visible."""
-        self._file.close()
+        """Close and delete the temporary file: nothing of this shard becomes visible.
+
+        Safe after a failed write or commit (full disk): closing may fail again, the file is
+        deleted all the same."""
+        self._open.clear()
+        with contextlib.suppress(OSError, RuntimeError):  # the file is deleted just below
+            self._file.close()
         self.temp_path.unlink(missing_ok=True)
 
 
@@ -275,7 +338,15 @@ class ShardReader:
         return self._files[shard]
 
     def read(self, row: dict[str, Any], rows: np.ndarray | None = None) -> np.ndarray:
-        """The array of one manifest row, or only its ``rows`` (sorted positions within it)."""
+        """The array of one manifest row, or only its ``rows`` (sorted positions within it).
+
+        A missing or damaged shard (checksum mismatch) raises one ``BadInputError`` line."""
+        try:
+            return self._read(row, rows)
+        except (OSError, KeyError) as exc:
+            raise unreadable(self.features_dir, row, exc) from None
+
+    def _read(self, row: dict[str, Any], rows: np.ndarray | None) -> np.ndarray:
         data = self.file(row["shard"])[row["array_path"]]
         start, stop = int(row["row_start"]), int(row["row_end"])
         if rows is None:
@@ -293,10 +364,25 @@ class ShardReader:
 
     def read_token_ids(self, row: dict[str, Any]) -> np.ndarray:
         """Token ids (L,) of a token-model manifest row."""
-        ids = self.file(row["shard"])[TOKEN_IDS_PATH.format(model=row["model"])]
-        return ids[int(row["row_start"]) : int(row["row_end"])]
+        try:
+            ids = self.file(row["shard"])[TOKEN_IDS_PATH.format(model=row["model"])]
+            return ids[int(row["row_start"]) : int(row["row_end"])]
+        except (OSError, KeyError) as exc:
+            raise unreadable(self.features_dir, row, exc) from None
 
     def close(self) -> None:
         for handle in self._files.values():
             handle.close()
         self._files.clear()
+
+
+def unreadable(features_dir: Path, row: dict[str, Any], exc: BaseException) -> BadInputError:
+    """One line for a manifest row whose shard cannot be read, saying how to repair it."""
+    item = row[item_column(row["model"])]
+    cause = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return BadInputError(
+        features_dir / row["shard"],
+        f"{row['model']} {item}",
+        f"cannot read its features ({cause}); run `stvg verify --deep --dataset "
+        f"{row['dataset']}`, then `stvg extract --dataset {row['dataset']}` to recompute them",
+    )

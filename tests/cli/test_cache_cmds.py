@@ -134,3 +134,39 @@ def test_random_init_is_visible_in_the_table_and_the_manifest(run_cli, ws: Works
         "resnet101,random-init:0",
         "roberta,random-init:0",
     ]
+
+
+def test_a_full_disk_is_one_line_and_exit_2(run_cli, ws: Workspace, monkeypatch) -> None:
+    import shutil
+
+    import stvgdata.cache.faults as faults
+
+    full = shutil._ntuple_diskusage(1 << 20, 1 << 20, 0)
+    monkeypatch.setattr(faults.shutil, "disk_usage", lambda _: full)
+    result = run_cli("extract", *TINY, "--features", "resnet101")
+    assert result.exit_code == 2 and result.exception is None
+    errors = [line for line in result.stderr.splitlines() if "error" in line.lower()]
+    assert len(errors) == 1 and "No space left on device (ENOSPC)" in errors[0]
+    assert errors[0].startswith("error: ") and "Traceback" not in result.stderr
+    assert not list(ws.features_dir.rglob("*.h5*"))
+
+
+def test_verify_names_each_stale_item_and_extract_says_what_it_recomputes(
+    run_cli, ws: Workspace, tmp_path
+) -> None:
+    from stvgdata.sample_catalog import write_video
+
+    assert run_cli("extract", *TINY, "--features", "resnet101").exit_code == 0
+    write_video(tmp_path / "videos" / "b.mp4", 8, size=(32, 48))
+    verified = run_cli("verify")
+    assert verified.exit_code == 1
+    assert "problem: vidstg/resnet101 b: stale: the video file" in verified.stdout
+    redone = run_cli("extract", *TINY, "--features", "resnet101")
+    assert "recomputed 1 cached items:\n  resnet101 b: the video file" in redone.stdout
+    assert run_cli("verify").exit_code == 0
+
+
+def test_verify_warns_about_shards_without_checksums(run_cli, ws: Workspace) -> None:
+    assert run_cli("extract", *TINY, "--features", "resnet101", "--no-checksum").exit_code == 0
+    result = run_cli("verify", "--deep")
+    assert result.exit_code == 0 and "2 rows are stored without checksums" in result.stdout

@@ -10,7 +10,14 @@ import numpy as np
 from stvgdata.cache import ModelIdentity, ShardWriter, StorageConfig, WorkSplit
 from stvgdata.cache.plan import new_shard_name
 from stvgdata.extract import ExtractConfig
-from stvgdata.sample_catalog import DATASET, VIDEO_FPS, CatalogVideo, write_video
+from stvgdata.sample_catalog import (
+    DATASET,
+    VIDEO_FPS,
+    CatalogVideo,
+    install_catalog,
+    make_videos,
+    write_video,
+)
 from stvgdata.workspace import Workspace
 
 TINY_SIZE = (64, 64)  # (H, W) frames are resized to: a 2x2 feature grid
@@ -82,3 +89,12 @@ def commit_random_shard(
         arrays[video_id] = rows
     writer.commit()
     return writer, arrays
+
+
+def two_video_workspace(root: Path) -> tuple[Workspace, list[CatalogVideo]]:
+    """A workspace under ``root`` whose catalog holds videos a (12 frames) and b (8), one
+    query each, nothing extracted yet."""
+    ws = Workspace(root / "ws")
+    videos = make_videos(root / "videos", {"a": 12, "b": 8})
+    install_catalog(ws, videos)
+    return ws, videos

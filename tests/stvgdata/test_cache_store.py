@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import h5py
 import numpy as np
 import pytest
@@ -167,3 +170,15 @@ def test_stale_files_of_this_prefix_are_removed_others_kept(ws: Workspace) -> No
     assert remove_stale_files(ws, "vidstg", ["resnet101"], mine) == 2
     assert all(p.exists() for p in [*kept, committed.final_path])
     assert not any(p.exists() for p in leftovers)
+
+
+def test_old_temporary_manifest_parts_are_removed_fresh_ones_kept(ws: Workspace) -> None:
+    directory = ws.table_dir("features")
+    directory.mkdir(parents=True)
+    dead, live = directory / ".part-1.parquet.tmp-aa", directory / ".part-2.parquet.tmp-bb"
+    for path in (dead, live):
+        path.write_bytes(b"x")
+    hours_ago = time.time() - 2 * 3600
+    os.utime(dead, (hours_ago, hours_ago))
+    assert remove_stale_files(ws, "vidstg", ["resnet101"], WorkSplit()) == 1
+    assert live.exists() and not dead.exists()

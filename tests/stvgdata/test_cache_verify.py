@@ -37,7 +37,7 @@ def test_a_sound_cache_verifies_deeply(ws: Workspace) -> None:
 def test_missing_shard(ws: Workspace) -> None:
     shard_of(ws).unlink()
     found = reasons(ws)
-    assert len(found) == 2 and all(r.startswith("shard unreadable") for r in found)
+    assert len(found) == 2 and all(r == "shard file missing" for r in found)
 
 
 def test_corrupted_shard(ws: Workspace) -> None:
