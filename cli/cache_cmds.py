@@ -15,9 +15,9 @@ from cli.console import (
     OutputFormat,
     RichProgress,
     console,
-    err_console,
     output_format,
     print_json,
+    print_random_init_line,
     render_arrow,
     workspace_of,
 )
@@ -51,14 +51,8 @@ def parse_weights(entries: list[str]) -> dict[str, str]:
 
 
 def print_random_init_notice(summary, fmt: OutputFormat = OutputFormat.table) -> None:
-    """One visible line under a table of features from random-init backbones (on stderr when
-    stdout carries csv or json)."""
-    if summary.random_init:
-        (console if fmt is OutputFormat.table else err_console).print(
-            "features: random-init backbones — numbers are not comparable to papers",
-            style="bold yellow",
-            highlight=False,
-        )
+    """The random-init line under an extraction summary (see ``print_random_init_line``)."""
+    print_random_init_line(summary.random_init, fmt)
 
 
 def _summary_table(summary) -> pa.Table:

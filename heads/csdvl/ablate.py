@@ -101,6 +101,7 @@ def run_ablation(
                 seed=seed,
                 config=config_to_dict(config, seeded),
                 checkpoint=str(run.checkpoint),
+                features=run.run.features,
             )
             report = evaluate(ws, dataset, eval_split, predictions, protocol, info)
             results[variant.name].add_summary(run.run_id, report.summaries["all"])

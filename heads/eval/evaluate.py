@@ -67,6 +67,7 @@ class RunInfo:
     seed: int | None = None
     config: dict = field(default_factory=dict)
     checkpoint: str | None = None
+    features: list[dict] = field(default_factory=list)  # (model, fingerprint, weights) read
 
 
 @dataclass(frozen=True, eq=False)
@@ -251,6 +252,7 @@ def runs_rows(report: EvalReport, created_at: datetime) -> pa.Table:
             "m_siou": summary.m_siou,
             "config": json.dumps(run.config, sort_keys=True, default=str),
             "checkpoint": run.checkpoint,
+            "features": run.features,
             "created_at": created_at,
         }
         for sentence_type, summary in report.summaries.items()

@@ -54,6 +54,7 @@ class StopRun:
     accuracy: float | None
     history: list[dict[str, float]] = field(default_factory=list)
     seconds_per_step: float = 0.0
+    features: list[dict] = field(default_factory=list)  # (model, fingerprint, weights) read
 
 
 def load_data(ws: Workspace, dataset: str, config: StopConfig, eval_split: str) -> StopData:
@@ -196,6 +197,7 @@ def run_stop(
         motion_accuracy,
         history,
         seconds_per_step,
+        record.features,
     )
     _finish(record, run)
     return run
@@ -236,6 +238,7 @@ def runs_row(run: StopRun, dataset: str, created_at: datetime) -> pa.Table:
         "accuracy": run.accuracy,
         "config": json.dumps(run.config.to_dict(), sort_keys=True),
         "checkpoint": str(run.run_dir / LAST_CHECKPOINT),
+        "features": run.features,
         "created_at": created_at,
     }
     return pa.Table.from_pylist([row])
