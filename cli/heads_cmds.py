@@ -25,6 +25,7 @@ from cli.console import (
     render_record,
     workspace_of,
 )
+from heads.distributed import is_rank_zero
 from heads.registry import get_method, method_names, train_run
 from heads.settings import configure, parse_overrides
 from schemas.batch import FeatureSet
@@ -264,6 +265,8 @@ def train_command(
             run = train_run(get_method(method), ws, dataset, config, split, progress)
     from heads.runs import is_random_init
 
+    if not is_rank_zero():  # under torchrun: one summary, from rank 0
+        return
     record = {"run_id": run.run_id, "variant": run.variant, **run.result}
     render_record(record, output_format(fmt, as_json), f"{dataset} {method}")
     print_random_init_line(is_random_init(run.features), output_format(fmt, as_json))
@@ -393,6 +396,8 @@ def ablate_command(
         )
     from heads.runs import is_random_init, recorded_features
 
+    if not is_rank_zero():
+        return
     draw = partial(render_ablation, result, chosen.title)
     render_ablation_result(result, output_format(fmt, as_json), draw)
     run_ids = [run_id for variant in result.variants for run_id in variant.run_ids]

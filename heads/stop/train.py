@@ -19,6 +19,7 @@ import pyarrow as pa
 import torch
 import torch.nn.functional as F
 
+from heads.distributed import is_rank_zero
 from heads.eval.retrieval import RetrievalSummary
 from heads.runs import LAST_CHECKPOINT, Run, new_run, save_checkpoint, seed_everything
 from heads.stop.config import StopConfig
@@ -255,5 +256,6 @@ def train_stop(
     """Train, evaluate and record one STOP run (``data``: splits already loaded)."""
     data = data or load_data(ws, dataset, config, eval_split)
     run = run_stop(ws, dataset, config, data, progress)
-    append_rows(ws, "runs", runs_row(run, dataset, datetime.now(UTC)))
+    if is_rank_zero():  # under torchrun, one row for the run
+        append_rows(ws, "runs", runs_row(run, dataset, datetime.now(UTC)))
     return run
