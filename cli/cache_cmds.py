@@ -55,8 +55,20 @@ def print_random_init_notice(summary, fmt: OutputFormat = OutputFormat.table) ->
     print_random_init_line(summary.random_init, fmt)
 
 
-def _summary_table(summary) -> pa.Table:
-    return pa.Table.from_pylist([dataclasses.asdict(model) for model in summary.models])
+def _summary_table(summary, fmt: OutputFormat) -> pa.Table:
+    """One row per model; a table shows sizes and (dry run) times in human units and drops the
+    dry-run columns of a real run."""
+    rows = [dataclasses.asdict(model) for model in summary.models]
+    if fmt is OutputFormat.table:
+        from stvgdata.extract_plan import human_bytes, human_seconds
+
+        for row in rows:
+            row["bytes"] = human_bytes(row["bytes"])
+            seconds, replaces = row.pop("est_seconds"), row.pop("replaces")
+            if summary.dry_run:
+                row["est_time"] = human_seconds(seconds)
+                row["replaces"] = replaces
+    return pa.Table.from_pylist(rows)
 
 
 def extract(
@@ -173,7 +185,7 @@ def extract(
         f"{'x'.join(map(str, config.frame_size))}, "
         f"shard {config.split.shard_index}/{config.split.num_shards}"
     )
-    render_arrow(_summary_table(summary), fmt, title=title)
+    render_arrow(_summary_table(summary, fmt), fmt, title=title)
     print_random_init_notice(summary, fmt)
     if fmt is OutputFormat.table and not dry_run:
         console.print(

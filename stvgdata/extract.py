@@ -32,7 +32,6 @@ from stvgdata.cache import (
     StorageConfig,
     WorkSplit,
     cached_by_fingerprint,
-    check_fingerprint,
     drop_model,
     new_shard_name,
     remove_stale_files,
@@ -40,6 +39,12 @@ from stvgdata.cache import (
 )
 from stvgdata.catalog import append_rows, connect, failure_row, fetch_arrow
 from stvgdata.errors import BadInputError
+from stvgdata.extract_plan import (
+    other_fingerprint,
+    planned_rows,
+    probe_seconds_per_row,
+    refuse_other_fingerprint,
+)
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.video import VideoDecodeError, iter_frames, probe, sample_frame_indices
 from stvgdata.workspace import Workspace
@@ -101,6 +106,8 @@ class ModelSummary:
     failed: int = 0
     rows: int = 0  # sampled frames or tokens (planned ones in a dry run)
     bytes: int = 0  # stored bytes (estimated in a dry run)
+    est_seconds: float = 0.0  # dry run: rows x a timed probe's seconds per row on the device
+    replaces: str = ""  # dry run: the cached fingerprint a real run would refuse, and how
 
 
 @dataclass
@@ -216,6 +223,20 @@ def _estimate(
         cells = math.prod(extractor.output_grid())  # h*w positions, or tokens (vit)
         summary.rows = sum(_sampled_count(video, config.target_fps) for video in todo)
         summary.bytes = summary.rows * cells * extractor.channels * itemsize
+    summary.est_seconds = summary.rows * probe_seconds_per_row(extractor) if summary.rows else 0.0
+
+
+def _check_fingerprint(
+    ws: Workspace, config: ExtractConfig, summary: ModelSummary, extractor: Any
+) -> None:
+    """Refuse another cached fingerprint of the model (a dry run notes it instead)."""
+    text = ARRAY_LAYOUTS[summary.model].timeline == "token"
+    planned = planned_rows(extractor, None if text else config.target_fps, config.storage.dtype)
+    args = (ws, config.dataset, summary.model, summary.fingerprint, planned)
+    if config.dry_run:
+        summary.replaces = other_fingerprint(*args) or ""
+    else:
+        refuse_other_fingerprint(*args)
 
 
 # --------------------------------------------------------------------------------------------
@@ -619,9 +640,9 @@ def run_extraction(
         for model in config.models:
             drop_model(ws, config.dataset, model, keep_fingerprint=identities[model].fingerprint)
     cached = cached_by_fingerprint(ws, config.dataset)
-    for model in config.models:
+    for model_summary in summary.models:
         if not config.replace_model_cache:
-            check_fingerprint(ws, config.dataset, model, identities[model].fingerprint, cached)
+            _check_fingerprint(ws, config, model_summary, extractors[model_summary.model])
 
     frame_todo: dict[str, tuple[str, ...]] = {}
     text_todo: dict[str, list[dict[str, Any]]] = {}
