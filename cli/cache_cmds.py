@@ -122,7 +122,17 @@ def extract(
     clip_frames: Annotated[
         int, typer.Option(help="Clip length in sampled frames (slowfast, vl-synth-motion-map).")
     ] = 32,
-    decode_threads: Annotated[int, typer.Option(help="Background decoding threads.")] = 1,
+    decode_threads: Annotated[
+        int | None,
+        typer.Option(
+            help="Background decoding threads (default: this process's share of the CPU "
+            "cores minus one, at most 8)."
+        ),
+    ] = None,
+    autocast: Annotated[
+        str | None,
+        typer.Option(help="Mixed-precision forward of frame models: bfloat16 or float16 (CUDA)."),
+    ] = None,
     dtype: Annotated[str, typer.Option(help="Stored dtype: float16 or float32.")] = "float16",
     compression: Annotated[str, typer.Option(help="HDF5 compression: none, lzf or gzip.")] = "none",
     shard_items: Annotated[
@@ -148,7 +158,7 @@ def extract(
     """Extract missing features of a dataset into the cache (resumable, shardable)."""
     from stvgdata.cache import StorageConfig
     from stvgdata.extract import ExtractConfig, run_extraction
-    from stvgdata.launch import work_split
+    from stvgdata.launch import default_decode_threads, work_split
 
     config = ExtractConfig(
         dataset=dataset,
@@ -161,7 +171,8 @@ def extract(
         device=device,
         batch_size=batch_size,
         clip_frames=clip_frames,
-        decode_threads=decode_threads,
+        decode_threads=decode_threads or default_decode_threads(),
+        autocast=autocast,
         storage=StorageConfig(
             dtype=dtype,
             compression=None if compression == "none" else compression,

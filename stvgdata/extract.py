@@ -45,6 +45,7 @@ from stvgdata.extract_plan import (
     probe_seconds_per_row,
     refuse_other_fingerprint,
 )
+from stvgdata.launch import default_decode_threads
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.video import VideoDecodeError, iter_frames, probe, sample_frame_indices
 from stvgdata.workspace import Workspace
@@ -73,11 +74,12 @@ class ExtractConfig:
     random_init: bool = False  # models without ``weights`` get seeded random weights
     device: str = "auto"  # "auto": cuda when available, else cpu
     compute_dtype: str = "float32"
+    autocast: str | None = None  # frame models' mixed precision: bfloat16, float16 (None: off)
     batch_size: int = 32  # frames per forward, rounded up to whole chunks (SlowFast clips)
     clip_frames: int = 32  # clip length in sampled frames (slowfast, vl-synth-motion-map)
     vit_arch: str = "b32"  # ViT shape without --weights (see stvgdata.extractors.vit)
     vit_layer: int | None = None  # ViT layer after which tokens are cached (None: half depth)
-    decode_threads: int = 1
+    decode_threads: int = field(default_factory=default_decode_threads)  # per this process
     prefetch_chunks: int = 4  # decoded chunks in flight: bounds memory
     storage: StorageConfig = field(default_factory=StorageConfig)
     split: WorkSplit = field(default_factory=WorkSplit)
@@ -198,6 +200,7 @@ def build_extractors(config: ExtractConfig) -> dict[str, Any]:
                 device=device,
                 tiny=config.tiny,
                 dtype=config.compute_dtype,
+                autocast=config.autocast,
                 clip_frames=config.clip_frames,
                 vit_arch=config.vit_arch,
                 vit_layer=config.vit_layer,
