@@ -1,7 +1,9 @@
-"""One-command GPU check of extraction: half precision + channels_last against float32.
+"""One-command GPU check of extraction: half precision + channels_last, and autocast, against
+float32.
 
 For each backbone, times ``forward`` on decoded frames in float32 and in half precision with
-channels_last weights, and prints the speed ratio and the largest relative feature difference;
+channels_last weights and under ``autocast`` (the extractor's own CUDA path: pinned batches,
+ResNet channels_last), and prints the speed ratio and the largest relative feature difference;
 then extracts a few synthetic videos end to end (``run_extraction`` on the device) in both
 dtypes and prints that ratio. Random-init weights (speed does not depend on their values).
 Without CUDA it prints one line and exits 0, so it is safe to run anywhere:
@@ -27,8 +29,8 @@ from bench.bench_forward import measure_forward  # noqa: E402
 from stvgdata.extract import ExtractConfig, run_extraction  # noqa: E402
 from stvgdata.extractors import ExtractorConfig, build_extractor  # noqa: E402
 from stvgdata.extractors.random_init import natural_noise_clips  # noqa: E402
+from stvgdata.sample_catalog import CatalogVideo, install_catalog, write_video  # noqa: E402
 from stvgdata.workspace import Workspace  # noqa: E402
-from tests.stvgdata.cache_fixtures import CatalogVideo, install_catalog, write_video  # noqa: E402
 
 SOURCE_FPS = 25
 SOURCE_SIZE = (360, 640)
@@ -58,6 +60,14 @@ def compare_forward(model: str, base: ExtractorConfig, half: str, frames: int, b
         f"{model:10s} forward float32 {slow_t.frames_per_s:8.1f} frames/s, "
         f"{half}+channels_last {fast_t.frames_per_s:8.1f} frames/s: "
         f"ratio {fast_t.frames_per_s / slow_t.frames_per_s:5.2f}x, max rel diff {error:.2e}"
+    )
+    mixed = build(model, replace(base, autocast=half), channels_last=False)
+    mixed_t = measure_forward(mixed, frames, batch)
+    got = mixed.forward(mixed.preprocess(clips))
+    error = ((got - expected).abs().max() / expected.abs().max().clamp_min(1e-6)).item()
+    print(
+        f"{model:10s} forward autocast {half} {mixed_t.frames_per_s:8.1f} frames/s: "
+        f"ratio {mixed_t.frames_per_s / slow_t.frames_per_s:5.2f}x, max rel diff {error:.2e}"
     )
 
 

@@ -15,9 +15,9 @@ from cli.console import (
     OutputFormat,
     RichProgress,
     console,
-    err_console,
     output_format,
     print_json,
+    print_random_init_line,
     render_arrow,
     workspace_of,
 )
@@ -52,18 +52,24 @@ def parse_weights(entries: list[str]) -> dict[str, str]:
 
 
 def print_random_init_notice(summary, fmt: OutputFormat = OutputFormat.table) -> None:
-    """One visible line under a table of features from random-init backbones (on stderr when
-    stdout carries csv or json)."""
-    if summary.random_init:
-        (console if fmt is OutputFormat.table else err_console).print(
-            "features: random-init backbones — numbers are not comparable to papers",
-            style="bold yellow",
-            highlight=False,
-        )
+    """The random-init line under an extraction summary (see ``print_random_init_line``)."""
+    print_random_init_line(summary.random_init, fmt)
 
 
-def _summary_table(summary) -> pa.Table:
-    return pa.Table.from_pylist([dataclasses.asdict(model) for model in summary.models])
+def _summary_table(summary, fmt: OutputFormat) -> pa.Table:
+    """One row per model; a table shows sizes and (dry run) times in human units and drops the
+    dry-run columns of a real run."""
+    rows = [dataclasses.asdict(model) for model in summary.models]
+    if fmt is OutputFormat.table:
+        from stvgdata.extract_plan import human_bytes, human_seconds
+
+        for row in rows:
+            row["bytes"] = human_bytes(row["bytes"])
+            seconds, replaces = row.pop("est_seconds"), row.pop("replaces")
+            if summary.dry_run:
+                row["est_time"] = human_seconds(seconds)
+                row["replaces"] = replaces
+    return pa.Table.from_pylist(rows)
 
 
 def extract(
@@ -117,7 +123,17 @@ def extract(
     clip_frames: Annotated[
         int, typer.Option(help="Clip length in sampled frames (slowfast, vl-synth-motion-map).")
     ] = 32,
-    decode_threads: Annotated[int, typer.Option(help="Background decoding threads.")] = 1,
+    decode_threads: Annotated[
+        int | None,
+        typer.Option(
+            help="Background decoding threads (default: this process's share of the CPU "
+            "cores minus one, at most 8)."
+        ),
+    ] = None,
+    autocast: Annotated[
+        str | None,
+        typer.Option(help="Mixed-precision forward of frame models: bfloat16 or float16 (CUDA)."),
+    ] = None,
     dtype: Annotated[str, typer.Option(help="Stored dtype: float16 or float32.")] = "float16",
     compression: Annotated[str, typer.Option(help="HDF5 compression: none, lzf or gzip.")] = "none",
     shard_items: Annotated[
@@ -147,7 +163,7 @@ def extract(
     """Extract missing features of a dataset into the cache (resumable, shardable)."""
     from stvgdata.cache import StorageConfig
     from stvgdata.extract import ExtractConfig, run_extraction
-    from stvgdata.launch import work_split
+    from stvgdata.launch import default_decode_threads, work_split
 
     config = ExtractConfig(
         dataset=dataset,
@@ -160,7 +176,8 @@ def extract(
         device=device,
         batch_size=batch_size,
         clip_frames=clip_frames,
-        decode_threads=decode_threads,
+        decode_threads=decode_threads or default_decode_threads(),
+        autocast=autocast,
         storage=StorageConfig(
             dtype=dtype,
             compression=None if compression == "none" else compression,
@@ -187,7 +204,7 @@ def extract(
         f"{'x'.join(map(str, config.frame_size))}, "
         f"shard {config.split.shard_index}/{config.split.num_shards}"
     )
-    render_arrow(_summary_table(summary), fmt, title=title)
+    render_arrow(_summary_table(summary, fmt), fmt, title=title)
     print_random_init_notice(summary, fmt)
     if fmt is OutputFormat.table and not dry_run:
         console.print(

@@ -175,6 +175,18 @@ def render_batches(
         raise FaultError.from_os_error("stdout", exc) from None
 
 
+RANDOM_INIT_LINE = "features: random-init backbones — numbers are not comparable to papers"
+
+
+def print_random_init_line(random_init: bool, fmt: OutputFormat = OutputFormat.table) -> None:
+    """One visible line under a table whose numbers come from random-init backbones (on stderr
+    when stdout carries csv or json, so the data stay parseable)."""
+    if random_init:
+        (console if fmt is OutputFormat.table else err_console).print(
+            RANDOM_INIT_LINE, style="bold yellow", highlight=False
+        )
+
+
 def render_arrow(data: pa.Table, fmt: OutputFormat, title: str | None = None) -> None:
     """Print an Arrow table (already in memory: every row) as a rich table, CSV or JSON."""
     render_batches(data.schema, iter(data.to_batches()), fmt, title, max_rows=max(data.num_rows, 1))

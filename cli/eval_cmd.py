@@ -20,6 +20,7 @@ from cli.console import (
     RichProgress,
     console,
     output_format,
+    print_random_init_line,
     render_arrow,
     workspace_of,
 )
@@ -27,7 +28,7 @@ from heads.eval.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth
 from heads.eval.predictions import FORMATS, TUBEDETR_FRAME_SHIFT, read_predictions, tubedetr_id_map
 from heads.eval.protocols import DEFAULT_PROTOCOL, PROTOCOLS, get_protocol
 from heads.registry import METHODS, get_method, require
-from heads.runs import read_run
+from heads.runs import check_features_unchanged, is_random_init, read_run
 from heads.settings import configure, parse_overrides
 from stvgdata.errors import BadInputError
 
@@ -135,6 +136,7 @@ def eval_command(
         info = RunInfo(new_run_id("eval"), method or "external", variant, config=config)
     else:
         trained = read_run(ws, run)
+        check_features_unchanged(ws, trained)
         predict = require(get_method(trained.method), "predict")
         with RichProgress(transient=True) as progress:
             preds = predict(ws, trained, dataset, split, progress)
@@ -144,6 +146,7 @@ def eval_command(
             trained.variant,
             trained.seed,
             config=config | trained.config | {"run": run},
+            features=trained.features,
         )
     with RichProgress(transient=True) as progress:
         report = evaluate(
@@ -179,6 +182,7 @@ def show_report(report: EvalReport, fmt: OutputFormat) -> None:
         render_report(report)
     else:
         render_arrow(pa.Table.from_pylist(report_records(report)), fmt)
+    print_random_init_line(is_random_init(report.run.features), fmt)
 
 
 def register(app: typer.Typer) -> None:

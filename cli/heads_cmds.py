@@ -20,10 +20,12 @@ from cli.console import (
     RichProgress,
     console,
     output_format,
+    print_random_init_line,
     render_ablation_result,
     render_record,
     workspace_of,
 )
+from heads.distributed import is_rank_zero
 from heads.registry import get_method, method_names, train_run
 from heads.settings import configure, parse_overrides
 from schemas.batch import FeatureSet
@@ -261,8 +263,13 @@ def train_command(
         split = eval_split or (None if method == CSDVL else default_eval_split(ws, dataset))
         with RichProgress(transient=True) as progress:
             run = train_run(get_method(method), ws, dataset, config, split, progress)
+    from heads.runs import is_random_init
+
+    if not is_rank_zero():  # under torchrun: one summary, from rank 0
+        return
     record = {"run_id": run.run_id, "variant": run.variant, **run.result}
     render_record(record, output_format(fmt, as_json), f"{dataset} {method}")
+    print_random_init_line(is_random_init(run.features), output_format(fmt, as_json))
 
 
 def _cell(mean: float, std: float, seeds: int, percent: bool) -> str:
@@ -387,8 +394,15 @@ def ablate_command(
         result = chosen.ablate(
             ws, dataset, config, list(range(seeds)), eval_split, progress, **options
         )
+    from heads.runs import is_random_init, recorded_features
+
+    if not is_rank_zero():
+        return
     draw = partial(render_ablation, result, chosen.title)
     render_ablation_result(result, output_format(fmt, as_json), draw)
+    run_ids = [run_id for variant in result.variants for run_id in variant.run_ids]
+    random_init = is_random_init(recorded_features(ws, run_ids))
+    print_random_init_line(random_init, output_format(fmt, as_json))
 
 
 def show_command(

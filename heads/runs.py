@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from heads.eval.evaluate import new_run_id
+from schemas.tables import RANDOM_INIT_PREFIX
 from stvgdata.atomic import atomic_output, write_bytes_atomic
 from stvgdata.catalog import query
 from stvgdata.errors import BadInputError
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 RUN_FILE = "run.json"
 LAST_CHECKPOINT = "checkpoint-last.pt"
 BEST_CHECKPOINT = "checkpoint-best.pt"
+REGIONS_MODEL = "regions"  # lineage entry of the region store's encoder (not a features model)
 # files that mark a run folder of an older layout (before run.json)
 OLD_LAYOUT_FILES = ("config.json", "cospal.pt", "prompts-and-heads.pt", LAST_CHECKPOINT)
 
@@ -46,7 +48,7 @@ class Run:
     variant: str
     seed: int
     config: dict[str, Any]
-    features: list[dict[str, str]] = field(default_factory=list)  # [{model, fingerprint}]
+    features: list[dict[str, str | None]] = field(default_factory=list)  # FeatureLineage dicts
     result: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -104,18 +106,75 @@ def read_run(ws: Workspace, run_or_checkpoint: str) -> Run:
     return Run(run_dir.name, run_dir, **record)
 
 
-def feature_fingerprints(ws: Workspace, dataset: str, models: list[str]) -> list[dict[str, str]]:
-    """(model, fingerprint) of each cached model a run reads, as the ``features`` view has it."""
+def feature_fingerprints(
+    ws: Workspace, dataset: str, models: list[str]
+) -> list[dict[str, str | None]]:
+    """(model, fingerprint, weights) of each cached model a run reads, as the ``features`` view
+    has them; weights is null for caches written before the column."""
     if not models:
         return []
     marks = ", ".join("?" for _ in models)
     table = query(
         ws,
-        f"SELECT DISTINCT model, fingerprint FROM features WHERE dataset = ? AND model IN ({marks})"
-        " ORDER BY model, fingerprint",
+        "SELECT DISTINCT model, fingerprint, weights FROM features"
+        f" WHERE dataset = ? AND model IN ({marks}) ORDER BY model, fingerprint",
         [dataset, *models],
     )
     return table.to_pylist()
+
+
+def is_random_init(features: list[dict[str, str | None]]) -> bool:
+    """Whether any feature set was computed by a random-init backbone (numbers not comparable
+    to papers)."""
+    return any((f.get("weights") or "").startswith(RANDOM_INIT_PREFIX) for f in features)
+
+
+def recorded_features(ws: Workspace, run_ids: list[str]) -> list[dict[str, str | None]]:
+    """The feature sets the ``runs`` rows of ``run_ids`` record (rows written before the
+    ``features`` column contribute none)."""
+    table = query(
+        ws,
+        "SELECT DISTINCT f.model, f.fingerprint, f.weights"
+        " FROM (SELECT unnest(features) AS f FROM runs WHERE list_contains(?, run_id))"
+        " ORDER BY 1, 2",
+        [list(run_ids)],
+    )
+    return table.to_pylist()
+
+
+def region_lineage(ws: Workspace, dataset: str) -> dict[str, str]:
+    """The region store's encoder as a feature set a run read (model ``regions``)."""
+    from stvgdata.regions.store import dataset_encoder  # h5py: only runs that read regions
+
+    fingerprint, weights = dataset_encoder(ws, dataset)
+    return {"model": REGIONS_MODEL, "fingerprint": fingerprint, "weights": weights}
+
+
+def check_features_unchanged(ws: Workspace, run: Run) -> None:
+    """Refuse to evaluate ``run`` on features other than those it was trained on: a model whose
+    fingerprint in the cache changed (or that is gone) is a one-line error naming both."""
+    models = [f["model"] for f in run.features if f["model"] != REGIONS_MODEL]
+    current: dict[str, list[dict]] = {}
+    for row in feature_fingerprints(ws, run.dataset, models):
+        current.setdefault(row["model"], []).append(row)
+    if len(models) < len(run.features):
+        current[REGIONS_MODEL] = [region_lineage(ws, run.dataset)]
+    for before in run.features:
+        now = current.get(before["model"], [])
+        if any(row["fingerprint"] == before["fingerprint"] for row in now):
+            continue
+        found = ", ".join(_label(row) for row in now) or "none cached"
+        raise BadInputError(
+            run.run_dir / RUN_FILE,
+            before["model"],
+            f"trained on features {_label(before)}, the cache now holds {found}: "
+            "evaluate on the features it was trained on, or train a new run",
+        )
+
+
+def _label(feature: dict[str, str | None]) -> str:
+    weights = feature.get("weights")
+    return f"{feature['fingerprint']} ({weights})" if weights else str(feature["fingerprint"])
 
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:

@@ -92,6 +92,8 @@ FAILURES = _schema(
     _field("created_at", pa.timestamp("us", tz="UTC"), "When the failure was recorded."),
 )
 
+RANDOM_INIT_PREFIX = "random-init:"  # weights label of a seeded random-init backbone
+
 FEATURES = _schema(
     "Manifest of the feature cache: each row points at rows of one array in one HDF5 shard.",
     DATASET,
@@ -130,6 +132,14 @@ FEATURES = _schema(
     ),
 )
 
+FEATURE_LINEAGE = pa.struct(
+    [
+        pa.field("model", pa.string()),
+        pa.field("fingerprint", pa.string()),
+        pa.field("weights", pa.string()),
+    ]
+)
+
 RUNS = _schema(
     "One row per (evaluation, sentence type): metrics of a trained or training-free head.",
     _field("run_id", pa.string(), "Id of the run (train or eval invocation)."),
@@ -163,6 +173,13 @@ RUNS = _schema(
     _field("accuracy", pa.float64(), "Video classification accuracy (e.g. motion class).", True),
     _field("config", pa.string(), "Full configuration of the run, as JSON."),
     _field("checkpoint", pa.string(), "Checkpoint evaluated, when there is one.", True),
+    _field(
+        "features",
+        pa.list_(FEATURE_LINEAGE),
+        "Each feature set the run read: model, fingerprint and weights as the features view "
+        "has them (model regions: the region encoder; null in rows written before the column).",
+        True,
+    ),
     _field("created_at", pa.timestamp("us", tz="UTC"), "When the run was recorded."),
 )
 
@@ -294,7 +311,7 @@ def empty_table(table: str) -> pa.Table:
 # Columns added to a table after writers of it existed: a writer may leave them out (they are
 # nullable and filled with nulls), so adding a metric never breaks the writers of other heads.
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
-    "runs": ("r_at_1", "r_at_5", "r_at_10", "median_rank", "accuracy"),
+    "runs": ("r_at_1", "r_at_5", "r_at_10", "median_rank", "accuracy", "features"),
     "features": ("input_digest",),
 }
 

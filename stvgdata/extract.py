@@ -37,7 +37,6 @@ from stvgdata.cache import (
     WorkSplit,
     cached_by_fingerprint,
     cached_rows,
-    check_fingerprint,
     drop_items,
     drop_model,
     file_stamp,
@@ -53,6 +52,13 @@ from stvgdata.cache import (
 )
 from stvgdata.catalog import append_rows, connect, failure_row, fetch_arrow
 from stvgdata.errors import BadInputError
+from stvgdata.extract_plan import (
+    other_fingerprint,
+    planned_rows,
+    probe_seconds_per_row,
+    refuse_other_fingerprint,
+)
+from stvgdata.launch import default_decode_threads
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.video import VideoDecodeError, iter_frames, probe, sample_frame_indices
 from stvgdata.workspace import Workspace
@@ -81,11 +87,12 @@ class ExtractConfig:
     random_init: bool = False  # models without ``weights`` get seeded random weights
     device: str = "auto"  # "auto": cuda when available, else cpu
     compute_dtype: str = "float32"
+    autocast: str | None = None  # frame models' mixed precision: bfloat16, float16 (None: off)
     batch_size: int = 32  # frames per forward, rounded up to whole chunks (SlowFast clips)
     clip_frames: int = 32  # clip length in sampled frames (slowfast, vl-synth-motion-map)
     vit_arch: str = "b32"  # ViT shape without --weights (see stvgdata.extractors.vit)
     vit_layer: int | None = None  # ViT layer after which tokens are cached (None: half depth)
-    decode_threads: int = 1
+    decode_threads: int = field(default_factory=default_decode_threads)  # per this process
     prefetch_chunks: int = 4  # decoded chunks in flight: bounds memory
     storage: StorageConfig = field(default_factory=StorageConfig)
     split: WorkSplit = field(default_factory=WorkSplit)
@@ -115,6 +122,8 @@ class ModelSummary:
     failed: int = 0
     rows: int = 0  # sampled frames or tokens (planned ones in a dry run)
     bytes: int = 0  # stored bytes (estimated in a dry run)
+    est_seconds: float = 0.0  # dry run: rows x a timed probe's seconds per row on the device
+    replaces: str = ""  # dry run: the cached fingerprint a real run would refuse, and how
 
 
 @dataclass
@@ -206,6 +215,7 @@ def build_extractors(config: ExtractConfig) -> dict[str, Any]:
                 device=device,
                 tiny=config.tiny,
                 dtype=config.compute_dtype,
+                autocast=config.autocast,
                 clip_frames=config.clip_frames,
                 vit_arch=config.vit_arch,
                 vit_layer=config.vit_layer,
@@ -231,6 +241,20 @@ def _estimate(
         cells = math.prod(extractor.output_grid())  # h*w positions, or tokens (vit)
         summary.rows = sum(_sampled_count(video, config.target_fps) for video in todo)
         summary.bytes = summary.rows * cells * extractor.channels * itemsize
+    summary.est_seconds = summary.rows * probe_seconds_per_row(extractor) if summary.rows else 0.0
+
+
+def _check_fingerprint(
+    ws: Workspace, config: ExtractConfig, summary: ModelSummary, extractor: Any
+) -> None:
+    """Refuse another cached fingerprint of the model (a dry run notes it instead)."""
+    text = ARRAY_LAYOUTS[summary.model].timeline == "token"
+    planned = planned_rows(extractor, None if text else config.target_fps, config.storage.dtype)
+    args = (ws, config.dataset, summary.model, summary.fingerprint, planned)
+    if config.dry_run:
+        summary.replaces = other_fingerprint(*args) or ""
+    else:
+        refuse_other_fingerprint(*args)
 
 
 def _sound_cached_items(
@@ -681,9 +705,9 @@ def run_extraction(
                 fingerprint = identities[model].fingerprint
                 drop_model(ws, config.dataset, model, keep_fingerprint=fingerprint)
     cached = cached_by_fingerprint(ws, config.dataset)
-    for model in config.models:
+    for model_summary in summary.models:
         if not config.replace_model_cache:
-            check_fingerprint(ws, config.dataset, model, identities[model].fingerprint, cached)
+            _check_fingerprint(ws, config, model_summary, extractors[model_summary.model])
 
     frame_todo: dict[str, tuple[str, ...]] = {}
     text_todo: dict[str, list[dict[str, Any]]] = {}

@@ -1,4 +1,5 @@
-"""Which share of a sharded job this process owns, as the launcher says.
+"""Which share of a sharded job this process owns, as the launcher says, and how many CPU
+cores it may use for decoding.
 
 Explicit options win; otherwise torchrun's ``RANK``/``WORLD_SIZE``, otherwise a SLURM job
 array's ``SLURM_ARRAY_TASK_ID``/``SLURM_ARRAY_TASK_COUNT`` (counted from
@@ -45,3 +46,18 @@ def work_split(
         return WorkSplit()
     index, count = share
     return WorkSplit(count, index)
+
+
+MAX_DECODE_THREADS = 8  # beyond this the GPU, not decoding, bounds a process
+
+
+def default_decode_threads(
+    environ: Mapping[str, str] | None = None, cpus: int | None = None
+) -> int:
+    """Decode threads of one process: its usable cores shared among the processes the launcher
+    starts on this node (torchrun's ``LOCAL_WORLD_SIZE``), one core left to the forward, 1 to
+    ``MAX_DECODE_THREADS``."""
+    environ = os.environ if environ is None else environ
+    cpus = len(os.sched_getaffinity(0)) if cpus is None else cpus
+    per_process = cpus // max(1, int(environ.get("LOCAL_WORLD_SIZE", "1")))
+    return max(1, min(MAX_DECODE_THREADS, per_process - 1))

@@ -30,9 +30,8 @@ from heads.cospal.predict import predict, random_tubelet_prediction
 from heads.eval.ablation import STVG_METRICS
 from heads.eval.evaluate import RunInfo, evaluate, new_run_id
 from heads.eval.metrics import Summary
-from heads.runs import Run, new_run, save_checkpoint, seed_everything
+from heads.runs import Run, new_run, region_lineage, save_checkpoint, seed_everything
 from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.regions.store import dataset_encoder
 from stvgdata.workspace import Workspace
 
 METHOD = "cospal"
@@ -102,10 +101,12 @@ def train_cospal(
         ws, METHOD, dataset, config.variant_name(), config.seed, config.to_dict(),
         feature_models(config),
     )  # fmt: skip
-    run.features.append({"model": "regions", "fingerprint": dataset_encoder(ws, dataset)[0]})
+    run.features.append(region_lineage(ws, dataset))
     save_checkpoint(run.checkpoint, {"model": model.state_dict(), "config": config.to_dict()})
     predictions = predict(model, data.eval, data.videos, config)
-    info = RunInfo(run.run_id, METHOD, run.variant, config.seed, run.config, str(run.checkpoint))
+    info = RunInfo(
+        run.run_id, METHOD, run.variant, config.seed, run.config, str(run.checkpoint), run.features
+    )
     summary = evaluate(ws, dataset, data.eval_split, predictions, PROTOCOL, info).summaries["all"]
     seconds = time.perf_counter() - began
     _finish(run, data.eval_split, summary, history, seconds)
@@ -143,6 +144,8 @@ def random_baseline(ws: Workspace, dataset: str, data: CospalData, seed: int) ->
         q.query_id: random_tubelet_prediction(q, data.videos[q.video_id], rng) for q in data.eval
     }
     run_id = new_run_id(f"{METHOD}-{RANDOM_VARIANT}")
-    info = RunInfo(run_id, METHOD, RANDOM_VARIANT, seed, {"seed": seed})
+    info = RunInfo(
+        run_id, METHOD, RANDOM_VARIANT, seed, {"seed": seed}, features=[region_lineage(ws, dataset)]
+    )
     report = evaluate(ws, dataset, data.eval_split, predictions, PROTOCOL, info)
     return CospalRun(run_id, RANDOM_VARIANT, seed, report.summaries["all"], None)

@@ -16,8 +16,10 @@ from typing import Any
 from heads.csdvl.config import CSDVLConfig, TrainConfig, config_to_dict
 from heads.csdvl.predict import predict_run
 from heads.csdvl.train import check_warmup, train
+from heads.distributed import broadcast, is_rank_zero
 from heads.eval.ablation import AblationResult, VariantResult
 from heads.eval.evaluate import RunInfo, evaluate
+from heads.eval.metrics import Summary
 from heads.eval.protocols import DEFAULT_PROTOCOL
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.workspace import Workspace
@@ -80,7 +82,9 @@ def run_ablation(
     eval_split: str = "test",
     protocol: str = DEFAULT_PROTOCOL,
 ) -> AblationResult:
-    """Train and evaluate every variant with every seed; runs rows carry the variant name.
+    """Train and evaluate every variant with every seed; runs rows carry the variant name
+    (under torchrun, inside one ``heads.distributed.process_group``: rank 0 scores and records,
+    every rank gets its summaries).
 
     Seed-major order (all variants with seed 0, then seed 1, ...), so the runs table holds a
     complete comparison for the first seeds while later ones are still training."""
@@ -93,7 +97,6 @@ def run_ablation(
         for variant in variants:
             config = variant.apply(base_config)
             run = train(ws, dataset, config, seeded, progress)
-            *_, predictions = predict_run(ws, run.run_id, dataset, eval_split)
             info = RunInfo(
                 run_id=run.run_id,
                 method="csdvl",
@@ -101,9 +104,16 @@ def run_ablation(
                 seed=seed,
                 config=config_to_dict(config, seeded),
                 checkpoint=str(run.checkpoint),
+                features=run.run.features,
             )
-            report = evaluate(ws, dataset, eval_split, predictions, protocol, info)
-            results[variant.name].add_summary(run.run_id, report.summaries["all"])
+            summary = _score(ws, dataset, info, eval_split, protocol) if is_rank_zero() else None
+            results[variant.name].add_summary(run.run_id, broadcast(summary))
             done += 1
             progress("ablation", done, total)
     return AblationResult(dataset, eval_split, protocol, list(results.values()))
+
+
+def _score(ws: Workspace, dataset: str, info: RunInfo, eval_split: str, protocol: str) -> Summary:
+    """Predict with the trained run and record it in ``runs``."""
+    *_, predictions = predict_run(ws, info.run_id, dataset, eval_split)
+    return evaluate(ws, dataset, eval_split, predictions, protocol, info).summaries["all"]

@@ -10,6 +10,7 @@ from heads.csdvl.config import Preset, preset
 from heads.csdvl.predict import predict_run
 from heads.csdvl.train import METHOD as NAME
 from heads.csdvl.train import train
+from heads.distributed import process_group
 from heads.eval.ablation import AblationResult
 from heads.eval.predictions import QueryPrediction
 from heads.eval.protocols import DEFAULT_PROTOCOL
@@ -43,11 +44,13 @@ def ablate(
     variants: Sequence[Variant] | None = None,
     protocol: str = DEFAULT_PROTOCOL,
 ) -> AblationResult:
-    """``variants`` (default: Table 3's grid) x ``seeds``, trained and scored."""
+    """``variants`` (default: Table 3's grid) x ``seeds``, trained and scored; under torchrun
+    in one process group for the whole grid."""
     chosen = table3_variants() if variants is None else variants
-    return run_ablation(
-        ws, dataset, chosen, seeds, config.model, config.train, progress, eval_split, protocol
-    )
+    with process_group(config.train.device):
+        return run_ablation(
+            ws, dataset, chosen, seeds, config.model, config.train, progress, eval_split, protocol
+        )
 
 
 METHOD = Method(

@@ -1,6 +1,7 @@
 """Training runs of the CSDVL head on cached features: seeded, deterministic on CPU, one
 checkpoint per epoch in ``<workspace>/runs/<run_id>/`` beside the full configuration, resume,
-optional early stopping on val m_vIoU, and DDP when launched by torchrun (gloo on CPU):
+optional early stopping on val m_vIoU, and DDP when launched by torchrun (see
+``heads.distributed``: gloo on the CPU, nccl with each rank on ``cuda:<LOCAL_RANK>``):
 
     torchrun --nproc_per_node 2 --no-python stvg train --dataset NAME ...
 
@@ -11,14 +12,11 @@ validates and writes checkpoints, and tells the others when to stop.
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import torch
-import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
 
@@ -26,6 +24,7 @@ from heads.csdvl.config import CSDVLConfig, TrainConfig, config_from_dict, confi
 from heads.csdvl.data import QueryData, ordered_batches, query_data
 from heads.csdvl.engine import predict, train_one_epoch
 from heads.csdvl.model import CSDVL, build_csdvl
+from heads.distributed import broadcast, distributed, is_rank_zero, process_group
 from heads.eval.evaluate import load_ground_truth, new_run_id, score_all
 from heads.eval.metrics import summarize
 from heads.eval.protocols import DEFAULT_PROTOCOL, get_protocol
@@ -77,35 +76,10 @@ class _State:
     bad_epochs: int = 0
 
 
-def _distributed() -> bool:
-    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
-
-
-def _is_rank_zero() -> bool:
-    return not _distributed() or dist.get_rank() == 0
-
-
-def _init_distributed() -> bool:
-    """Join the process group torchrun describes; True when this call created it."""
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
-        dist.init_process_group("gloo")
-        return True
-    return False
-
-
-def _broadcast(value: Any) -> Any:
-    """Rank 0's value on every rank (identity without DDP)."""
-    if not _distributed():
-        return value
-    box = [value]
-    dist.broadcast_object_list(box, src=0)
-    return box[0]
-
-
 def _epoch_loader(data: QueryData, train_config: TrainConfig, epoch: int) -> DataLoader:
     """The shuffled batches of one epoch; the order depends only on (seed, epoch), so a
     resumed run sees the same batches as an uninterrupted one."""
-    if _distributed():
+    if distributed():
         sampler = DistributedSampler(data.dataset, shuffle=True, seed=train_config.seed)
         sampler.set_epoch(epoch)
     else:
@@ -173,13 +147,17 @@ def fit(
         optimizer.load_state_dict(payload["optimizer"])
         state = _State(**payload["state"])
         torch.set_rng_state(payload["rng"])
-    if _is_rank_zero():
+    if is_rank_zero():
         run_dir.mkdir(parents=True, exist_ok=True)
     # The last STCMT layer's text branch feeds nothing (the heads read visual features only),
     # so DDP must tolerate parameters without gradients.
     trained = (
-        nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
-        if _distributed()
+        nn.parallel.DistributedDataParallel(
+            model,
+            device_ids=[device] if device.type == "cuda" else None,
+            find_unused_parameters=True,
+        )
+        if distributed()
         else model
     )
     stopped_early = False
@@ -199,17 +177,17 @@ def fit(
             task,
             len(loader),
         )
-        metric = validate(model) if validate is not None and _is_rank_zero() else None
+        metric = validate(model) if validate is not None and is_rank_zero() else None
         is_best = not warming_up and _update_best(state, metric, epoch)
         state.epoch = epoch + 1
         entry = {"epoch": epoch + 1, "warmup": float(warming_up), **losses}
         state.history.append({**entry, **_metric_entry(metric)})
-        if _is_rank_zero():
+        if is_rank_zero():
             _save_checkpoint(last, model, optimizer, state, train_config)
             if is_best:
                 _save_checkpoint(run_dir / BEST_CHECKPOINT, model, optimizer, state, train_config)
         patience = train_config.patience
-        stopped_early = _broadcast(patience is not None and state.bad_epochs >= patience)
+        stopped_early = broadcast(patience is not None and state.bad_epochs >= patience)
         if stopped_early:
             break
     return RunResult(
@@ -281,7 +259,7 @@ def _start_run(
         sorted(set(features.values())),
         run_id,
     )
-    if _is_rank_zero():
+    if is_rank_zero():
         run.save()
     return run
 
@@ -296,7 +274,7 @@ def _finish_run(run: Run, result: RunResult) -> None:
         "stopped_early": result.stopped_early,
         "final_loss": result.history[-1]["total"] if result.history else None,
     }
-    if _is_rank_zero():
+    if is_rank_zero():
         run.save()
     result.run = run
 
@@ -317,9 +295,8 @@ def train(
             "patience", train_config.patience, "early stopping needs `val_split`"
         )
     check_warmup(config, train_config)
-    created = _init_distributed()
-    try:
-        run_id = _broadcast(run_id or new_run_id(f"{METHOD}-{config.variant_name()}"))
+    with process_group(train_config.device) as device:
+        run_id = broadcast(run_id or new_run_id(f"{METHOD}-{config.variant_name()}"))
         run_dir = ws.runs_dir / run_id
         if resume and not (run_dir / LAST_CHECKPOINT).exists():
             raise BadInputError(run_dir, None, "no checkpoint to resume from")
@@ -328,18 +305,14 @@ def train(
             if resume
             else _start_run(ws, dataset, config, train_config, run_id)
         )
-        data = query_data(
-            ws, dataset, train_config.train_split, train_config.max_frames, train_config.features
-        )
+        on_rank = dataclasses.replace(train_config, device=device)
+        data = query_data(ws, dataset, on_rank.train_split, on_rank.max_frames, on_rank.features)
         validate = None
-        if train_config.val_split is not None and _is_rank_zero():
-            validate = make_validator(ws, dataset, train_config.val_split, train_config)
-        result = fit(run_dir, data, config, train_config, validate, progress, resume)
+        if on_rank.val_split is not None and is_rank_zero():
+            validate = make_validator(ws, dataset, on_rank.val_split, on_rank)
+        result = fit(run_dir, data, config, on_rank, validate, progress, resume)
         _finish_run(record, result)
         return result
-    finally:
-        if created:
-            dist.destroy_process_group()
 
 
 def resume_run(

@@ -18,6 +18,7 @@ from heads.e3m.model.visual import modulate_regions
 from heads.eval.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth, new_run_id
 from heads.eval.predictions import QueryPrediction
 from heads.eval.protocols import DEFAULT_PROTOCOL
+from heads.runs import region_lineage
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.regions.store import VideoRegions, read_query_embeddings, read_video_regions
 from stvgdata.workspace import Workspace
@@ -130,5 +131,6 @@ def evaluate_e3m(
         variant=config.variant_name(),
         seed=config.seed,
         config=dataclasses.asdict(config) | {"dataset": dataset, "split": split},
+        features=[region_lineage(ws, dataset)],
     )
     return evaluate(ws, dataset, split, predictions, protocol, info, progress)

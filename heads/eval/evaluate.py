@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from heads.distributed import is_rank_zero
 from heads.eval.metrics import QueryScore, Summary, frame_ious, score_query, summarize, unpredicted
 from heads.eval.predictions import QueryPrediction
 from heads.eval.protocols import EvalProtocol, boxes_from_nearest, boxes_on_frames, get_protocol
@@ -67,6 +68,7 @@ class RunInfo:
     seed: int | None = None
     config: dict = field(default_factory=dict)
     checkpoint: str | None = None
+    features: list[dict] = field(default_factory=list)  # (model, fingerprint, weights) read
 
 
 @dataclass(frozen=True, eq=False)
@@ -251,6 +253,7 @@ def runs_rows(report: EvalReport, created_at: datetime) -> pa.Table:
             "m_siou": summary.m_siou,
             "config": json.dumps(run.config, sort_keys=True, default=str),
             "checkpoint": run.checkpoint,
+            "features": run.features,
             "created_at": created_at,
         }
         for sentence_type, summary in report.summaries.items()
@@ -297,7 +300,10 @@ def write_report(
     ws: Workspace, report: EvalReport, predictions: Mapping[str, QueryPrediction]
 ) -> None:
     """Append the run's rows to ``predicted_boxes``, ``predictions``, then ``runs``: each part
-    file appears whole, and a visible ``runs`` row implies its per-query rows are there."""
+    file appears whole, and a visible ``runs`` row implies its per-query rows are there. Under
+    torchrun only rank 0 writes (every rank may score the same run)."""
+    if not is_rank_zero():
+        return
     append_rows(ws, "predicted_boxes", predicted_box_rows(report, predictions))
     append_rows(ws, "predictions", prediction_rows(report, predictions))
     append_rows(ws, "runs", runs_rows(report, datetime.now(UTC)))

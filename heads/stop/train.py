@@ -19,6 +19,7 @@ import pyarrow as pa
 import torch
 import torch.nn.functional as F
 
+from heads.distributed import is_rank_zero
 from heads.eval.retrieval import RetrievalSummary
 from heads.runs import LAST_CHECKPOINT, Run, new_run, save_checkpoint, seed_everything
 from heads.stop.config import StopConfig
@@ -54,6 +55,7 @@ class StopRun:
     accuracy: float | None
     history: list[dict[str, float]] = field(default_factory=list)
     seconds_per_step: float = 0.0
+    features: list[dict] = field(default_factory=list)  # (model, fingerprint, weights) read
 
 
 def load_data(ws: Workspace, dataset: str, config: StopConfig, eval_split: str) -> StopData:
@@ -196,6 +198,7 @@ def run_stop(
         motion_accuracy,
         history,
         seconds_per_step,
+        record.features,
     )
     _finish(record, run)
     return run
@@ -236,6 +239,7 @@ def runs_row(run: StopRun, dataset: str, created_at: datetime) -> pa.Table:
         "accuracy": run.accuracy,
         "config": json.dumps(run.config.to_dict(), sort_keys=True),
         "checkpoint": str(run.run_dir / LAST_CHECKPOINT),
+        "features": run.features,
         "created_at": created_at,
     }
     return pa.Table.from_pylist([row])
@@ -252,5 +256,6 @@ def train_stop(
     """Train, evaluate and record one STOP run (``data``: splits already loaded)."""
     data = data or load_data(ws, dataset, config, eval_split)
     run = run_stop(ws, dataset, config, data, progress)
-    append_rows(ws, "runs", runs_row(run, dataset, datetime.now(UTC)))
+    if is_rank_zero():  # under torchrun, one row for the run
+        append_rows(ws, "runs", runs_row(run, dataset, datetime.now(UTC)))
     return run

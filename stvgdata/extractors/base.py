@@ -39,7 +39,7 @@ def frame_fingerprint(
     **extra: str,
 ) -> Fingerprint:
     """Fingerprint of a frame model: architecture, weights, model-specific ``extra`` fields,
-    preprocessing (resize rule, normalization), fps and compute dtype."""
+    preprocessing (resize rule, normalization), fps, compute dtype and autocast."""
     height, width = config.input_size
     mean, std = normalization
     return make_fingerprint(
@@ -52,6 +52,7 @@ def frame_fingerprint(
             f"rgb/255; mean={mean}; std={std}",
             "fps": config.fps,
             "dtype": config.dtype,
+            **({"autocast": config.autocast} if config.autocast else {}),  # old digests kept
         },
         weights.label,
     )
@@ -65,10 +66,22 @@ def torch_dtype(name: str) -> torch.dtype:
     return dtype
 
 
+def memory_format(device: torch.device, channels_last: bool) -> torch.memory_format:
+    """``channels_last`` on CUDA for networks that gain from it (convolutions on tensor cores);
+    the default layout elsewhere."""
+    if channels_last and device.type == "cuda":
+        return torch.channels_last
+    return torch.contiguous_format
+
+
 class FrameExtractor(ABC):
-    """One output row per sampled frame: (N, H, W, 3) uint8 frames -> (N, h, w, C) features."""
+    """One output row per sampled frame: (N, H, W, 3) uint8 frames -> (N, h, w, C) features.
+
+    On CUDA the host batch is pinned and copied without blocking, convolutional trunks run
+    ``channels_last``, and ``autocast`` (config) runs the forward in mixed precision."""
 
     model: str
+    channels_last: bool = False  # convolutional trunks set it
 
     def __init__(
         self,
@@ -85,7 +98,10 @@ class FrameExtractor(ABC):
         random_init)."""
         self.device = torch.device(config.device)
         self.dtype = torch_dtype(config.dtype)
-        self.network = network.to(self.device, self.dtype).eval()
+        self.memory_format = memory_format(self.device, self.channels_last)
+        self.network = network.to(self.device, self.dtype, memory_format=self.memory_format)
+        self.network.eval()
+        self.autocast = None if config.autocast is None else torch_dtype(config.autocast)
         self.fingerprint = fingerprint.digest
         self.fingerprint_text = fingerprint.description
         self.weights = fingerprint.weights
@@ -112,7 +128,8 @@ class FrameExtractor(ABC):
             raise ValueError(f"expected frames (N, {self.input_size}, 3), got {frames.shape}")
         if frames.dtype != np.uint8:
             raise ValueError(f"expected uint8 frames, got {frames.dtype}")
-        return torch.from_numpy(np.ascontiguousarray(frames))
+        tensor = torch.from_numpy(np.ascontiguousarray(frames))
+        return tensor.pin_memory() if self.device.type == "cuda" else tensor  # async copy
 
     def pad_chunk(self, frames: np.ndarray) -> np.ndarray:
         """Pad (N, ...) frames to a multiple of ``chunk_frames`` by repeating the last frame;
@@ -132,7 +149,8 @@ class FrameExtractor(ABC):
     def _normalize(self, frames: torch.Tensor) -> torch.Tensor:
         """uint8 (N, H, W, 3) -> normalized (N, 3, H, W) in the compute dtype, on the device."""
         pixels = frames.to(self.device, non_blocking=True).permute(0, 3, 1, 2).float()
-        return ((pixels - self._mean) / self._std).to(self.dtype).contiguous()
+        normalized = ((pixels - self._mean) / self._std).to(self.dtype)
+        return normalized.contiguous(memory_format=self.memory_format)
 
     @torch.inference_mode()
     def forward(self, batch: torch.Tensor) -> torch.Tensor:
@@ -140,7 +158,9 @@ class FrameExtractor(ABC):
         chunk consecutive frames of one video -> float32 (N, h, w, C) on the CPU."""
         if len(batch) % self.chunk_frames:
             raise ValueError(f"batch of {len(batch)} is not a multiple of {self.chunk_frames}")
-        features = self._features(self._normalize(batch))
+        mixed = self.autocast is not None
+        with torch.autocast(self.device.type, dtype=self.autocast, enabled=mixed):
+            features = self._features(self._normalize(batch))
         return features.float().cpu()
 
     @abstractmethod

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from stvgdata.errors import BadInputError
 
 
-def resolve_device(device: str) -> str:
-    """``auto`` -> ``cuda`` when a GPU is visible, else ``cpu``; other names unchanged."""
+def resolve_device(device: str, environ: Mapping[str, str] | None = None) -> str:
+    """``auto`` -> ``cuda`` when a GPU is visible (``cuda:<LOCAL_RANK>`` under torchrun, one GPU
+    per process), else ``cpu``; other names unchanged."""
     if device != "auto":
         return device
     import torch
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    if not torch.cuda.is_available():
+        return "cpu"
+    environ = os.environ if environ is None else environ
+    return f"cuda:{environ['LOCAL_RANK']}" if "LOCAL_RANK" in environ else "cuda"
+
+
+AUTOCAST_DTYPES = (None, "bfloat16", "float16")
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,7 @@ class ExtractorConfig:
     variant: str = "r50"  # slowfast trunk depth: "r50" or "r101"
     tiny: bool = False
     dtype: str = "float32"  # compute dtype of the network ("float16"/"bfloat16" for CUDA)
+    autocast: str | None = None  # frame models: torch.autocast to "bfloat16"/"float16"; None off
     clip_frames: int = 32  # slowfast (a multiple of alpha), vl-synth-motion-map: frames per clip
     alpha: int = 4  # slowfast: the slow pathway sees every alpha-th frame of the clip
     text_batch_size: int = 32  # roberta: sentences per forward
@@ -48,6 +58,10 @@ class ExtractorConfig:
     vit_layer: int | None = None  # vit: cache tokens after this many layers (None: half)
 
     def __post_init__(self) -> None:
+        if self.autocast not in AUTOCAST_DTYPES:
+            raise BadInputError.for_field(
+                "autocast", self.autocast, "expected none, bfloat16 or float16"
+            )
         if self.tiny and self.weights is None and not self.random_init:
             raise BadInputError.for_field(
                 "tiny",

@@ -10,6 +10,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from schemas.tables import RANDOM_INIT_PREFIX
+
 _CHUNK_BYTES = 1 << 20
 DIGEST_CHARS = 16
 
@@ -47,4 +49,4 @@ def hash_weights(path: Path) -> str:
 
 def random_init_tag(seed: int) -> str:
     """The weights field of a fingerprint when no weights were loaded."""
-    return f"random-init:{seed}"
+    return f"{RANDOM_INIT_PREFIX}{seed}"

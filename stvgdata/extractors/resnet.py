@@ -49,6 +49,7 @@ def from_mdetr(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 class ResNetExtractor(FrameExtractor):
     model = "resnet101"
+    channels_last = True
 
     def _features(self, batch: torch.Tensor) -> torch.Tensor:
         return self.network(batch).permute(0, 2, 3, 1)  # (N, C, h, w) -> (N, h, w, C)

@@ -36,6 +36,9 @@ def test_dry_run_then_extract_then_sql_then_verify(run_cli, ws: Workspace) -> No
     planned = {m["model"]: m for m in json.loads(plan.stdout)["models"]}
     assert planned["resnet101"]["rows"] == 20 and planned["resnet101"]["bytes"] > 0
     assert not ws.features_dir.exists()
+    table = run_cli("extract", *TINY, "--dry-run")
+    assert table.exit_code == 0, table.stderr
+    assert "KiB" in table.stdout  # sizes in human units
 
     done = run_cli("extract", *TINY)
     assert done.exit_code == 0, done.stderr

@@ -20,11 +20,16 @@ CHANNELS = {"resnet101": 12, "slowfast": 10, "vl-synth-map": 6, "roberta": 8, "v
 MAP_MODELS, TEXT_MODELS = ("resnet101", "slowfast", "vl-synth-map"), ("roberta", "vl-synth-text")
 
 
-def _write_features(ws: Workspace, videos: list[CatalogVideo], query_ids: list[tuple[str, str]]):
+def _write_features(
+    ws: Workspace,
+    videos: list[CatalogVideo],
+    query_ids: list[tuple[str, str]],
+    weights: str = "",
+):
     rng = np.random.default_rng(0)
     writer = ShardWriter(ws, f"{DATASET}/test-shard.h5", DATASET)
     for model in MAP_MODELS:
-        identity = ModelIdentity(model, f"test-{model}", "random test features")
+        identity = ModelIdentity(model, f"test-{model}", "random test features", weights)
         for video in videos:
             frame_idx = np.arange(video.num_frames)
             shape = (*GRID, CHANNELS[model])
@@ -32,7 +37,7 @@ def _write_features(ws: Workspace, videos: list[CatalogVideo], query_ids: list[t
             writer.write_rows(handle, 0, rng.standard_normal((len(frame_idx), *shape)))
             writer.finish_video(handle)
     for model in TEXT_MODELS:
-        identity = ModelIdentity(model, f"test-{model}", "random test features")
+        identity = ModelIdentity(model, f"test-{model}", "random test features", weights)
         for query_id, video_id in query_ids:
             tokens = rng.integers(4, 200, size=5)
             feats = rng.standard_normal((5, CHANNELS[model]))
@@ -40,8 +45,9 @@ def _write_features(ws: Workspace, videos: list[CatalogVideo], query_ids: list[t
     writer.commit()
 
 
-def build_cached_workspace(root: Path) -> Workspace:
-    """3 train videos and 1 test video of 16 frames, 2 queries each, features cached."""
+def build_cached_workspace(root: Path, weights: str = "") -> Workspace:
+    """3 train videos and 1 test video of 16 frames, 2 queries each, features cached (every
+    model's ``weights`` label as given)."""
     ws = Workspace(root)
     videos = [
         CatalogVideo(vid, write_video(root / "videos" / f"{vid}.mp4", FRAMES), FRAMES, split)
@@ -50,7 +56,7 @@ def build_cached_workspace(root: Path) -> Workspace:
     ]
     install_catalog(ws, videos, queries_per_video=2)
     queries = [(f"{v.video_id}-q{q}", v.video_id) for v in videos for q in range(2)]
-    _write_features(ws, videos, queries)
+    _write_features(ws, videos, queries, weights)
     return ws
 
 

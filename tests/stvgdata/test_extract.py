@@ -138,13 +138,25 @@ def test_dry_run_writes_nothing_and_estimates_storage(tmp_path, videos) -> None:
     for planned, actual in zip(plan.models[:2], done.models[:2], strict=True):
         assert (planned.rows, planned.bytes) == (actual.rows, actual.bytes) == (42, actual.bytes)
     assert plan.models[2].rows > 0
+    assert all(m.est_seconds > 0 for m in plan.models)  # timed probe x planned rows
+
+
+def test_dry_run_plans_over_another_fingerprint_and_names_what_differs(tmp_path, videos) -> None:
+    ws = fresh_workspace(tmp_path, videos)
+    run_extraction(ws, tiny_config(models=("resnet101",)))
+    plan = run_extraction(ws, tiny_config(models=("resnet101",), fps=5.0, dry_run=True))
+    (model,) = plan.models
+    assert model.cached == 0 and model.rows > 0  # the cached rows are of another fingerprint
+    assert "differs in fps" in model.replaces and "-> 5.0" in model.replaces
 
 
 def test_other_fingerprint_is_refused_then_replaced_on_request(tmp_path, videos) -> None:
     ws = fresh_workspace(tmp_path, videos)
     run_extraction(ws, tiny_config(models=("resnet101",)))
     old = set(manifest_rows(ws)["shard"].to_pylist())
-    with pytest.raises(BadInputError, match="`replace_model_cache`"):
+    with pytest.raises(
+        BadInputError, match="which differs in fps .* -> 5.0 from .*`replace_model_cache`"
+    ):
         run_extraction(ws, tiny_config(models=("resnet101",), fps=5.0))
     run_extraction(ws, tiny_config(models=("resnet101",), fps=5.0, replace_model_cache=True))
     rows = manifest_rows(ws).to_pylist()

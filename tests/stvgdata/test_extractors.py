@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from stvgdata.errors import BadInputError
 from stvgdata.extractors import ExtractorConfig, FrameExtractor, RandomInitWarning, build_extractor
 
 SIZE = (64, 96)  # (H, W) -> a 2 x 3 feature grid
@@ -124,6 +125,7 @@ def test_random_init_is_seeded_and_warned_loudly(model: str) -> None:
         {"clip_frames": 16},
         {"alpha": 2},
         {"variant": "r101"},
+        {"autocast": "bfloat16"},
     ],
 )
 def test_fingerprint_changes_with_every_component(change: dict, slowfast) -> None:
@@ -168,3 +170,40 @@ def test_unknown_model_or_variant_is_refused() -> None:
         build_extractor("vgg", TINY)
     with pytest.raises(ValueError, match="variant"):
         build_quietly("slowfast", replace(TINY, variant="r18"))
+
+
+def test_autocast_runs_the_forward_in_mixed_precision_close_to_float32(resnet101) -> None:
+    mixed = build_quietly("resnet101", replace(TINY, autocast="bfloat16"))
+    frames = moving_box_frames(2)
+    exact = resnet101.forward(resnet101.preprocess(frames))
+    approx = mixed.forward(mixed.preprocess(frames))
+    assert approx.dtype == torch.float32 and approx.shape == exact.shape
+    assert not torch.equal(approx, exact)  # bfloat16 matmuls, not float32
+    assert float((approx - exact).norm() / exact.norm()) < 0.05
+
+
+def test_unknown_autocast_dtype_is_refused() -> None:
+    with pytest.raises(BadInputError, match="autocast"):
+        replace(TINY, autocast="int8")
+
+
+def test_cuda_layouts_are_chosen_for_the_device_only(resnet101, slowfast) -> None:
+    from stvgdata.extractors.base import memory_format
+
+    assert memory_format(torch.device("cuda", 0), channels_last=True) == torch.channels_last
+    assert memory_format(torch.device("cuda", 0), channels_last=False) == torch.contiguous_format
+    assert memory_format(torch.device("cpu"), channels_last=True) == torch.contiguous_format
+    assert resnet101.channels_last and not slowfast.channels_last  # ResNet's convs gain on CUDA
+    batch = resnet101.preprocess(moving_box_frames(1))
+    assert not batch.is_pinned()  # pinned host memory on CUDA only
+
+
+def test_auto_device_is_the_local_rank_gpu_under_torchrun(monkeypatch) -> None:
+    from stvgdata.extractors.config import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto", {"LOCAL_RANK": "3"}) == "cuda:3"
+    assert resolve_device("auto", {}) == "cuda"
+    assert resolve_device("cpu", {"LOCAL_RANK": "3"}) == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto", {"LOCAL_RANK": "3"}) == "cpu"

@@ -39,3 +39,12 @@ def test_half_given_options_and_bad_variables_are_refused() -> None:
         work_split(None, None, {"RANK": "x", "WORLD_SIZE": "2"})
     with pytest.raises(BadInputError, match="shard index"):
         work_split(None, None, {"RANK": "2", "WORLD_SIZE": "2"})
+
+
+def test_decode_threads_share_the_cores_among_the_nodes_processes():
+    from stvgdata.launch import MAX_DECODE_THREADS, default_decode_threads
+
+    assert default_decode_threads({}, cpus=16) == MAX_DECODE_THREADS
+    assert default_decode_threads({}, cpus=4) == 3  # one core left to the forward
+    assert default_decode_threads({"LOCAL_WORLD_SIZE": "8"}, cpus=32) == 3
+    assert default_decode_threads({"LOCAL_WORLD_SIZE": "8"}, cpus=8) == 1  # never zero

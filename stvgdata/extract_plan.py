@@ -1,0 +1,135 @@
+"""Planning an extraction before running it: what a model's rows will look like (to name what
+differs from a cache of another fingerprint), a short timed probe of the model on the chosen
+device (to estimate the time of a dry run), and sizes in human units.
+
+The comparison reads the manifest's own columns (``weights``, ``fps``, ``shape``, ``dtype``),
+never the fingerprint's description text.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from stvgdata.catalog import query
+from stvgdata.errors import BadInputError
+from stvgdata.workspace import Workspace
+
+PROBE_FRAMES = 8  # frames per timed forward (rounded up to whole chunks)
+PROBE_SENTENCES = 8
+PROBE_SENTENCE = "the adult in a red shirt walks towards the dog on the left"
+_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+@dataclass(frozen=True)
+class PlannedRows:
+    """What one model's manifest rows will hold: weights label, sampling fps (None for text),
+    the shape of one row and the stored dtype."""
+
+    weights: str
+    fps: float | None
+    shape: tuple[int, ...]
+    dtype: str
+
+
+def planned_rows(extractor: Any, fps: float | None, dtype: str) -> PlannedRows:
+    """The rows ``extractor`` writes: (h, w, C) or (tokens, C) per frame, (C,) per text token."""
+    grid = tuple(extractor.output_grid()) if hasattr(extractor, "output_grid") else ()
+    return PlannedRows(extractor.weights, fps, (*grid, extractor.channels), dtype)
+
+
+def differences(cached: dict[str, Any], planned: PlannedRows) -> list[str]:
+    """Readable ``what: cached -> planned`` for each of weights, size (row shape), fps and dtype
+    that differ between a cached fingerprint's manifest row and the planned rows."""
+    pairs = {
+        "weights": (cached["weights"] or "unrecorded", planned.weights),
+        "fps": (cached["fps"], planned.fps),
+        "size": (list(cached["shape"] or []), list(planned.shape)),
+        "dtype": (cached["dtype"], planned.dtype),
+    }
+    return [f"{what} {old} -> {new}" for what, (old, new) in pairs.items() if old != new]
+
+
+def other_fingerprint(
+    ws: Workspace, dataset: str, model: str, fingerprint: str, planned: PlannedRows
+) -> str | None:
+    """When ``dataset``'s cache holds ``model`` under another fingerprint: that fingerprint, its
+    row count and what differs (weights, size, fps, dtype; else the preprocessing or network
+    options), in words; None otherwise."""
+    rows = query(
+        ws,
+        "SELECT fingerprint, any_value(weights) AS weights, any_value(fps) AS fps,"
+        " any_value(shape) AS shape, any_value(dtype) AS dtype, count(*) AS items"
+        " FROM features WHERE dataset = ? AND model = ? AND fingerprint <> ?"
+        " GROUP BY fingerprint ORDER BY fingerprint",
+        [dataset, model, fingerprint],
+    ).to_pylist()
+    if not rows:
+        return None
+    old = rows[0]
+    changed = ", ".join(differences(old, planned)) or "preprocessing or network options"
+    return f"fingerprint {old['fingerprint']} ({old['items']} rows), which differs in {changed}"
+
+
+def refuse_other_fingerprint(
+    ws: Workspace, dataset: str, model: str, fingerprint: str, planned: PlannedRows
+) -> None:
+    """Refuse to mix two configurations of ``model`` in ``dataset``'s cache, naming what
+    differs."""
+    other = other_fingerprint(ws, dataset, model, fingerprint, planned)
+    if other is not None:
+        raise BadInputError(
+            ws.features_dir,
+            f"{dataset}/{model}",
+            f"the cache holds {model} features of {other} from this run's {fingerprint}; "
+            f"rerun with `replace_model_cache` to drop the cached {model} features of "
+            f"{dataset}, or use another `workspace`",
+        )
+
+
+def probe_seconds_per_row(extractor: Any) -> float:
+    """Seconds per output row of ``extractor`` on its device, timed on a second forward of a
+    small batch (the first warms up kernels and caches): frames for frame models, tokens for
+    text models."""
+    if hasattr(extractor, "forward"):
+        frames = extractor.pad_chunk(
+            np.zeros((PROBE_FRAMES, *extractor.input_size, 3), dtype=np.uint8)
+        )
+
+        def run() -> int:
+            extractor.forward(extractor.preprocess(frames))  # returns on the CPU: synchronized
+            return len(frames)
+    else:
+        sentences = [PROBE_SENTENCE] * PROBE_SENTENCES
+
+        def run() -> int:
+            return sum(len(ids) for ids, _ in extractor.encode(sentences))
+
+    run()
+    started = time.perf_counter()
+    rows = run()
+    return (time.perf_counter() - started) / max(rows, 1)
+
+
+def human_bytes(count: float) -> str:
+    """``1536`` -> ``1.5 KiB`` (binary units)."""
+    for unit in _UNITS:
+        if abs(count) < 1024 or unit == _UNITS[-1]:
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    raise AssertionError("unreachable")
+
+
+def human_seconds(seconds: float) -> str:
+    """``5400`` -> ``1 h 30 min``; under a minute in seconds."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days} d {hours} h"
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"

@@ -1,0 +1,41 @@
+"""Rank handling under torchrun, read from its environment: each rank its own CUDA device,
+nccl on CUDA and gloo on the CPU, and only rank 0 records runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from heads.distributed import backend_for, is_rank_zero, process_group, rank_device
+from heads.eval.evaluate import write_report
+
+
+def _torchrun_env(monkeypatch, rank: int, local_rank: int, world: int = 4) -> None:
+    monkeypatch.setenv("RANK", str(rank))
+    monkeypatch.setenv("LOCAL_RANK", str(local_rank))
+    monkeypatch.setenv("WORLD_SIZE", str(world))
+
+
+def test_each_rank_drives_its_local_gpu(monkeypatch):
+    _torchrun_env(monkeypatch, rank=3, local_rank=1)
+    assert rank_device("cuda") == "cuda:1"
+    assert rank_device("cuda:0") == "cuda:0"  # an explicit index is kept
+    assert rank_device("cpu") == "cpu"
+    assert not is_rank_zero()
+
+
+def test_without_torchrun_the_device_is_as_given(monkeypatch):
+    for name in ("RANK", "LOCAL_RANK", "WORLD_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    assert rank_device("cuda") == "cuda" and is_rank_zero()
+    with process_group("cpu") as device:  # no group is made: nothing to join
+        assert device == "cpu"
+
+
+@pytest.mark.parametrize(("device", "backend"), [("cuda:1", "nccl"), ("cpu", "gloo")])
+def test_backend_follows_the_device(device, backend):
+    assert backend_for(device) == backend
+
+
+def test_only_rank_zero_writes_runs_rows(monkeypatch, tmp_path):
+    _torchrun_env(monkeypatch, rank=1, local_rank=1)
+    write_report(None, None, {})  # type: ignore[arg-type]  # returns before touching them

@@ -1,0 +1,29 @@
+"""Planning helpers: what differs between a cached fingerprint's rows and the planned ones,
+and sizes and durations in human units."""
+
+from __future__ import annotations
+
+from stvgdata.extract_plan import PlannedRows, differences, human_bytes, human_seconds
+
+
+def test_differences_name_weights_size_fps_and_dtype():
+    cached = {"weights": "IMAGENET1K_V2", "fps": 5.0, "shape": [7, 12, 2048], "dtype": "float16"}
+    same = PlannedRows("IMAGENET1K_V2", 5.0, (7, 12, 2048), "float16")
+    assert differences(cached, same) == []
+    other = PlannedRows("random-init:0", 2.0, (4, 6, 2048), "float32")
+    assert differences(cached, other) == [
+        "weights IMAGENET1K_V2 -> random-init:0",
+        "fps 5.0 -> 2.0",
+        "size [7, 12, 2048] -> [4, 6, 2048]",
+        "dtype float16 -> float32",
+    ]
+    assert differences(cached | {"weights": None}, same) == ["weights unrecorded -> IMAGENET1K_V2"]
+
+
+def test_human_units():
+    assert human_bytes(512) == "512 B"
+    assert human_bytes(1536) == "1.5 KiB"
+    assert human_bytes(3 * 1024**4) == "3.0 TiB"
+    assert human_seconds(42) == "42 s"
+    assert human_seconds(5400) == "1 h 30 min"
+    assert human_seconds(3 * 86400 + 7200) == "3 d 2 h"
