@@ -35,7 +35,6 @@ from stvgdata.cache import (
     ShardWriter,
     StorageConfig,
     WorkSplit,
-    cached_by_fingerprint,
     cached_rows,
     drop_items,
     drop_model,
@@ -704,7 +703,6 @@ def run_extraction(
             for model in config.models:
                 fingerprint = identities[model].fingerprint
                 drop_model(ws, config.dataset, model, keep_fingerprint=fingerprint)
-    cached = cached_by_fingerprint(ws, config.dataset)
     for model_summary in summary.models:
         if not config.replace_model_cache:
             _check_fingerprint(ws, config, model_summary, extractors[model_summary.model])
