@@ -103,15 +103,16 @@ def repeated_strings(values: list[str], counts: np.ndarray) -> pa.Array:
     """``values[0]`` ``counts[0]`` times, then ``values[1]`` ``counts[1]`` times, ...: built from
     its offsets and bytes directly (a constant or run-length column of millions of rows)."""
     encoded = [value.encode() for value in values]
-    sizes = np.repeat(np.fromiter(map(len, encoded), np.int64, len(encoded)), counts)
-    offsets = np.zeros(len(sizes) + 1, np.int64)
+    lengths = np.fromiter(map(len, encoded), np.int64, len(encoded))
+    large = int(lengths @ counts) > np.iinfo(np.int32).max
+    offset_type = np.int64 if large else np.int32  # the narrowest that holds the byte count
+    sizes = np.repeat(lengths.astype(offset_type), counts)
+    offsets = np.empty(len(sizes) + 1, offset_type)
+    offsets[0] = 0
     np.cumsum(sizes, out=offsets[1:])
     data = b"".join([value * int(count) for value, count in zip(encoded, counts, strict=True)])
-    if offsets[-1] <= np.iinfo(np.int32).max:
-        return pa.StringArray.from_buffers(
-            len(sizes), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data)
-        )
-    return pa.LargeStringArray.from_buffers(len(sizes), pa.py_buffer(offsets), pa.py_buffer(data))
+    kind = pa.LargeStringArray if large else pa.StringArray
+    return kind.from_buffers(len(sizes), pa.py_buffer(offsets), pa.py_buffer(data))
 
 
 class VideoRows:
