@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -100,3 +102,17 @@ def read_split_files(
         queries=reader.queries.to_table(dataset),
         boxes=reader.boxes.to_table(dataset, reader.queries.column("query_id")),
     )
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Cyclic garbage collection off for the block: parsed annotations hold no cycles, and a
+    VidSTG-scale import creates millions of objects, over which every full collection would
+    walk again (reference counting still frees everything)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

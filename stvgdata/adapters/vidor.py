@@ -78,7 +78,7 @@ def _target_boxes(job: TrajectoryJob, trajectories: list) -> tuple[np.ndarray, .
     """The requested targets' boxes on the requested frames, sorted by (target_id, frame_idx):
     each target's boxes are then one slice, and each tube a sub-slice."""
     frame_idx, target_ids, xyxy = _collect_boxes(job, trajectories)
-    order = np.lexsort((frame_idx, target_ids))
+    order = np.argsort(target_ids, kind="stable")  # frames are collected in ascending order
     return frame_idx[order], target_ids[order], xyxy[order]
 
 
@@ -103,56 +103,57 @@ def _collect_boxes(job: TrajectoryJob, trajectories: list) -> tuple[np.ndarray, 
     the requested targets on the requested frames (tubes are cut out by target afterwards).
 
     Items are pulled out with ``itemgetter`` over flat lists and their types checked with
-    ``only_types`` (C loops): a per-item Python loop was the largest cost of a VidSTG-scale
-    import. Nothing is coerced: a ``tid`` of 2.7 or "2" is an error, not 2. Every item's
-    ``tid`` is checked, only the targets' boxes (other objects are not catalogued).
+    ``only_types`` (C loops); frame numbers and the target filter are NumPy arrays: a per-item
+    Python loop was the largest cost of a VidSTG-scale import. Nothing is coerced: a ``tid``
+    of 2.7 or "2" is an error, not 2. Every item's ``tid`` is checked, only the targets' boxes
+    (other objects are not catalogued).
     """
-    per_frame = [
-        (frame, trajectories[frame])
-        for start, end in _merged_ranges(job.tubes)
-        for frame in range(start, min(end, len(trajectories)))
-    ]
-    if not only_types((frame_items for _, frame_items in per_frame), _LIST):
-        raise _malformed_frame(job, per_frame)
-    items = [item for _, frame_items in per_frame for item in frame_items]
+    spans = [(start, min(end, len(trajectories))) for start, end in _merged_ranges(job.tubes)]
+    frames = list(chain.from_iterable(trajectories[start:end] for start, end in spans))
+    if not only_types(frames, _LIST):
+        raise _malformed_frame(job, spans, trajectories)
+    items = list(chain.from_iterable(frames))
     frame_idx = np.repeat(
-        np.array([frame for frame, _ in per_frame], np.int32),
-        np.array([len(frame_items) for _, frame_items in per_frame], np.int64),
+        np.concatenate([np.arange(start, end, dtype=np.int32) for start, end in spans]),
+        np.fromiter(map(len, frames), np.int64, len(frames)),
     )
     wanted = {tube[0] for tube in job.tubes}
     try:
         tids = list(map(_TID, items))
         if not only_types(tids, _INT):
             raise TypeError("tid is not an integer")
-        keep = np.isin(np.array(tids, np.int64), np.array(sorted(wanted), np.int64))
+        target_ids = np.fromiter(tids, np.int64, len(tids))
+        keep = np.isin(target_ids, np.fromiter(wanted, np.int64, len(wanted)))
         corners = list(chain.from_iterable(map(_CORNERS, map(_BBOX, compress(items, keep)))))
         if not only_types(corners, NUMBERS):
             raise TypeError("corners are not numbers")
         xyxy = np.array(corners, np.float32).reshape(-1, 4)
     except (KeyError, TypeError, OverflowError):
-        raise _malformed_item(job, per_frame, wanted) from None
-    return frame_idx[keep], np.array(tids, np.int64)[keep], xyxy
+        raise _malformed_item(job, spans, trajectories, wanted) from None
+    return frame_idx[keep], target_ids[keep], xyxy
 
 
 _LIST = frozenset((list,))
 _INT = frozenset((int,))
 
 
-def _malformed_frame(job: TrajectoryJob, per_frame: list[tuple[int, object]]) -> BadInputError:
+def _malformed_frame(
+    job: TrajectoryJob, spans: list[tuple[int, int]], trajectories: list
+) -> BadInputError:
     """The error naming the first frame whose box list is not a list (e.g. null)."""
-    frame = next(frame for frame, items in per_frame if type(items) is not list)
+    frame = next(f for f in _frames(spans) if type(trajectories[f]) is not list)
     return BadInputError(
         job.file, f"video {job.video_id}, trajectories[{frame}]", "must be a list of box items"
     )
 
 
 def _malformed_item(
-    job: TrajectoryJob, per_frame: list[tuple[int, list]], wanted: set[int]
+    job: TrajectoryJob, spans: list[tuple[int, int]], trajectories: list, wanted: set[int]
 ) -> BadInputError:
     """The error naming the first item without an integer ``tid`` or, for a target, without
     ``bbox: {xmin, ymin, xmax, ymax}`` numbers."""
-    for frame, frame_items in per_frame:
-        for item in frame_items:
+    for frame in _frames(spans):
+        for item in trajectories[frame]:
             if not _well_formed(item, wanted):
                 return BadInputError(
                     job.file,
@@ -161,6 +162,10 @@ def _malformed_item(
                     "{tid: integer, bbox: {xmin, ymin, xmax, ymax}: numbers}",
                 )
     return BadInputError(job.file, f"video {job.video_id}", "malformed trajectories")
+
+
+def _frames(spans: list[tuple[int, int]]) -> Iterator[int]:
+    return chain.from_iterable(range(start, end) for start, end in spans)
 
 
 def _well_formed(item: object, wanted: set[int]) -> bool:

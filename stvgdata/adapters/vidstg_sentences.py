@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from stvgdata.adapters.base import CatalogTables
+from stvgdata.adapters.base import CatalogTables, gc_paused
 from stvgdata.adapters.checks import check_range
 from stvgdata.adapters.fields import (
     check_id,
@@ -165,6 +165,7 @@ def read_split_lists(sentence_dir: Path) -> dict[str, set[str]]:
     return lists
 
 
+@gc_paused()
 def read_vidstg_release(
     sentence_dir: Path,
     trajectory_file: Callable[[str], Path],
