@@ -19,6 +19,7 @@ from cli import (
     eval_cmd,
     heads_cmds,
     regions_cmds,
+    show_cmds,
     stop_cmds,
     synth_cmd,
 )
@@ -95,6 +96,7 @@ for module in (
     compare_cmd,
     demo_cmd,
     stop_cmds,
+    show_cmds,
 ):
     module.register(app)
 
