@@ -18,6 +18,7 @@ from cli import (
     diagnose_cmds,
     eval_cmd,
     heads_cmds,
+    plot_cmds,
     regions_cmds,
     show_cmds,
     stop_cmds,
@@ -97,6 +98,7 @@ for module in (
     demo_cmd,
     stop_cmds,
     show_cmds,
+    plot_cmds,
 ):
     module.register(app)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pyarrow as pa
 import typer
@@ -21,6 +21,11 @@ from cli.console import (
 )
 from heads.eval.predictions import FORMATS
 from heads.eval.protocols import DEFAULT_PROTOCOL, PROTOCOLS
+from stvgdata.errors import BadInputError
+from stvgdata.workspace import Workspace
+
+if TYPE_CHECKING:
+    from heads.visualize.show import ShowRequest
 
 ProtocolName = StrEnum("ProtocolName", {name: name for name in PROTOCOLS})
 PredictionFormat = StrEnum("PredictionFormat", {name: name for name in FORMATS})
@@ -59,9 +64,15 @@ def show_command(
     max_frames: Annotated[
         int, typer.Option("--frames", help="Frames in a .png or .gif at most.")
     ] = 16,
-    scores: Annotated[
-        bool, typer.Option(help="CSDVL runs: also the 2D-TAN proposal map, <out>-scores.png.")
+    internals: Annotated[
+        bool,
+        typer.Option(
+            help="CSDVL runs: also <out>-proposals.png (2D-TAN map) and <out>-attention.png."
+        ),
     ] = False,
+    attention_frame: Annotated[
+        int | None, typer.Option(help="Frame of the attention picture (default: mid GT).")
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
     as_json: JsonOption = False,
 ) -> None:
@@ -96,7 +107,36 @@ def show_command(
         }
         for item in shown
     ]
+    if internals:
+        rows += csdvl_internals(
+            ws, request, [item.scene.query_id for item in shown], attention_frame
+        )
     render_arrow(pa.Table.from_pylist(rows), output_format(fmt, as_json))
+
+
+def csdvl_internals(
+    ws: Workspace, request: ShowRequest, query_ids: list[str], frame: int | None
+) -> list[dict]:
+    """The proposal map and attention pictures of each query, beside the request's output."""
+    from heads.csdvl.show import plot_attention, plot_proposals, query_internals
+    from heads.runs import read_run
+
+    if request.run is None or read_run(ws, request.run).method != "csdvl":
+        raise BadInputError.for_field("internals", True, "needs --run of a csdvl run")
+    rows = []
+    for query_id in query_ids:
+        found = query_internals(ws, request.run, query_id, request.dataset)
+        stem = request.out.with_suffix("").name
+        paths = (
+            plot_proposals(
+                found, query_id, request.out.with_name(f"{stem}-{query_id}-proposals.png")
+            ),
+            plot_attention(
+                found, query_id, request.out.with_name(f"{stem}-{query_id}-attention.png"), frame
+            ),
+        )
+        rows += [{"query_id": query_id, "path": str(path)} for path in paths]
+    return rows
 
 
 def register(app: typer.Typer) -> None:
