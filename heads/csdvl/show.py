@@ -137,9 +137,7 @@ def plot_proposals(internals: QueryInternals, query_id: str, out: Path) -> Path:
     gt = _gt_cell(internals.frame_idx, internals.info.tube)
     if gt is not None:
         ax.add_patch(
-            plt.Rectangle(
-                (gt[1] - 0.5, gt[0] - 0.5), 1, 1, fill=False, lw=2.5, ec=_rgb(GT_COLOUR)
-            )
+            plt.Rectangle((gt[1] - 0.5, gt[0] - 0.5), 1, 1, fill=False, lw=2.5, ec=_rgb(GT_COLOUR))
         )
     pred = internals.prediction
     chosen = np.searchsorted(internals.frame_idx, [pred.start_frame, pred.end_frame - 1])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from heads.visualize.draw import GT_COLOUR, PRED_COLOUR, annotate_frame
+from heads.visualize.draw import GT_COLOUR, PRED_COLOUR, annotate_frame, frame_scale
 from heads.visualize.show import ShowRequest, show
 from stvgdata.errors import BadInputError
 from tests.heads.visualize.shown_workspace import DATASET, SHIFTS, build_shown_workspace
@@ -31,8 +31,8 @@ def test_png_is_a_titled_contact_sheet_of_the_chosen_frames(shown, tmp_path):
     assert item.scene.viou == pytest.approx(np.nanmean(item.scene.ious))  # span = tube
     with Image.open(item.path) as sheet:
         width, height = sheet.size
-    assert width == 4 * 64  # four 64 px frames across
-    assert height > 2 * (48 + 14)  # two rows of frame + timeline, under the title band
+    assert width == 4 * 3 * 64  # four frames across, small frames drawn 3 times larger
+    assert height > 2 * (3 * 48 + 14)  # two rows of frame + timeline, under the title band
 
 
 def test_gif_has_one_picture_per_frame_and_mp4_the_whole_clip(shown, tmp_path):
@@ -52,11 +52,12 @@ def test_gt_box_pixels_are_drawn_where_the_box_is(shown, tmp_path):
     row = int(np.flatnonzero(scene.has_gt)[0])
     rgb = np.full((48, 64, 3), 40, np.uint8)
     pixels = np.asarray(annotate_frame(scene, row, rgb))
-    x1, y1, x2, y2 = scene.gt_boxes[row].round().astype(int)
+    scale = frame_scale(scene)
+    x1, y1, x2, y2 = (scene.gt_boxes[row] * scale).round().astype(int)
     mid_y = (y1 + y2) // 2
     assert tuple(pixels[mid_y, x1]) == GT_COLOUR  # left edge of the GT box
     assert tuple(pixels[mid_y, x1 - 2]) == (0, 0, 0)  # its black outline
-    px = int(round(scene.pred_boxes[row][2]))
+    px = int(round(scene.pred_boxes[row][2] * scale))
     assert tuple(pixels[mid_y, px]) == PRED_COLOUR  # right edge of the (shifted) prediction
     assert tuple(pixels[mid_y, x1 - 5]) == (40, 40, 40)  # beyond the outline: the frame
 
