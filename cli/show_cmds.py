@@ -120,20 +120,17 @@ def csdvl_internals(
     """The proposal map and attention pictures of each query, beside the request's output."""
     from heads.csdvl.show import plot_attention, plot_proposals, query_internals
     from heads.runs import read_run
+    from heads.visualize.show import file_label
 
     if request.run is None or read_run(ws, request.run).method != "csdvl":
         raise BadInputError.for_field("internals", True, "needs --run of a csdvl run")
     rows = []
     for query_id in query_ids:
         found = query_internals(ws, request.run, query_id, request.dataset)
-        stem = request.out.with_suffix("").name
+        stem = f"{request.out.with_suffix('').name}-{file_label(query_id)}"
         paths = (
-            plot_proposals(
-                found, query_id, request.out.with_name(f"{stem}-{query_id}-proposals.png")
-            ),
-            plot_attention(
-                found, query_id, request.out.with_name(f"{stem}-{query_id}-attention.png"), frame
-            ),
+            plot_proposals(found, query_id, request.out.with_name(f"{stem}-proposals.png")),
+            plot_attention(found, query_id, request.out.with_name(f"{stem}-attention.png"), frame),
         )
         rows += [{"query_id": query_id, "path": str(path)} for path in paths]
     return rows

@@ -3,6 +3,7 @@ predictions file ``stvg eval`` accepts, for named queries or the N worst / best 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,12 +97,17 @@ def _scored(ws: Workspace, request: ShowRequest, progress: ProgressFn) -> Scored
     )
 
 
+def file_label(query_id: str) -> str:
+    """``query_id`` as part of a file name (VidSTG ids hold ``/``)."""
+    return re.sub(r"[^A-Za-z0-9._@-]", "_", query_id)
+
+
 def output_paths(out: Path, query_ids: Sequence[str], ranked: bool) -> list[Path]:
     """``out`` for one named query; ``<stem>-<rank>-<query id><suffix>`` otherwise."""
     if len(query_ids) == 1 and not ranked:
         return [out]
     return [
-        out.with_name(f"{out.stem}-{rank:02d}-{query_id}{out.suffix}")
+        out.with_name(f"{out.stem}-{rank:02d}-{file_label(query_id)}{out.suffix}")
         for rank, query_id in enumerate(query_ids, start=1)
     ]
 

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from heads.visualize.draw import GT_COLOUR, PRED_COLOUR, annotate_frame, frame_scale
-from heads.visualize.show import ShowRequest, show
+from heads.visualize.show import ShowRequest, output_paths, show
 from stvgdata.errors import BadInputError
 from tests.heads.visualize.shown_workspace import DATASET, SHIFTS, build_shown_workspace
 
@@ -91,3 +91,9 @@ def test_output_kind_and_folder_are_checked_before_any_work(shown, tmp_path):
     blocker.write_text("")
     with pytest.raises(BadInputError, match="cannot write"):
         _show(shown, blocker / "q.png", query_ids=["t0-q0"])
+
+
+def test_ranked_outputs_are_numbered_and_ids_made_file_safe(tmp_path):
+    paths = output_paths(tmp_path / "w.mp4", ["0007@13/d0", "b"], ranked=True)
+    assert [p.name for p in paths] == ["w-01-0007@13_d0.mp4", "w-02-b.mp4"]
+    assert output_paths(tmp_path / "q.png", ["a/b"], ranked=False) == [tmp_path / "q.png"]
