@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from heads.eval.evaluate import GroundTruth, load_ground_truth, score_all
 from heads.eval.metrics import QueryScore
 from heads.eval.predictions import (
@@ -52,6 +54,47 @@ def run_predictions(
     """A training run's predictions on ``dataset``/``split``, made by its method."""
     predict = require(get_method(run.method), "predict")
     return predict(ws, run, dataset, split, progress)
+
+
+_RECORDED_SQL = """
+SELECT p.query_id, p.pred_start_frame, p.pred_end_frame,
+       list(b.frame_idx ORDER BY b.frame_idx) FILTER (WHERE b.frame_idx IS NOT NULL) AS frame_idx,
+       list([b.x1, b.y1, b.x2, b.y2] ORDER BY b.frame_idx)
+           FILTER (WHERE b.frame_idx IS NOT NULL) AS boxes
+FROM predictions p
+LEFT JOIN predicted_boxes b ON b.run_id = p.run_id AND b.query_id = p.query_id
+WHERE p.run_id = ? AND p.protocol = ?
+GROUP BY p.query_id, p.pred_start_frame, p.pred_end_frame
+"""
+
+
+def recorded_setting(ws: Workspace, run_id: str) -> tuple[str, str, str] | None:
+    """(dataset, split, protocol) of a run ``stvg eval`` recorded with per-query predictions
+    (E3M's grounding, a scored predictions file), or None."""
+    rows = query(
+        ws,
+        "SELECT r.dataset, r.split, r.protocol FROM runs r WHERE r.run_id = ? AND EXISTS "
+        "(SELECT 1 FROM predictions p WHERE p.run_id = r.run_id AND p.protocol = r.protocol)"
+        " ORDER BY r.created_at DESC LIMIT 1",
+        [run_id],
+    ).to_pylist()
+    return (rows[0]["dataset"], rows[0]["split"], rows[0]["protocol"]) if rows else None
+
+
+def recorded_predictions(ws: Workspace, run_id: str, protocol: str) -> dict[str, QueryPrediction]:
+    """The predictions ``stvg eval`` recorded for ``run_id`` (``predictions`` and
+    ``predicted_boxes`` tables)."""
+    rows = query(ws, _RECORDED_SQL, [run_id, protocol]).to_pylist()
+    return {
+        row["query_id"]: QueryPrediction(
+            row["query_id"],
+            row["pred_start_frame"],
+            row["pred_end_frame"],
+            np.asarray(row["frame_idx"] or [], dtype=np.int64),
+            np.asarray(row["boxes"] or [], dtype=np.float64),
+        )
+        for row in rows
+    }
 
 
 def scored(

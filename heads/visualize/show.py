@@ -10,13 +10,15 @@ from pathlib import Path
 
 from heads.eval.evaluate import default_eval_split
 from heads.eval.protocols import DEFAULT_PROTOCOL
-from heads.runs import read_run
+from heads.runs import RUN_FILE, read_run
 from heads.visualize.scene import QueryScene, build_scenes
 from heads.visualize.select import (
     ScoredPredictions,
     file_predictions,
     pick_queries,
     query_split,
+    recorded_predictions,
+    recorded_setting,
     run_predictions,
     scored,
 )
@@ -75,7 +77,20 @@ def _split(ws: Workspace, request: ShowRequest, dataset: str) -> str:
     return splits.pop()
 
 
+def is_run(ws: Workspace, request: ShowRequest) -> bool:
+    """Whether ``request.run`` names a run folder (or a checkpoint inside one)."""
+    path = Path(request.run)
+    return path.is_file() or (ws.runs_dir / request.run / RUN_FILE).is_file()
+
+
 def _scored(ws: Workspace, request: ShowRequest, progress: ProgressFn) -> ScoredPredictions:
+    setting = (
+        None if request.run is None or is_run(ws, request) else recorded_setting(ws, request.run)
+    )
+    if setting is not None:  # a run stvg eval recorded (E3M, a scored file): its own split
+        dataset, split, protocol = setting
+        predictions = recorded_predictions(ws, request.run, protocol)
+        return scored(ws, dataset, split, f"run {request.run}", predictions, request.protocol)
     if request.run is not None:
         run = read_run(ws, request.run)
         dataset = request.dataset or run.dataset

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from heads.eval.evaluate import RunInfo, evaluate
+from heads.eval.predictions import read_stvg_predictions
 from heads.visualize.draw import GT_COLOUR, PRED_COLOUR, annotate_frame, frame_scale
 from heads.visualize.show import ShowRequest, output_paths, show
 from stvgdata.errors import BadInputError
@@ -97,3 +99,14 @@ def test_ranked_outputs_are_numbered_and_ids_made_file_safe(tmp_path):
     paths = output_paths(tmp_path / "w.mp4", ["0007@13/d0", "b"], ranked=True)
     assert [p.name for p in paths] == ["w-01-0007@13_d0.mp4", "w-02-b.mp4"]
     assert output_paths(tmp_path / "q.png", ["a/b"], ranked=False) == [tmp_path / "q.png"]
+
+
+def test_a_run_recorded_by_eval_is_drawn_from_its_recorded_predictions(shown, tmp_path):
+    ws, path = shown
+    run = RunInfo("e3m-recorded", "e3m")
+    evaluate(ws, DATASET, "test", read_stvg_predictions(path), "all-frames", run)
+    (item,) = show(ws, ShowRequest(out=tmp_path / "r.png", run=run.run_id, worst=1))
+    (direct,) = _show(shown, tmp_path / "f.png", query_ids=["t1-q1"])
+    assert item.scene.query_id == "t1-q1" and item.scene.source == "run e3m-recorded"
+    assert item.scene.viou == pytest.approx(direct.scene.viou)
+    np.testing.assert_allclose(item.scene.pred_boxes, direct.scene.pred_boxes)
