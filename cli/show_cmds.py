@@ -33,8 +33,9 @@ PredictionFormat = StrEnum("PredictionFormat", {name: name for name in FORMATS})
 
 def show_command(
     ctx: typer.Context,
-    query_ids: Annotated[
-        list[str] | None, typer.Argument(help="Query ids (or use --worst / --best).")
+    query_id: Annotated[
+        str | None,
+        typer.Argument(metavar="QUERY_ID", help="Query to draw (or --worst / --best)."),
     ] = None,
     out: Annotated[
         Path, typer.Option("--out", help="FILE.png (contact sheet), FILE.gif or FILE.mp4.")
@@ -85,7 +86,7 @@ def show_command(
         predictions=predictions,
         dataset=dataset,
         split=split,
-        query_ids=query_ids or (),
+        query_ids=(query_id,) if query_id else (),
         worst=worst,
         best=best,
         sentence_type=sentence_type,
@@ -123,7 +124,7 @@ def csdvl_internals(
     from heads.visualize.show import file_label
 
     if request.run is None or read_run(ws, request.run).method != "csdvl":
-        raise BadInputError.for_field("internals", True, "needs --run of a csdvl run")
+        raise BadInputError.for_field("internals", True, "needs `run` of a csdvl run")
     rows = []
     for query_id in query_ids:
         found = query_internals(ws, request.run, query_id, request.dataset)

@@ -139,7 +139,7 @@ def pick_queries(
     """The ``worst`` lowest or ``best`` highest vIoU queries (ties by query id), among those of
     ``sentence_type`` when given."""
     if (worst is None) == (best is None):
-        raise BadInputError.for_field("worst", worst, "give exactly one of worst or best")
+        raise BadInputError.for_field("worst", worst, "give exactly one of `worst` or `best`")
     count = worst if worst is not None else best
     if count < 1:
         field = "worst" if worst is not None else "best"

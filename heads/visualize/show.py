@@ -49,10 +49,12 @@ class ShowRequest:
 
     def __post_init__(self) -> None:
         if (self.run is None) == (self.predictions is None):
-            raise BadInputError.for_field("run", self.run, "give exactly one of run or predictions")
+            raise BadInputError.for_field(
+                "run", self.run, "give exactly one of `run` or `predictions`"
+            )
         if bool(self.query_ids) == (self.worst is not None or self.best is not None):
             raise BadInputError.for_field(
-                "query_ids", None, "name queries, or give worst or best (not both)"
+                "query_id", None, "name a query, or give `worst` or `best` (not both)"
             )
         if self.max_frames < 1:
             raise BadInputError.for_field("max_frames", self.max_frames, "must be 1 or more")
@@ -99,7 +101,7 @@ def _scored(ws: Workspace, request: ShowRequest, progress: ProgressFn) -> Scored
         source = f"{run.method} run {run.run_id}"
         return scored(ws, dataset, split, source, predictions, request.protocol)
     if request.dataset is None:
-        raise BadInputError.for_field("dataset", None, "name the dataset of a predictions file")
+        raise BadInputError.for_field("dataset", None, "name the dataset of a `predictions` file")
     split = _split(ws, request, request.dataset)
     return file_predictions(
         ws,
