@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from heads.eval.compare import paired_query_scores
+from heads.eval.compare import bootstrap_interval, paired_query_scores
 from heads.runs import read_run
 from heads.visualize.write import check_output
 from stvgdata.atomic import atomic_output
@@ -22,9 +22,13 @@ from stvgdata.workspace import Workspace
 PLOT_SUFFIXES = (".png", ".svg")
 ABLATION_METRICS = ("m_viou", "viou_03", "viou_05", "m_tiou", "m_siou")
 
+# per-query column of the predictions table behind a summary metric (paired intervals)
+PER_QUERY = {"m_viou": "viou", "m_tiou": "tiou", "m_siou": "siou"}
+INTERVAL_RESAMPLES, INTERVAL_CONFIDENCE = 2000, 0.95
+
 # the latest row of each (variant, seed) of a method's runs on one dataset/split/protocol
 _ABLATION_SQL = """
-SELECT variant, seed, m_viou, viou_03, viou_05, m_tiou, m_siou
+SELECT variant, seed, run_id, m_viou, viou_03, viou_05, m_tiou, m_siou
 FROM runs
 WHERE method = ? AND dataset = ? AND split = ? AND protocol = ? AND sentence_type = 'all'
 QUALIFY row_number() OVER (PARTITION BY variant, seed ORDER BY created_at DESC) = 1
@@ -56,13 +60,16 @@ def save_figure(fig: Any, out: Path) -> Path:
 
 @dataclass(frozen=True)
 class AblationBars:
-    """Per variant (in order): the metric's mean and std over seeds and the seed count."""
+    """Per variant (in order): the metric's mean and std over seeds, the seed count, and the
+    paired bootstrap interval (low, high) of its per-query difference from the first variant
+    (None for the first, or where runs have no per-query scores)."""
 
     metric: str
     variants: list[str]
     means: np.ndarray
     stds: np.ndarray
     seed_counts: list[int]
+    intervals: list[tuple[float, float] | None]
 
 
 def ablation_bars(
@@ -82,25 +89,43 @@ def ablation_bars(
     rows = query(ws, _ABLATION_SQL, [method, dataset, split, protocol]).to_pylist()
     if not rows:
         raise BadInputError("runs", f"{method} {dataset}/{split}/{protocol}", "no runs recorded")
-    by_variant: dict[str, list[float]] = {}
+    by_variant: dict[str, list[dict]] = {}
     for row in rows:
-        by_variant.setdefault(row["variant"], []).append(row[metric])
+        by_variant.setdefault(row["variant"], []).append(row)
     order = list(variants) or list(by_variant)
     missing = [v for v in order if v not in by_variant]
     if missing:
         raise BadInputError.for_field("variants", missing[0], "no runs of this variant")
-    values = [np.array(by_variant[v], dtype=np.float64) for v in order]
+    values = [np.array([r[metric] for r in by_variant[v]], dtype=np.float64) for v in order]
+    run_ids = [[r["run_id"] for r in by_variant[v]] for v in order]
     return AblationBars(
         metric,
         order,
         np.array([v.mean() for v in values]),
         np.array([v.std() for v in values]),
         [len(v) for v in values],
+        [None] + [paired_interval(ws, ids, run_ids[0], metric) for ids in run_ids[1:]],
     )
 
 
+def paired_interval(
+    ws: Workspace, runs: Sequence[str], reference: Sequence[str], metric: str
+) -> tuple[float, float] | None:
+    """Bootstrap interval of the per-query difference ``runs`` - ``reference`` (as
+    ``stvg compare`` computes it, seed 0), or None where the metric or the runs' per-query
+    scores are missing."""
+    if metric not in PER_QUERY:
+        return None
+    try:
+        _, score, base = paired_query_scores(ws, runs, reference, PER_QUERY[metric])
+    except BadInputError:  # no per-query predictions recorded for these runs
+        return None
+    return bootstrap_interval(score - base, INTERVAL_RESAMPLES, INTERVAL_CONFIDENCE, seed=0)
+
+
 def plot_ablation(bars: AblationBars, title: str, out: Path) -> Path:
-    """Bars of the mean (percent) with error bars of one std over seeds."""
+    """Bars of the mean (percent) with error bars of one std over seeds; above a bar, the paired
+    95% interval of its difference from the first variant, in points, where known."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(bars.variants), 3.4), dpi=100)
     x = np.arange(len(bars.variants))
@@ -108,6 +133,16 @@ def plot_ablation(bars: AblationBars, title: str, out: Path) -> Path:
     pairs = zip(bars.variants, bars.seed_counts, strict=True)
     labels = [f"{v}\n({n} seed{'s' * (n != 1)})" for v, n in pairs]
     ax.set_xticks(x, labels, fontsize=8)
+    for i, interval in enumerate(bars.intervals):
+        if interval is not None:  # paired 95% interval of the difference from the first bar
+            low, high = (100 * v for v in interval)
+            top = 100 * (bars.means[i] + bars.stds[i])
+            ax.annotate(
+                f"[{low:+.1f}, {high:+.1f}]", (i, top), ha="center", va="bottom", fontsize=7
+            )
+    if any(interval is not None for interval in bars.intervals):
+        note = f"[low, high]: paired 95% interval of the difference from {bars.variants[0]}"
+        ax.set_xlabel(f"{note} (points)", fontsize=8)
     ax.set_ylabel(f"{bars.metric} (%)")
     ax.set_title(title, fontsize=10)
     ax.grid(axis="y", alpha=0.3)

@@ -43,6 +43,8 @@ def test_ablation_bars_are_mean_and_std_over_seeds(recorded, tmp_path):
     bars = ablation_bars(ws, "toy", DATASET, "test", "all-frames", variants=["near", "far"])
     assert bars.variants == ["near", "far"] and bars.seed_counts == [2, 2]
     assert bars.means[0] > bars.means[1] and np.all(bars.stds > 0)
+    low, high = bars.intervals[1]  # far - near, paired over the queries
+    assert bars.intervals[0] is None and low <= high < 0
     out = plot_ablation(bars, "toy", tmp_path / "ablation.png")
     with Image.open(out) as image:
         assert image.format == "PNG" and image.size[0] > 200
