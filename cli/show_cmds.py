@@ -46,7 +46,8 @@ def show_command(
     ] = None,
     dataset: Annotated[str | None, typer.Option(help="Dataset (default: the run's).")] = None,
     split: Annotated[
-        str | None, typer.Option(help="Split (default: the queries', else the eval split).")
+        str | None,
+        typer.Option("--eval-split", help="Split (default: the query's, else test or val)."),
     ] = None,
     worst: Annotated[int | None, typer.Option(help="Show the N lowest-vIoU queries.")] = None,
     best: Annotated[int | None, typer.Option(help="Show the N highest-vIoU queries.")] = None,
