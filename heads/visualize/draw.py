@@ -5,6 +5,7 @@ under each frame, and a title band (wrapped sentence, ids, vIoU, legend)."""
 from __future__ import annotations
 
 import textwrap
+from functools import partial
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -21,7 +22,6 @@ BOX_WIDTH = 2  # coloured stroke; a black stroke of the same width rings it on e
 TIMELINE_HEIGHT = 14
 MIN_FRAME_WIDTH, MAX_FRAME_WIDTH = 192, 320  # frames are scaled into this width range
 FONT_SIZE = 11
-TITLE_CHARS = 30  # wrap width per 320 px of picture
 
 
 def font(size: int = FONT_SIZE) -> ImageFont.FreeTypeFont:
@@ -125,11 +125,12 @@ def _legend(draw: ImageDraw.ImageDraw, rows: list[list[tuple[str, tuple]]], y: i
 
 def title_band(scene: QueryScene, width: int) -> Image.Image:
     """The sentence (wrapped), the ids and the vIoU, and the legend, ``width`` pixels wide."""
-    chars = max(20, TITLE_CHARS * width // MAX_FRAME_WIDTH)
+    chars = max(20, int((width - 8) / font().getlength("n")))  # about one line per width
     score = "unpredicted" if scene.pred_span is None else f"vIoU {scene.viou:.3f}"
     ids = f"{scene.query_id} ({scene.sentence_type}), video {scene.video_id}, {score}"
-    lines = textwrap.wrap(f'"{scene.sentence.strip()}"', chars) or [""]
-    lines += textwrap.wrap(ids, chars) + textwrap.wrap(scene.source, chars)
+    wrap = partial(textwrap.wrap, width=chars, break_on_hyphens=False)
+    lines = wrap(f'"{scene.sentence.strip()}"') or [""]
+    lines += wrap(ids) + wrap(scene.source)
     legend = _legend_rows(width)
     band = Image.new("RGB", (width, LINE_HEIGHT * (len(lines) + len(legend)) + 6), BAND)
     draw = ImageDraw.Draw(band)
