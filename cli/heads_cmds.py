@@ -1,12 +1,11 @@
-"""``stvg train``, ``stvg ablate`` and ``stvg show``: thin wrappers over ``heads.csdvl.train``,
-``heads.csdvl.ablate`` and ``heads.csdvl.show`` (torch is imported only when one of them runs)."""
+"""``stvg train`` and ``stvg ablate``: thin wrappers over ``heads.csdvl.train`` and
+``heads.csdvl.ablate`` (torch is imported only when one of them runs)."""
 
 from __future__ import annotations
 
 import dataclasses
 from enum import StrEnum
 from functools import partial
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -405,30 +404,7 @@ def ablate_command(
     print_random_init_line(random_init, output_format(fmt, as_json))
 
 
-def show_command(
-    ctx: typer.Context,
-    query_id: Annotated[str, typer.Argument(help="Query id from the catalog.")],
-    run: Annotated[str, typer.Option("--run", help="Run id or checkpoint file.")],
-    out: Annotated[Path, typer.Option("--out", help="Picture to write: FILE.png or FILE.gif.")],
-    dataset: Annotated[
-        str | None, typer.Option(help="Dataset of the query (when ids repeat).")
-    ] = None,
-    frames: Annotated[int, typer.Option(help="Frames shown at most.")] = 16,
-) -> None:
-    """Draw a query's GT and predicted boxes and spans, and its 2D-TAN score map."""
-    from heads.csdvl.show import show_query
-
-    result = show_query(workspace_of(ctx), run, query_id, out, dataset, frames)
-    prediction = result.prediction
-    console.print(
-        f"{result.picture} (predicted frames [{prediction.start_frame}, {prediction.end_frame}))"
-        f"\n{result.heatmap}",
-        highlight=False,
-    )
-
-
 def register(app: typer.Typer) -> None:
-    """Add ``train``, ``ablate`` and ``show`` to ``app``."""
+    """Add ``train`` and ``ablate`` to ``app``."""
     app.command("train")(train_command)
     app.command("ablate")(ablate_command)
-    app.command("show")(show_command)

@@ -18,7 +18,9 @@ from cli import (
     diagnose_cmds,
     eval_cmd,
     heads_cmds,
+    plot_cmds,
     regions_cmds,
+    show_cmds,
     stop_cmds,
     synth_cmd,
 )
@@ -95,6 +97,8 @@ for module in (
     compare_cmd,
     demo_cmd,
     stop_cmds,
+    show_cmds,
+    plot_cmds,
 ):
     module.register(app)
 

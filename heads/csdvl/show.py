@@ -1,8 +1,6 @@
-"""Pictures of one query's prediction: its frames (decoded from the source video) with the GT
-box (green) and the predicted box (red inside the predicted span, grey outside), a timeline
-under each frame (GT span green, predicted span red, the frame a white tick), saved as a PNG
-contact sheet or an animated GIF; plus a heatmap PNG of the 2D-TAN score map (sigmoid of the
-scores of real proposals; start frame i down, end frame j across; GT proposal outlined)."""
+"""CSDVL's inner pictures for one query (matplotlib, non-interactive, imported inside): the
+2D-TAN proposal map (start and end in seconds, the GT span and the chosen proposal marked) and
+the static / d2s attention over the feature grid for one frame, overlaid on that frame."""
 
 from __future__ import annotations
 
@@ -11,26 +9,19 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
 
 from heads.csdvl.engine import outputs_to_predictions
 from heads.csdvl.predict import load_model, resolve_checkpoint
 from heads.eval.predictions import QueryPrediction
-from stvgdata.atomic import atomic_output
+from heads.visualize.draw import GT_COLOUR, PRED_COLOUR
+from heads.visualize.plots import pyplot, save_figure
 from stvgdata.catalog import connect, fetch_arrow
 from stvgdata.errors import BadInputError
 from stvgdata.video import iter_frames
 from stvgdata.workspace import Workspace
 
-GT_COLOUR = (40, 220, 40)
-PRED_COLOUR = (230, 40, 40)
-OUTSIDE_COLOUR = (150, 150, 150)
-TIMELINE_HEIGHT = 12
-HEATMAP_CELL = 12  # pixels per proposal cell
-
 _QUERY_SQL = """
-SELECT q.dataset, q.split, q.video_id, q.tube_start_frame, q.tube_end_frame, v.path,
-       v.width, v.height, v.num_frames
+SELECT q.dataset, q.split, q.tube_start_frame, q.tube_end_frame, v.path, v.width, v.height, v.fps
 FROM queries q JOIN videos v ON v.dataset = q.dataset AND v.video_id = q.video_id
 WHERE q.query_id = ? AND (? IS NULL OR q.dataset = ?)
 """
@@ -42,50 +33,52 @@ class QueryInfo:
     split: str
     video_path: Path
     size: tuple[int, int]  # (width, height) in pixels
-    num_frames: int
+    fps: float
     tube: tuple[int, int]  # absolute [start, end)
-    gt_boxes: dict[int, np.ndarray]  # absolute frame -> pixel xyxy
 
 
-@dataclass(frozen=True)
-class ShowResult:
-    picture: Path
-    heatmap: Path
+@dataclass(frozen=True, eq=False)
+class QueryInternals:
+    """A run's view of one query: its prediction, the proposal scores (T, T) (sigmoid, NaN on
+    masked proposals) over the sampled frames ``frame_idx`` (T,), and the last layer's static
+    and d2s attention (T, H, W) over the feature grid (d2s None when the variant has none)."""
+
+    info: QueryInfo
     prediction: QueryPrediction
+    frame_idx: np.ndarray
+    scores: np.ndarray
+    static_attention: np.ndarray
+    d2s_attention: np.ndarray | None
 
 
 def query_info(ws: Workspace, query_id: str, dataset: str | None) -> QueryInfo:
-    """The query's video, split, tube and GT boxes from the catalog."""
+    """The query's video, split and tube from the catalog."""
     con = connect(ws)
     try:
         rows = fetch_arrow(con, _QUERY_SQL, [query_id, dataset, dataset]).to_pylist()
-        if len(rows) != 1:
-            reason = "no such query" if not rows else "query id in several datasets: give `dataset`"
-            raise BadInputError("catalog", query_id, reason)
-        row = rows[0]
-        boxes = con.execute(
-            "SELECT frame_idx, x1, y1, x2, y2 FROM boxes WHERE dataset = ? AND query_id = ?",
-            [row["dataset"], query_id],
-        ).fetchall()
     finally:
         con.close()
+    if len(rows) != 1:
+        reason = "no such query" if not rows else "query id in several datasets: give `dataset`"
+        raise BadInputError("catalog", query_id, reason)
+    row = rows[0]
     return QueryInfo(
         dataset=row["dataset"],
         split=row["split"],
         video_path=Path(row["path"]),
         size=(row["width"], row["height"]),
-        num_frames=row["num_frames"],
+        fps=row["fps"],
         tube=(row["tube_start_frame"], row["tube_end_frame"]),
-        gt_boxes={frame: np.array(box, dtype=np.float64) for frame, *box in boxes},
     )
 
 
-def _predict_query(
-    ws: Workspace, run_or_checkpoint: str, info: QueryInfo, query_id: str
-) -> tuple[QueryPrediction, np.ndarray]:
-    """The run's prediction for one query and its score map (T, T), NaN on masked proposals."""
+def query_internals(
+    ws: Workspace, run_or_checkpoint: str, query_id: str, dataset: str | None = None
+) -> QueryInternals:
+    """Run the model of ``run_or_checkpoint`` on one query's cached features."""
     from stvgdata.loader import CachedQueryDataset, collate_queries
 
+    info = query_info(ws, query_id, dataset)
     model, train_config = load_model(resolve_checkpoint(ws, run_or_checkpoint))
     queries = CachedQueryDataset(
         ws,
@@ -100,68 +93,25 @@ def _predict_query(
     batch = collate_queries([queries[index]])
     with torch.no_grad():
         outputs = model(batch)
+    _, _, height, width, _ = batch["frame_feats"].shape
     scores = outputs["score_logits"][0].sigmoid().masked_fill(~outputs["proposal_mask"][0], np.nan)
-    return outputs_to_predictions(outputs, batch)[0], scores.numpy()
-
-
-def _draw_box(draw: ImageDraw.ImageDraw, box: np.ndarray, colour: tuple, width: int) -> None:
-    draw.rectangle([float(v) for v in box], outline=colour, width=width)
-
-
-def _annotate(
-    rgb: np.ndarray, frame: int, info: QueryInfo, prediction: QueryPrediction
-) -> Image.Image:
-    """One frame with its boxes and a timeline strip below it."""
-    height, width = rgb.shape[:2]
-    canvas = Image.new("RGB", (width, height + TIMELINE_HEIGHT))
-    canvas.paste(Image.fromarray(rgb))
-    draw = ImageDraw.Draw(canvas)
-    if frame in info.gt_boxes:
-        _draw_box(draw, info.gt_boxes[frame], GT_COLOUR, 2)
-    row = np.searchsorted(prediction.frame_idx, frame)
-    if row < len(prediction.frame_idx) and prediction.frame_idx[row] == frame:
-        inside = prediction.start_frame <= frame < prediction.end_frame
-        _draw_box(draw, prediction.boxes[row], PRED_COLOUR if inside else OUTSIDE_COLOUR, 2)
-    scale = width / max(info.num_frames, 1)
-    top = height
-    draw.rectangle([0, top, width, top + TIMELINE_HEIGHT], fill=(30, 30, 30))
-    gt_span = [info.tube[0] * scale, top + 1, info.tube[1] * scale, top + 5]
-    draw.rectangle(gt_span, fill=GT_COLOUR)
-    pred_span = [prediction.start_frame * scale, top + 7, prediction.end_frame * scale, top + 11]
-    draw.rectangle(pred_span, fill=PRED_COLOUR)
-    draw.line([frame * scale, top, frame * scale, top + TIMELINE_HEIGHT], fill=(255, 255, 255))
-    return canvas
-
-
-def _contact_sheet(images: list[Image.Image], columns: int = 4) -> Image.Image:
-    width, height = images[0].size
-    rows = -(-len(images) // columns)
-    sheet = Image.new("RGB", (width * min(columns, len(images)), height * rows))
-    for i, image in enumerate(images):
-        sheet.paste(image, ((i % columns) * width, (i // columns) * height))
-    return sheet
-
-
-def score_map_image(scores: np.ndarray, gt_cell: tuple[int, int] | None) -> Image.Image:
-    """Heatmap of a (T, T) score map in [0, 1] (NaN = masked, drawn dark grey)."""
-    masked = np.isnan(scores)
-    value = np.nan_to_num(scores, nan=0.0).clip(0, 1)
-    # black -> red -> yellow -> white
-    rgb = np.stack([value * 3, value * 3 - 1, value * 3 - 2], axis=-1).clip(0, 1) * 255
-    rgb[masked] = 40
-    image = Image.fromarray(rgb.astype(np.uint8)).resize(
-        (scores.shape[1] * HEATMAP_CELL, scores.shape[0] * HEATMAP_CELL), Image.NEAREST
+    prediction = outputs_to_predictions(outputs, batch)[0]
+    d2s = outputs.get("d2s_attention")
+    d2s_grid = None
+    if d2s is not None and d2s.shape[-1] == height * width:  # not the pooled "w/o spatial" grid
+        d2s_grid = d2s[-1, 0].reshape(-1, height, width).numpy()
+    return QueryInternals(
+        info=info,
+        prediction=prediction,
+        frame_idx=prediction.frame_idx,
+        scores=scores.numpy(),
+        static_attention=outputs["static_attention"][-1, 0].reshape(-1, height, width).numpy(),
+        d2s_attention=d2s_grid,
     )
-    if gt_cell is not None:
-        i, j = gt_cell
-        box = [
-            j * HEATMAP_CELL,
-            i * HEATMAP_CELL,
-            (j + 1) * HEATMAP_CELL - 1,
-            (i + 1) * HEATMAP_CELL - 1,
-        ]
-        ImageDraw.Draw(image).rectangle(box, outline=GT_COLOUR, width=2)
-    return image
+
+
+def _rgb(colour: tuple[int, int, int]) -> tuple[float, ...]:
+    return tuple(c / 255 for c in colour)
 
 
 def _gt_cell(frame_idx: np.ndarray, tube: tuple[int, int]) -> tuple[int, int] | None:
@@ -170,35 +120,59 @@ def _gt_cell(frame_idx: np.ndarray, tube: tuple[int, int]) -> tuple[int, int] | 
     return (int(inside[0]), int(inside[-1])) if len(inside) else None
 
 
-def show_query(
-    ws: Workspace,
-    run_or_checkpoint: str,
-    query_id: str,
-    out: Path,
-    dataset: str | None = None,
-    max_frames: int = 16,
-) -> ShowResult:
-    """Write ``out`` (.png contact sheet or .gif animation) and ``<out stem>-scores.png``."""
-    out = Path(out)
-    if out.suffix.lower() not in (".png", ".gif"):
-        raise BadInputError(out, None, "output must end in .png or .gif")
-    info = query_info(ws, query_id, dataset)
-    prediction, scores = _predict_query(ws, run_or_checkpoint, info, query_id)
-    sampled = prediction.frame_idx
-    shown = sampled[np.unique(np.linspace(0, len(sampled) - 1, max_frames).round().astype(int))]
-    width, height = info.size
-    images = [
-        _annotate(rgb, frame, info, prediction)
-        for frame, rgb in iter_frames(info.video_path, shown, (height, width))
-    ]
-    with atomic_output(out) as tmp:
-        if out.suffix.lower() == ".gif":
-            images[0].save(
-                tmp, format="GIF", save_all=True, append_images=images[1:], duration=300, loop=0
-            )
-        else:
-            _contact_sheet(images).save(tmp, format="PNG")
-    heatmap = out.with_name(f"{out.stem}-scores.png")
-    with atomic_output(heatmap) as tmp:
-        score_map_image(scores, _gt_cell(sampled, info.tube)).save(tmp, format="PNG")
-    return ShowResult(out, heatmap, prediction)
+def plot_proposals(internals: QueryInternals, query_id: str, out: Path) -> Path:
+    """The (T, T) proposal map, start (rows) against end (columns) in seconds."""
+    plt = pyplot()
+    seconds = internals.frame_idx / internals.info.fps
+    count = len(seconds)
+    fig, ax = plt.subplots(figsize=(4.6, 4.0), dpi=100)
+    image = ax.imshow(internals.scores, cmap="viridis", vmin=0, vmax=1, origin="upper")
+    fig.colorbar(image, ax=ax, label="proposal score (sigmoid)")
+    ticks = np.unique(np.linspace(0, count - 1, min(count, 6)).round().astype(int))
+    labels = [f"{seconds[i]:.1f}" for i in ticks]
+    ax.set_xticks(ticks, labels)
+    ax.set_yticks(ticks, labels)
+    ax.set_xlabel("end (s)")
+    ax.set_ylabel("start (s)")
+    gt = _gt_cell(internals.frame_idx, internals.info.tube)
+    if gt is not None:
+        ax.add_patch(
+            plt.Rectangle((gt[1] - 0.5, gt[0] - 0.5), 1, 1, fill=False, lw=2.5, ec=_rgb(GT_COLOUR))
+        )
+    pred = internals.prediction
+    chosen = np.searchsorted(internals.frame_idx, [pred.start_frame, pred.end_frame - 1])
+    chosen = np.clip(chosen, 0, count - 1)
+    ax.plot(chosen[1], chosen[0], "x", ms=10, mew=2.5, color=_rgb(PRED_COLOUR))
+    ax.plot([], [], "s", mfc="none", mec=_rgb(GT_COLOUR), label="GT span")
+    ax.plot([], [], "x", color=_rgb(PRED_COLOUR), label="chosen proposal")
+    ax.legend(loc="lower left", fontsize=8)
+    ax.set_title(f"2D-TAN proposals - {query_id}", fontsize=10)
+    return save_figure(fig, out)
+
+
+def plot_attention(
+    internals: QueryInternals, query_id: str, out: Path, frame: int | None = None
+) -> Path:
+    """Static (and d2s) attention of the last layer on the sampled frame nearest ``frame``
+    (default: the middle of the GT tube), over the decoded frame."""
+    plt = pyplot()
+    frame = sum(internals.info.tube) // 2 if frame is None else frame
+    row = int(np.argmin(np.abs(internals.frame_idx - frame)))
+    frame_idx = int(internals.frame_idx[row])
+    width, height = internals.info.size
+    ((_, rgb),) = iter_frames(internals.info.video_path, [frame_idx], (height, width))
+    maps = [("static attention", internals.static_attention[row])]
+    if internals.d2s_attention is not None:
+        maps.append(("d2s attention", internals.d2s_attention[row]))
+    fig, axes = plt.subplots(1, len(maps), figsize=(3.6 * len(maps), 3.2), dpi=100, squeeze=False)
+    for ax, (name, grid) in zip(axes[0], maps, strict=True):
+        ax.imshow(rgb)
+        overlay = ax.imshow(
+            grid, cmap="magma", alpha=0.55, extent=(0, width, height, 0), interpolation="nearest"
+        )
+        fig.colorbar(overlay, ax=ax, fraction=0.046)
+        ax.set_title(name, fontsize=9)
+        ax.set_axis_off()
+    seconds = frame_idx / internals.info.fps
+    fig.suptitle(f"{query_id} - frame {frame_idx} ({seconds:.2f} s)", fontsize=10)
+    return save_figure(fig, out)

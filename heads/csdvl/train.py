@@ -273,6 +273,7 @@ def _finish_run(run: Run, result: RunResult) -> None:
         "best_val_m_viou": result.best_val_m_viou,
         "stopped_early": result.stopped_early,
         "final_loss": result.history[-1]["total"] if result.history else None,
+        "history": result.history,  # per epoch: loss terms and the val metric (stvg plot)
     }
     if is_rank_zero():
         run.save()

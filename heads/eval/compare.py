@@ -121,6 +121,19 @@ def bootstrap_interval(
     return float(low), float(high)
 
 
+def paired_query_scores(
+    ws: Workspace, runs_a: Sequence[str], runs_b: Sequence[str], metric: str
+) -> tuple[RunGroup, np.ndarray, np.ndarray]:
+    """Group A's description and both groups' per-query ``metric`` (Q,) on the queries of their
+    common split, in the same query order."""
+    group_a, group_b = describe_runs(ws, runs_a), describe_runs(ws, runs_b)
+    if group_a.setting != group_b.setting:
+        raise BadInputError("runs", runs_b[0], "A and B are on different dataset/split/protocol")
+    query_ids = split_query_ids(ws, group_a.dataset, group_a.split)
+    score_a = query_scores(ws, group_a, metric, query_ids)
+    return group_a, score_a, query_scores(ws, group_b, metric, query_ids)
+
+
 def compare_runs(
     ws: Workspace,
     runs_a: Sequence[str],
@@ -137,12 +150,7 @@ def compare_runs(
         raise BadInputError.for_field("confidence", confidence, "must be between 0 and 1")
     if resamples < 1:
         raise BadInputError.for_field("resamples", resamples, "must be at least 1")
-    group_a, group_b = describe_runs(ws, runs_a), describe_runs(ws, runs_b)
-    if group_a.setting != group_b.setting:
-        raise BadInputError("runs", runs_b[0], "A and B are on different dataset/split/protocol")
-    query_ids = split_query_ids(ws, group_a.dataset, group_a.split)
-    score_a = query_scores(ws, group_a, metric, query_ids)
-    score_b = query_scores(ws, group_b, metric, query_ids)
+    group_a, score_a, score_b = paired_query_scores(ws, runs_a, runs_b, metric)
     differences = score_a - score_b
     low, high = bootstrap_interval(differences, resamples, confidence, seed)
     return Comparison(
@@ -150,7 +158,7 @@ def compare_runs(
         dataset=group_a.dataset,
         split=group_a.split,
         protocol=group_a.protocol,
-        queries=len(query_ids),
+        queries=len(score_a),
         mean_a=float(score_a.mean()),
         mean_b=float(score_b.mean()),
         difference=float(differences.mean()),

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 from cli.main import app
 from cli.tables import arrow_table
 
-# Commands that print no table (a picture's path).
-NO_TABLE = {"show"}
+# Commands that print no table (a plot's path).
+NO_TABLE = {"ablation", "training", "viou"}
 DANGLING = re.compile(r"\s[.,;:](\s|$)|\(\s*\)|\[\s*\]")
 ARTEFACTS = ("<bool>", "<list[", "``")  # a type for a flag or a list, reST quotes
 

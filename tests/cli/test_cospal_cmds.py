@@ -85,3 +85,20 @@ def test_csdvl_train_refuses_eval_split(run_cli) -> None:
     result = run_cli("train", "--dataset", DATASET, "--eval-split", "val")
     assert result.exit_code == 2
     assert "--eval-split: val: csdvl scores runs with `stvg eval --run`" in result.stderr
+
+
+@pytest.mark.slow  # trains a run
+def test_show_draws_the_worst_query_of_a_cospal_run(run_cli, cospal_ws, tmp_path) -> None:
+    trained = run_cli(
+        "train", "--dataset", DATASET, "--method", "cospal", "--epochs", "1", "--json",
+        "--eval-split", "train", *TINY_SETS, workspace_path=cospal_ws,
+    )  # fmt: skip
+    assert trained.exit_code == 0, trained.stderr
+    run_id = json.loads(trained.stdout)["run_id"]
+    result = run_cli(
+        "show", "--worst", "1", "--run", run_id, "--out", tmp_path / "w.mp4", "--json",
+        workspace_path=cospal_ws,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    (row,) = json.loads(result.stdout)
+    assert Path(row["path"]).stat().st_size > 1000 and row["frames"] > 1

@@ -85,17 +85,35 @@ def test_ablate_table_shows_each_variant(run_cli, cached_ws):
     assert "fusion=sum" in result.stdout and "m_vIoU" in result.stdout
 
 
-def test_show_writes_frames_and_score_map(run_cli, cached_ws, trained_run, tmp_path):
+def test_show_draws_a_run_with_its_proposal_map_and_attention(
+    run_cli, cached_ws, trained_run, tmp_path
+):
     out = tmp_path / "pics" / "q.gif"
     result = run_cli(
         "show", "t-q0", "--run", trained_run["run_id"], "--out", str(out), "--frames", "4",
+        "--internals", "--json",
         workspace_path=cached_ws.root,
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     with Image.open(out) as gif:
         assert gif.n_frames == 4
-    with Image.open(tmp_path / "pics" / "q-scores.png") as heatmap:
-        assert heatmap.size[0] == heatmap.size[1] > 0
+    paths = [row["path"] for row in json.loads(result.stdout)]
+    assert [p.rsplit("-", 1)[-1] for p in paths[1:]] == ["proposals.png", "attention.png"]
+    for path in paths[1:]:
+        with Image.open(path) as picture:
+            assert picture.size[0] > 300 and picture.size[1] > 200
+
+
+def test_plot_training_draws_the_logged_history(run_cli, cached_ws, trained_run, tmp_path):
+    record = json.loads((cached_ws.runs_dir / trained_run["run_id"] / "run.json").read_text())
+    assert "total" in record["result"]["history"][0]  # training logs its curves
+    out = tmp_path / "curves.svg"
+    result = run_cli(
+        "plot", "training", trained_run["run_id"], "--out", str(out),
+        workspace_path=cached_ws.root,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert out.read_text().lstrip().startswith("<?xml") and "<svg" in out.read_text()
 
 
 def test_train_on_chosen_features_stores_them_for_eval(run_cli, cached_ws):

@@ -1,0 +1,143 @@
+"""``stvg show``: a thin wrapper over ``heads.visualize.show`` (pictures of predictions of any
+run or predictions file), printing one row per written picture."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import pyarrow as pa
+import typer
+
+from cli.console import (
+    FormatOption,
+    JsonOption,
+    OutputFormat,
+    RichProgress,
+    output_format,
+    render_arrow,
+    workspace_of,
+)
+from heads.eval.predictions import FORMATS
+from heads.eval.protocols import DEFAULT_PROTOCOL, PROTOCOLS
+from stvgdata.errors import BadInputError
+from stvgdata.workspace import Workspace
+
+if TYPE_CHECKING:
+    from heads.visualize.show import ShowRequest
+
+ProtocolName = StrEnum("ProtocolName", {name: name for name in PROTOCOLS})
+PredictionFormat = StrEnum("PredictionFormat", {name: name for name in FORMATS})
+
+
+def show_command(
+    ctx: typer.Context,
+    query_id: Annotated[
+        str | None,
+        typer.Argument(metavar="QUERY_ID", help="Query to draw (or --worst / --best)."),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="FILE.png (contact sheet), FILE.gif or FILE.mp4.")
+    ] = Path("show.png"),
+    run: Annotated[str | None, typer.Option(help="Run id (any method) or checkpoint.")] = None,
+    predictions: Annotated[
+        Path | None, typer.Option(help="A predictions file, as `stvg eval` reads it.")
+    ] = None,
+    dataset: Annotated[str | None, typer.Option(help="Dataset (default: the run's).")] = None,
+    split: Annotated[
+        str | None,
+        typer.Option("--eval-split", help="Split (default: the query's, else test or val)."),
+    ] = None,
+    worst: Annotated[int | None, typer.Option(help="Show the N lowest-vIoU queries.")] = None,
+    best: Annotated[int | None, typer.Option(help="Show the N highest-vIoU queries.")] = None,
+    sentence_type: Annotated[
+        str | None, typer.Option(help="With --worst/--best: only this sentence type.")
+    ] = None,
+    protocol: Annotated[
+        ProtocolName, typer.Option(help="Protocol of the vIoU used to rank and print.")
+    ] = ProtocolName(DEFAULT_PROTOCOL),
+    predictions_format: Annotated[
+        PredictionFormat, typer.Option(help="Format of --predictions.")
+    ] = PredictionFormat("auto"),
+    annotations: Annotated[
+        Path | None, typer.Option(help="TubeDETR's annotations, to map its sentence ids.")
+    ] = None,
+    max_frames: Annotated[
+        int, typer.Option("--frames", help="Frames in a .png or .gif at most.")
+    ] = 16,
+    internals: Annotated[
+        bool,
+        typer.Option(
+            help="CSDVL runs: also <out>-proposals.png (2D-TAN map) and <out>-attention.png."
+        ),
+    ] = False,
+    attention_frame: Annotated[
+        int | None, typer.Option(help="Frame of the attention picture (default: mid GT).")
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+    as_json: JsonOption = False,
+) -> None:
+    """Draw queries' GT and predicted boxes, per-frame IoU and spans, titled by the sentence."""
+    from heads.visualize.show import ShowRequest, show
+
+    request = ShowRequest(
+        out=out,
+        run=run,
+        predictions=predictions,
+        dataset=dataset,
+        split=split,
+        query_ids=(query_id,) if query_id else (),
+        worst=worst,
+        best=best,
+        sentence_type=sentence_type,
+        protocol=protocol.value,
+        predictions_format=predictions_format.value,
+        annotations=annotations,
+        max_frames=max_frames,
+    )
+    ws = workspace_of(ctx)
+    with RichProgress(transient=True) as progress:
+        shown = show(ws, request, progress)
+    rows = [
+        {
+            "query_id": item.scene.query_id,
+            "sentence_type": item.scene.sentence_type,
+            "viou": item.scene.viou,
+            "frames": len(item.scene.frame_idx),
+            "path": str(item.path),
+        }
+        for item in shown
+    ]
+    if internals:
+        rows += csdvl_internals(
+            ws, request, [item.scene.query_id for item in shown], attention_frame
+        )
+    render_arrow(pa.Table.from_pylist(rows), output_format(fmt, as_json))
+
+
+def csdvl_internals(
+    ws: Workspace, request: ShowRequest, query_ids: list[str], frame: int | None
+) -> list[dict]:
+    """The proposal map and attention pictures of each query, beside the request's output."""
+    from heads.csdvl.show import plot_attention, plot_proposals, query_internals
+    from heads.runs import read_run
+    from heads.visualize.show import file_label
+
+    if request.run is None or read_run(ws, request.run).method != "csdvl":
+        raise BadInputError.for_field("internals", True, "needs `run` of a csdvl run")
+    rows = []
+    for query_id in query_ids:
+        found = query_internals(ws, request.run, query_id, request.dataset)
+        stem = f"{request.out.with_suffix('').name}-{file_label(query_id)}"
+        paths = (
+            plot_proposals(found, query_id, request.out.with_name(f"{stem}-proposals.png")),
+            plot_attention(found, query_id, request.out.with_name(f"{stem}-attention.png"), frame),
+        )
+        rows += [{"query_id": query_id, "path": str(path)} for path in paths]
+    return rows
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``stvg show`` to ``app``."""
+    app.command("show")(show_command)

@@ -1,0 +1,86 @@
+"""Write a query scene as a picture chosen by the output's extension: ``.png`` (a contact sheet
+of at most ``max_frames`` frames), ``.gif`` (at most ``max_frames`` frames, animated) or
+``.mp4`` (every shown frame, H.264 through PyAV at the rate the frames were sampled)."""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image
+
+from heads.visualize.draw import annotate_frame, contact_sheet, with_title
+from heads.visualize.scene import QueryScene
+from stvgdata.atomic import atomic_output
+from stvgdata.errors import BadInputError
+from stvgdata.video import iter_frames
+
+SUFFIXES = (".png", ".gif", ".mp4")
+
+
+def check_output(out: Path, suffixes: tuple[str, ...] = SUFFIXES) -> Path:
+    """``out`` when its extension is one of ``suffixes`` and its folder can be written; else a
+    one-line error (before any work is done)."""
+    out = Path(out)
+    if out.suffix.lower() not in suffixes:
+        raise BadInputError(out, None, f"output must end in {', '.join(suffixes)}")
+    folder = out.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise BadInputError(out, None, f"cannot write here ({folder} is not a writable folder)")
+    return out
+
+
+def _rows(count: int, max_frames: int) -> np.ndarray:
+    """At most ``max_frames`` of ``count`` rows, spread evenly."""
+    return np.unique(np.linspace(0, count - 1, max(1, min(max_frames, count))).round().astype(int))
+
+
+def annotated_frames(scene: QueryScene, rows: np.ndarray) -> list[Image.Image]:
+    """The scene's frames ``rows``, decoded from its video and annotated."""
+    wanted = scene.frame_idx[rows]
+    width, height = scene.size
+    decoded = iter_frames(scene.video_path, wanted, (height, width))
+    pairs = zip(rows, decoded, strict=True)
+    return [annotate_frame(scene, int(row), rgb) for row, (_, rgb) in pairs]
+
+
+def _write_mp4(path: Path, pictures: list[Image.Image], fps: float) -> None:
+    """H.264 (yuv420p, so sizes are padded to even numbers) at ``fps`` frames per second."""
+    width, height = (v + v % 2 for v in pictures[0].size)
+    with av.open(str(path), mode="w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1000))
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for picture in pictures:
+            padded = Image.new("RGB", (width, height))
+            padded.paste(picture)
+            frame = av.VideoFrame.from_ndarray(np.asarray(padded), format="rgb24")
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+
+
+def write_scene(scene: QueryScene, out: Path, max_frames: int = 16) -> Path:
+    """Write ``scene`` to ``out`` (kind by extension, see the module docstring)."""
+    out = check_output(out)
+    kind = out.suffix.lower()
+    count = len(scene.frame_idx)
+    rows = np.arange(count) if kind == ".mp4" else _rows(count, max_frames)
+    frames = annotated_frames(scene, rows)
+    with atomic_output(out) as tmp:
+        if kind == ".png":
+            with_title(scene, contact_sheet(frames)).save(tmp, format="PNG")
+            return out
+        pictures = [with_title(scene, frame) for frame in frames]
+        if kind == ".gif":
+            duration = round(1000 / scene.shown_fps)
+            rest = pictures[1:]
+            pictures[0].save(
+                tmp, format="GIF", save_all=True, append_images=rest, duration=duration, loop=0
+            )
+        else:
+            _write_mp4(tmp, pictures, scene.shown_fps)
+    return out
