@@ -12,6 +12,7 @@ each cover part of a video (VidSTG-like segments). Then:
 Files are in the page cache for both sides (the OS is not asked to drop caches).
 
     .venv/bin/python bench/bench_read.py [--videos 60] [--frames 200] [--queries 300]
+        [--chunk-kib 4096] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -125,6 +126,9 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=200, help="sampled frames per video")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--chunk-kib", type=int, default=StorageConfig.chunk_bytes >> 10)
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="sequential passes; the best rate of each side"
+    )
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="stvg-bench-read-"))
     ws, npz_dir = build(
@@ -132,11 +136,13 @@ def main() -> None:
     )
     sequential(ws)  # warm the page cache for both sides
     cache_s, npz_s = random_reads(ws, npz_dir, args.queries)
-    unchecked, checked, plain_rate, total = sequential(ws)
+    passes = [sequential(ws) for _ in range(args.repeats)]
+    unchecked, checked, plain_rate, total = (max(rates) for rates in zip(*passes, strict=True))
     print(
         f"videos={args.videos} frames={args.frames} row={ROW_SHAPE} float16, "
         f"chunks of ~{args.chunk_kib} KiB, "
-        f"{total / 2**20:.0f} MiB, {args.queries} random queries"
+        f"{total / 2**20:.0f} MiB, {args.queries} random queries, best of {args.repeats} "
+        "sequential passes"
     )
     print(
         f"random query read: cache {1e3 * cache_s / args.queries:.2f} ms, "
