@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pytest
 
@@ -16,7 +15,7 @@ from stvgdata.errors import BadInputError
 from stvgdata.loader import CachedQueryDataset, RowCache
 from stvgdata.sample_catalog import DATASET, CatalogVideo, install_catalog
 from stvgdata.workspace import Workspace
-from tests.stvgdata.cache_fixtures import RESNET, ROBERTA, commit_random_shard
+from tests.stvgdata.cache_fixtures import RESNET, ROBERTA, commit_random_shard, flip_stored_bytes
 
 FOUR_ROWS = StorageConfig(chunk_bytes=4 * 2 * 3 * 4 * 2)  # chunks of 4 rows of (2, 3, 4) float16
 SUBSETS = [
@@ -42,21 +41,6 @@ def ws(workspace: Path) -> Workspace:
 
 def rows_of(ws: Workspace) -> dict[str, dict]:
     return {r["query_id"] or r["video_id"]: r for r in manifest_rows(ws).to_pylist()}
-
-
-def flip_first_chunk(ws: Workspace, row: dict) -> None:
-    """Overwrite bytes of ``row``'s first row, stored in the array's first chunk, behind
-    HDF5's back."""
-    path = ws.features_dir / row["shard"]
-    with h5py.File(path, "r") as handle:
-        data = handle[row["array_path"]]
-        row_bytes = data.dtype.itemsize * int(np.prod(data.shape[1:]))
-        offset = data.id.get_chunk_info(0).byte_offset + row["row_start"] * row_bytes
-    with open(path, "r+b") as raw:
-        raw.seek(offset + 8)
-        data = raw.read(8)
-        raw.seek(offset + 8)
-        raw.write(bytes(b ^ 0xFF for b in data))
 
 
 def test_sound_data_reads_the_same_checked_or_not(ws: Workspace) -> None:
@@ -88,7 +72,7 @@ def test_sound_data_reads_the_same_checked_or_not(ws: Workspace) -> None:
 def test_flipped_bytes_are_served_unchecked_and_reported_checked(ws: Workspace, item: str) -> None:
     row = rows_of(ws)[item]
     sound = ShardReader(ws.features_dir).read(row)
-    flip_first_chunk(ws, row)
+    flip_stored_bytes(ws, row)
     served = ShardReader(ws.features_dir, verify_checksums=False).read(row)
     assert served.shape == sound.shape and not np.array_equal(served, sound, equal_nan=True)
     with pytest.raises(BadInputError, match=r"cannot read its features.*stvg verify --deep"):
@@ -106,7 +90,7 @@ def test_the_loader_reads_unchecked(tmp_path: Path) -> None:
     writer.write_rows(handle, 0, np.ones((12, 2, 3, 4), np.float32))
     writer.finish_video(handle)
     writer.commit()
-    flip_first_chunk(ws, manifest_rows(ws).to_pylist()[0])
+    flip_stored_bytes(ws, manifest_rows(ws).to_pylist()[0])
     data = CachedQueryDataset(
         ws, DATASET, "train", max_frames=12, features=FeatureSet(clip=None, text=None)
     )
