@@ -141,7 +141,7 @@ def extract(
     ] = 512,
     checksum: Annotated[
         bool,
-        typer.Option(help="fletcher32 per chunk: damaged shards fail reads and verify --deep."),
+        typer.Option(help="fletcher32 per chunk: verify --deep finds damaged shards."),
     ] = True,
     dry_run: Annotated[
         bool, typer.Option(help="Print the work and storage estimate only.")

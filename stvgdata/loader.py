@@ -280,7 +280,7 @@ class CachedQueryDataset(Dataset):
         """This process's shard handles and row cache, made on first use (never inherited
         across fork)."""
         if self._rows is None or self._rows_pid != os.getpid():
-            reader = ShardReader(self.features_dir)
+            reader = ShardReader(self.features_dir, verify_checksums=False)
             self._rows, self._rows_pid = RowCache(reader, self.cache_bytes), os.getpid()
         return self._rows
 

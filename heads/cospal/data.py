@@ -159,7 +159,7 @@ def load_videos(
 ) -> dict[str, VideoTubelets]:
     """``VideoTubelets`` of every video in ``sizes`` (video_id -> frame width, height)."""
     slowfast_rows = _slowfast_rows(ws, dataset) if use_slowfast else {}
-    reader = ShardReader(ws.features_dir)
+    reader = ShardReader(ws.features_dir, verify_checksums=False)
     videos = {}
     for video_id, size in sizes.items():
         regions = read_video_regions(ws, dataset, video_id, boxes="tubelets")

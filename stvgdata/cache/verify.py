@@ -26,7 +26,7 @@ from stvgdata.cache.faults import StorageError, storage_faults
 from stvgdata.cache.manifest import item_column, manifest_rows
 from stvgdata.cache.plan import SHARDS_DIR
 from stvgdata.cache.repair import VERIFY_STAGE
-from stvgdata.cache.shard import SHARD_SUFFIX
+from stvgdata.cache.shard import SHARD_SUFFIX, read_runs
 from stvgdata.catalog import append_rows, failure_row, query
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.workspace import Workspace
@@ -106,19 +106,22 @@ def _unchecksummed(handle: h5py.File, rows: list[dict[str, Any]]) -> int:
 
 
 def _deep_reasons(handle: h5py.File, row: dict[str, Any]) -> list[str]:
-    """Read every row of ``row`` (and its token ids): checksum failures and NaN/inf."""
+    """Read every row of ``row`` (and its token ids) with checksums checked, unlike the
+    training path's reads: checksum failures and NaN/inf."""
     start, stop = row["row_start"], row["row_end"]
     data = handle[row["array_path"]]
     for chunk_start in range(start, stop, DEEP_READ_ROWS):
+        run = (chunk_start, min(stop, chunk_start + DEEP_READ_ROWS))
         try:
-            block = data[chunk_start : min(stop, chunk_start + DEEP_READ_ROWS)]
+            block = read_runs(data, [run], verify_checksums=True)
         except OSError as exc:  # fletcher32 mismatch, or bytes HDF5 cannot decode
             return [f"damaged data in rows from {chunk_start}: {str(exc).splitlines()[0]}"]
         if not np.isfinite(block).all():
             return [f"non-finite values in rows from {chunk_start}"]
     if ARRAY_LAYOUTS[row["model"]].timeline == "token":
         try:
-            handle[TOKEN_IDS_PATH.format(model=row["model"])][start:stop]
+            ids = handle[TOKEN_IDS_PATH.format(model=row["model"])]
+            read_runs(ids, [(start, stop)], verify_checksums=True)
         except OSError as exc:
             return [f"damaged token ids: {str(exc).splitlines()[0]}"]
     return []

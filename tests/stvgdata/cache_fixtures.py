@@ -1,10 +1,11 @@
 """Small inputs for the feature-cache tests beyond ``stvgdata.sample_catalog``: faulty videos,
-the tiny extraction configuration, and a shard committed without a model."""
+the tiny extraction configuration, a shard committed without a model, and damaged bytes."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import h5py
 import numpy as np
 
 from stvgdata.cache import ModelIdentity, ShardWriter, StorageConfig, WorkSplit
@@ -98,3 +99,18 @@ def two_video_workspace(root: Path) -> tuple[Workspace, list[CatalogVideo]]:
     videos = make_videos(root / "videos", {"a": 12, "b": 8})
     install_catalog(ws, videos)
     return ws, videos
+
+
+def flip_stored_bytes(ws: Workspace, row: dict) -> None:
+    """Overwrite bytes of ``row``'s first row, stored in its array's first chunk, behind
+    HDF5's back (the chunk's checksum no longer matches)."""
+    path = ws.features_dir / row["shard"]
+    with h5py.File(path, "r") as handle:
+        data = handle[row["array_path"]]
+        row_bytes = data.dtype.itemsize * int(np.prod(data.shape[1:]))
+        offset = data.id.get_chunk_info(0).byte_offset + row["row_start"] * row_bytes
+    with open(path, "r+b") as raw:
+        raw.seek(offset + 8)
+        data = raw.read(8)
+        raw.seek(offset + 8)
+        raw.write(bytes(b ^ 0xFF for b in data))

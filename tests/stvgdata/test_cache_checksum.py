@@ -1,6 +1,6 @@
 """Shard contents carry fletcher32 checksums: overwritten bytes fail ``verify --deep`` and
-reads (one line, no traceback), and the next ``extract`` recomputes what ``verify`` flagged
-or what lost its shard."""
+checked reads (one line, no traceback), and the next ``extract`` recomputes what ``verify``
+flagged or what lost its shard."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from stvgdata.errors import BadInputError
 from stvgdata.extract import run_extraction
 from stvgdata.workspace import Workspace
 from tests.stvgdata.cache_fixtures import (
+    flip_stored_bytes,
     tiny_config,
     two_video_workspace,
 )
@@ -39,18 +40,6 @@ def row_of(ws: Workspace, model: str, item: str) -> dict:
     return next(r for r in manifest_rows(ws, model=model).to_pylist() if r[column] == item)
 
 
-def flip_bytes(ws: Workspace, row: dict) -> None:
-    """Overwrite bytes inside the first stored chunk of ``row``'s array, behind HDF5's back."""
-    path = ws.features_dir / row["shard"]
-    with h5py.File(path, "r") as handle:
-        offset = handle[row["array_path"]].id.get_chunk_info(0).byte_offset
-    with open(path, "r+b") as raw:
-        raw.seek(offset + 16)
-        data = raw.read(8)
-        raw.seek(offset + 16)
-        raw.write(bytes(b ^ 0xFF for b in data))
-
-
 def test_every_array_is_checksummed(ws: Workspace) -> None:
     for shard in {row["shard"] for row in manifest_rows(ws).to_pylist()}:
         with h5py.File(ws.features_dir / shard, "r") as handle:
@@ -64,7 +53,7 @@ def test_every_array_is_checksummed(ws: Workspace) -> None:
 def test_flipped_bytes_fail_deep_verify_and_reads_then_extract_repairs(
     ws: Workspace, model: str, item: str
 ) -> None:
-    flip_bytes(ws, row_of(ws, model, item))
+    flip_stored_bytes(ws, row_of(ws, model, item))
     assert verify_cache(ws).ok  # metadata is intact
     report = verify_cache(ws, deep=True)
     assert not report.ok and report.recorded
