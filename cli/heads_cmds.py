@@ -72,13 +72,20 @@ CollabWarmup = Annotated[
         "static stream; default 0, the paper's schedule).",
     ),
 ]
-D2SAnchor = Annotated[
-    bool | None,
+class AnchorName(StrEnum):
+    none = "none"
+    static = "static"
+    static_d2s = "static+d2s"
+
+
+AnchorOpt = Annotated[
+    AnchorName | None,
     typer.Option(
-        "--d2s-anchor/--no-d2s-anchor",
-        help="Anchor each box on the static attention re-weighted by d2s's attention, so the "
-        "box loss trains where d2s looks (default on; off: the static attention alone; no "
-        "effect without d2s; see docs/heads.md).",
+        "--anchor",
+        help="Box anchor. none: the paper's plain MLP head (stays on the mean box without "
+        "MDETR's initialization); static [default]: box centre relative to the static "
+        "attention, the same for every variant; static+d2s: that attention re-weighted by "
+        "d2s's (not in the paper; named in the variant). See docs/heads.md.",
     ),
 ]
 Method = Annotated[
@@ -180,7 +187,7 @@ def train_command(
     ] = None,
     no_spatial: NoSpatial = False,
     no_mean_pool: NoMeanPool = False,
-    d2s_anchor: D2SAnchor = None,
+    anchor: AnchorOpt = None,
     collab_warmup: CollabWarmup = None,
     frame_features: FrameFeatures = None,
     clip_features: ClipFeatures = None,
@@ -214,7 +221,7 @@ def train_command(
         "fusion": fusion.value if fusion else None,
         "dynamic_spatial": False if no_spatial else None,
         "dynamic_mean_pool": False if no_mean_pool else None,
-        "d2s_anchor": d2s_anchor,
+        "anchor": anchor.value if anchor else None,
         "collab_warmup": collab_warmup,
         "features": features,
     }
@@ -235,7 +242,7 @@ def train_command(
                 "--fusion": fusion is not None,
                 "--no-spatial": no_spatial,
                 "--no-mean-pool": no_mean_pool,
-                "--d2s-anchor": d2s_anchor is not None,
+                "--anchor": anchor is not None,
                 "--collab-warmup": collab_warmup is not None,
                 "--frame-features": frame_features is not None,
                 "--clip-features": clip_features is not None,
@@ -315,7 +322,7 @@ def ablate_command(
     batch_size: BatchSize = None,
     lr: LearningRate = None,
     max_frames: MaxFrames = None,
-    d2s_anchor: D2SAnchor = None,
+    anchor: AnchorOpt = None,
     collab_warmup: CollabWarmup = None,
     frame_features: FrameFeatures = None,
     clip_features: ClipFeatures = None,
@@ -344,7 +351,7 @@ def ablate_command(
         "d_model": d_model,
         "num_layers": layers,
         "max_frames": max_frames,
-        "d2s_anchor": d2s_anchor,
+        "anchor": anchor.value if anchor else None,
         "collab_warmup": collab_warmup,
         "features": feature_set(frame_features, clip_features, text_features),
     }
@@ -361,7 +368,7 @@ def ablate_command(
                 "--d-model": d_model is not None,
                 "--layers": layers is not None,
                 "--max-frames": max_frames is not None,
-                "--d2s-anchor": d2s_anchor is not None,
+                "--anchor": anchor is not None,
                 "--collab-warmup": collab_warmup is not None,
                 "--frame-features": frame_features is not None,
                 "--clip-features": clip_features is not None,

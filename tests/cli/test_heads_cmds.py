@@ -35,7 +35,7 @@ def test_train_writes_a_checkpointed_run_and_resumes_it(run_cli, cached_ws, trai
     assert (run_dir / "run.json").is_file() and (run_dir / "checkpoint-last.pt").is_file()
     record = json.loads((run_dir / "run.json").read_text())
     assert (record["method"], record["seed"], record["result"]["epochs"]) == ("csdvl", 0, 1)
-    assert record["config"]["model"]["d2s_anchor"] is True
+    assert record["config"]["model"]["anchor"] == "static"
     assert {f["model"] for f in record["features"]} == {"resnet101", "slowfast", "roberta"}
     resumed = run_cli(
         "train", "--dataset", DATASET, "--resume", trained_run["run_id"], "--epochs", "2", "--json",
@@ -102,14 +102,15 @@ def test_train_on_chosen_features_stores_them_for_eval(run_cli, cached_ws):
     result = run_cli(
         "train", "--dataset", DATASET, "--epochs", "1", "--json", "--seed", "3",
         "--frame-features", "vl-synth-map", "--clip-features", "vl-synth-map",
-        "--text-features", "vl-synth-text", "--no-d2s-anchor", "--set", "train.weight_decay=0.5",
-        "--set", "ffn_dim=64",
+        "--text-features", "vl-synth-text", "--anchor", "static+d2s",
+        "--set", "train.weight_decay=0.5", "--set", "ffn_dim=64",
         workspace_path=cached_ws.root,
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     run_id = json.loads(result.stdout)["run_id"]
     config = json.loads((cached_ws.runs_dir / run_id / "run.json").read_text())["config"]
-    assert config["model"]["d2s_anchor"] is False
+    assert config["model"]["anchor"] == "static+d2s"
+    assert json.loads(result.stdout)["variant"] == "s2d+d2s[anchor=static+d2s]"
     assert (config["train"]["weight_decay"], config["model"]["ffn_dim"]) == (0.5, 64)  # --set
     features = config["train"]["features"]
     assert features == {"frame": "vl-synth-map", "clip": "vl-synth-map", "text": "vl-synth-text"}
@@ -142,7 +143,7 @@ def test_train_on_chosen_features_stores_them_for_eval(run_cli, cached_ws):
         (("train", "--dataset", DATASET, "--epochs", "2", "--collab-warmup", "2"), "none of the"),
         (("ablate", "--dataset", DATASET, "--collab-warmup", "-1"), "0 or more"),
         (("train", "--dataset", DATASET, "--method", "stop", "--collab-warmup", "1"), "csdvl"),
-        (("ablate", "--dataset", DATASET, "--method", "e3m", "--no-d2s-anchor"), "csdvl"),
+        (("ablate", "--dataset", DATASET, "--method", "e3m", "--anchor", "none"), "csdvl"),
         (("train", "--dataset", DATASET, "--set", "nope=1"), "--set: nope: unknown setting"),
         (("train", "--dataset", DATASET, "--set", "d_model=30"), "not divisible"),
     ],
