@@ -7,7 +7,7 @@ import dataclasses
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -28,6 +28,9 @@ from heads.registry import get_method, method_names, train_run
 from heads.settings import configure, parse_overrides
 from schemas.batch import FeatureSet
 from stvgdata.errors import BadInputError
+
+if TYPE_CHECKING:
+    from heads.eval.compare import Comparison
 
 
 class PresetName(StrEnum):
@@ -72,6 +75,8 @@ CollabWarmup = Annotated[
         "static stream; default 0, the paper's schedule).",
     ),
 ]
+
+
 class AnchorName(StrEnum):
     none = "none"
     static = "static"
@@ -87,6 +92,13 @@ AnchorOpt = Annotated[
         "attention, the same for every variant; static+d2s: that attention re-weighted by "
         "d2s's (not in the paper; named in the variant). See docs/heads.md.",
     ),
+]
+ValSplit = Annotated[
+    str | None,
+    typer.Option(help="Validate on this split every epoch and keep the best-on-val checkpoint."),
+]
+Patience = Annotated[
+    int | None, typer.Option(help="Stop after this many epochs without val improvement.")
 ]
 Method = Annotated[
     str,
@@ -172,12 +184,8 @@ def train_command(
     lr: LearningRate = None,
     max_frames: MaxFrames = None,
     seed: Annotated[int, typer.Option(help="Seed of initialization, shuffling, dropout.")] = 0,
-    val_split: Annotated[
-        str | None, typer.Option(help="Validate on this split every epoch (keeps the best).")
-    ] = None,
-    patience: Annotated[
-        int | None, typer.Option(help="Stop after this many epochs without val improvement.")
-    ] = None,
+    val_split: ValSplit = None,
+    patience: Patience = None,
     device: Device = "cpu",
     num_workers: Workers = 0,
     no_s2d: NoS2D = False,
@@ -286,19 +294,33 @@ def render_ablation(result, title: str = "CSDVL") -> None:  # noqa: ANN001 - Abl
     seeds = len(result.variants[0].seeds) if result.variants else 0
     metrics = result.variants[0].metrics if result.variants else ()
     labels = dict(METRIC_COLUMNS + RETRIEVAL_COLUMNS)
+    setting, paired = result.setting, result.paired
     table = Table(
         title=f"{title} ablation - {result.dataset} {result.split} - protocol {result.protocol}"
-        f" - {seeds} seed(s)"
+        f" - {seeds} seed(s)" + (f"\n{setting}" if setting else ""),
+        caption="mean ± sample std over seeds" if seeds > 1 else None,
     )
     table.add_column("variant", overflow="fold")  # a long variant name folds, metrics stay whole
     for metric in metrics:
         table.add_column(labels.get(metric, metric), justify="right", no_wrap=True)
+    if paired:
+        table.add_column(f"Δ vIoU vs {result.baseline} [95% CI]", justify="right")
     for variant in result.variants:
         cells = [
             _cell(variant.mean(m), variant.std(m), seeds, m not in NOT_PERCENT) for m in metrics
         ]
+        if paired:
+            cells.append(_paired_cell(paired.get(variant.variant)))
         table.add_row(variant.variant, *cells)
     console.print(table)
+
+
+def _paired_cell(comparison: Comparison | None) -> str:
+    """Paired difference and its interval, in percent points ("-" for the baseline itself)."""
+    if comparison is None:
+        return "-"
+    c = comparison
+    return f"{100 * c.difference:+.1f} [{100 * c.low:+.1f}, {100 * c.high:+.1f}]"
 
 
 def ablate_command(
@@ -322,6 +344,8 @@ def ablate_command(
     batch_size: BatchSize = None,
     lr: LearningRate = None,
     max_frames: MaxFrames = None,
+    val_split: ValSplit = None,
+    patience: Patience = None,
     anchor: AnchorOpt = None,
     collab_warmup: CollabWarmup = None,
     frame_features: FrameFeatures = None,
@@ -340,7 +364,12 @@ def ablate_command(
     set_: SetOpt = None,
 ) -> None:
     """Train and evaluate ablation variants (no flags: the paper's Table 3 grid; another
-    --method: that method's own grid)."""
+    --method: that method's own grid).
+
+    The protocol a reviewer accepts: --val-split val --patience P keeps each run's best-on-val
+    checkpoint and scores it on the evaluation split (test); the table shows mean ± sample std
+    over --seeds and, per variant, the paired per-query vIoU difference against "none" with
+    its 95% bootstrap interval (as stvg compare)."""
     from heads.eval.evaluate import default_eval_split
 
     if seeds < 1:
@@ -351,6 +380,8 @@ def ablate_command(
         "d_model": d_model,
         "num_layers": layers,
         "max_frames": max_frames,
+        "val_split": val_split,
+        "patience": patience,
         "anchor": anchor.value if anchor else None,
         "collab_warmup": collab_warmup,
         "features": feature_set(frame_features, clip_features, text_features),
@@ -368,6 +399,8 @@ def ablate_command(
                 "--d-model": d_model is not None,
                 "--layers": layers is not None,
                 "--max-frames": max_frames is not None,
+                "--val-split": val_split is not None,
+                "--patience": patience is not None,
                 "--anchor": anchor is not None,
                 "--collab-warmup": collab_warmup is not None,
                 "--frame-features": frame_features is not None,

@@ -106,9 +106,12 @@ class CSDVLConfig:
             name += "+no-spatial"
         if not self.dynamic_mean_pool:
             name += "+no-mean-pool"
-        if self.effective_anchor != DEFAULT_ANCHOR:
-            name += f"[anchor={self.effective_anchor}]"
-        return name
+        return name + self.anchor_suffix()
+
+    def anchor_suffix(self) -> str:
+        """ "[anchor=...]" when the model's anchor is not the default every variant shares."""
+        anchor = self.effective_anchor
+        return "" if anchor == DEFAULT_ANCHOR else f"[anchor={anchor}]"
 
 
 @dataclass
@@ -141,6 +144,7 @@ class TrainConfig:
 class Preset:
     model: CSDVLConfig = field(default_factory=CSDVLConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    name: str = "paper"  # which preset this started from, shown above result tables
 
 
 def preset(name: str) -> Preset:
@@ -160,6 +164,7 @@ def preset(name: str) -> Preset:
                 map_kernel=3,
             ),
             train=TrainConfig(epochs=6, batch_size=16, lr=5e-4, grad_clip=1.0, max_frames=16),
+            name="small",
         )
     raise ValueError(f"unknown preset {name!r}; known: paper, small")
 

@@ -46,7 +46,16 @@ def ablate(
     """``variants`` (default: Table 3's grid) x ``seeds``, trained and scored."""
     chosen = table3_variants() if variants is None else variants
     return run_ablation(
-        ws, dataset, chosen, seeds, config.model, config.train, progress, eval_split, protocol
+        ws,
+        dataset,
+        chosen,
+        seeds,
+        config.model,
+        config.train,
+        progress,
+        eval_split,
+        protocol,
+        config.name,
     )
 
 

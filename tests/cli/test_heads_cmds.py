@@ -67,13 +67,47 @@ def test_ablate_no_s2d_runs_full_and_variant_and_writes_runs_rows(run_cli, cache
     report = json.loads(result.stdout)
     assert report["split"] == "test"
     assert [v["variant"] for v in report["variants"]] == ["s2d+d2s", "no-s2d"]
-    assert all(0 <= v["m_viou_mean"] <= 1 and v["m_viou_std"] == 0 for v in report["variants"])
+    assert all(0 <= v["m_viou_mean"] <= 1 and v["m_viou_std"] is None for v in report["variants"])
     rows = run_cli(
         "sql", "SELECT variant, seed FROM runs WHERE method = 'csdvl' ORDER BY variant",
         "--format", "json", workspace_path=cached_ws.root,
     )  # fmt: skip
     variants = {(r["variant"], r["seed"]) for r in json.loads(rows.stdout)}
     assert {("s2d+d2s", 0), ("no-s2d", 0)} <= variants
+
+
+def test_ablate_selects_on_val_scores_on_test_and_pairs_each_variant_with_the_baseline(
+    run_cli, cached_ws
+):
+    result = run_cli(
+        "ablate", "--dataset", DATASET, "--no-s2d", "--epochs", "2", "--seeds", "2",
+        "--val-split", "train", "--patience", "1", "--json", workspace_path=cached_ws.root,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["split"] == "test" and report["baseline"] == "s2d+d2s"  # no "none" here
+    assert "preset small" in report["setting"] and "best on train" in report["setting"]
+    paired = report["paired"]["no-s2d"]
+    assert paired["low"] <= paired["difference"] <= paired["high"] and paired["queries"] == 2
+    assert all(v["m_viou_std"] is not None for v in report["variants"])  # 2 seeds: sample std
+    run_ids = [run_id for v in report["variants"] for run_id in v["run_ids"]]
+    rows = query(
+        cached_ws,
+        "SELECT DISTINCT json_extract_string(config, '$.checkpoint_rule') AS rule, checkpoint "
+        "FROM runs WHERE list_contains(?, run_id)",
+        [run_ids],
+    ).to_pylist()
+    assert {row["rule"] for row in rows} == {"best on train, patience 1"}
+    assert all("best" in row["checkpoint"] for row in rows)
+
+
+def test_ablate_refuses_to_select_on_the_split_it_scores(run_cli, cached_ws):
+    result = run_cli(
+        "ablate", "--dataset", DATASET, "--val-split", "test", "--epochs", "1",
+        workspace_path=cached_ws.root,
+    )  # fmt: skip
+    assert result.exit_code == 2 and "--val-split" in result.stderr
+    assert "evaluation split" in result.stderr
 
 
 def test_ablate_table_shows_each_variant(run_cli, cached_ws):
@@ -83,6 +117,7 @@ def test_ablate_table_shows_each_variant(run_cli, cached_ws):
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert "fusion=sum" in result.stdout and "m_vIoU" in result.stdout
+    assert "preset small" in result.stdout and "Δ vIoU" in result.stdout
 
 
 def test_show_writes_frames_and_score_map(run_cli, cached_ws, trained_run, tmp_path):
