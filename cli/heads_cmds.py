@@ -285,7 +285,7 @@ def _cell(mean: float, std: float, seeds: int, percent: bool) -> str:
         return "-"
     scale = 100 if percent else 1
     text = f"{scale * mean:.1f}"
-    return text if seeds == 1 else f"{text} ± {scale * std:.1f}"
+    return text if seeds == 1 or std != std else f"{text} ± {scale * std:.1f}"
 
 
 def render_ablation(result, title: str = "CSDVL") -> None:  # noqa: ANN001 - AblationResult
@@ -312,6 +312,11 @@ def render_ablation(result, title: str = "CSDVL") -> None:  # noqa: ANN001 - Abl
         if paired:
             cells.append(_paired_cell(paired.get(variant.variant)))
         table.add_row(variant.variant, *cells)
+    if result.baselines:
+        table.add_section()
+    for baseline in result.baselines:  # trivial predictors on the same split
+        cells = [_cell(baseline.mean(m), float("nan"), 1, m not in NOT_PERCENT) for m in metrics]
+        table.add_row(f"baseline: {baseline.variant}", *cells, *(["-"] if paired else []))
     console.print(table)
 
 

@@ -80,6 +80,15 @@ class AblationResult:
     setting: str = ""
     baseline: str | None = None
     paired: dict[str, Comparison] = field(default_factory=dict)
+    # trivial predictors on the same split (heads.eval.baselines), one "seed" each
+    baselines: list[VariantResult] = field(default_factory=list)
+
+    def add_baselines(self, summaries: dict[str, Summary]) -> None:
+        """Record each trivial predictor's summary on this split, to show beside the variants."""
+        for name, summary in summaries.items():
+            row = VariantResult(name, [])
+            row.add_summary(name, summary)
+            self.baselines.append(row)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,4 +99,5 @@ class AblationResult:
             "baseline": self.baseline,
             "paired": {name: dataclasses.asdict(c) for name, c in self.paired.items()},
             "variants": [v.to_dict() for v in self.variants],
+            "baselines": [v.to_dict() for v in self.baselines],
         }
