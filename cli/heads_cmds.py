@@ -290,42 +290,48 @@ def _cell(mean: float, std: float, seeds: int, percent: bool) -> str:
 
 def render_ablation(result, title: str = "CSDVL") -> None:  # noqa: ANN001 - AblationResult
     """Paper-style table: one row per variant, the method's metrics (fractions in percent),
-    mean ± std over seeds."""
+    mean ± sample std over seeds, then any trivial baselines (dimmed); below it, each variant's
+    paired per-query difference from the baseline variant."""
     seeds = len(result.variants[0].seeds) if result.variants else 0
     metrics = result.variants[0].metrics if result.variants else ()
     labels = dict(METRIC_COLUMNS + RETRIEVAL_COLUMNS)
-    setting, paired = result.setting, result.paired
     table = Table(
         title=f"{title} ablation - {result.dataset} {result.split} - protocol {result.protocol}"
-        f" - {seeds} seed(s)" + (f"\n{setting}" if setting else ""),
+        f" - {seeds} seed(s)" + (f"\n{result.setting}" if result.setting else ""),
         caption="mean ± sample std over seeds" if seeds > 1 else None,
     )
     table.add_column("variant", overflow="fold")  # a long variant name folds, metrics stay whole
     for metric in metrics:
         table.add_column(labels.get(metric, metric), justify="right", no_wrap=True)
-    if paired:
-        table.add_column(f"Δ vIoU vs {result.baseline} [95% CI]", justify="right")
     for variant in result.variants:
         cells = [
             _cell(variant.mean(m), variant.std(m), seeds, m not in NOT_PERCENT) for m in metrics
         ]
-        if paired:
-            cells.append(_paired_cell(paired.get(variant.variant)))
         table.add_row(variant.variant, *cells)
     if result.baselines:
         table.add_section()
     for baseline in result.baselines:  # trivial predictors on the same split
         cells = [_cell(baseline.mean(m), float("nan"), 1, m not in NOT_PERCENT) for m in metrics]
-        table.add_row(f"baseline: {baseline.variant}", *cells, *(["-"] if paired else []))
+        table.add_row(baseline.variant, *cells, style="dim")
     console.print(table)
+    if result.paired:
+        render_paired(result.paired, result.baseline)
 
 
-def _paired_cell(comparison: Comparison | None) -> str:
-    """Paired difference and its interval, in percent points ("-" for the baseline itself)."""
-    if comparison is None:
-        return "-"
-    c = comparison
-    return f"{100 * c.difference:+.1f} [{100 * c.low:+.1f}, {100 * c.high:+.1f}]"
+def render_paired(paired: dict[str, Comparison], baseline: str | None) -> None:
+    """Each variant against ``baseline`` on the same queries (percent points of vIoU)."""
+    first = next(iter(paired.values()))
+    table = Table(
+        title=f"paired per-query vIoU against {baseline} - {first.queries} queries - "
+        f"{first.confidence:.0%} bootstrap interval"
+    )
+    for name in ("variant", "Δ m_vIoU", "interval", "better / worse / tied"):
+        table.add_column(name, justify="left" if name == "variant" else "right")
+    for name, c in paired.items():
+        interval = f"[{100 * c.low:+.1f}, {100 * c.high:+.1f}]"
+        counts = f"{c.better} / {c.worse} / {c.ties}"
+        table.add_row(name, f"{100 * c.difference:+.1f}", interval, counts)
+    console.print(table)
 
 
 def ablate_command(

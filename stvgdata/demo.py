@@ -9,7 +9,7 @@ from pathlib import Path
 from stvgdata.extract import ExtractConfig, ExtractSummary, run_extraction
 from stvgdata.importer import ImportSummary, import_dataset
 from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.synth import SynthSummary, default_config, generate, with_overrides
+from stvgdata.synth import SynthConfig, SynthSummary, default_config, generate, with_overrides
 from stvgdata.workspace import Workspace
 
 DEMO_DATASET = "vidstg"
@@ -46,6 +46,20 @@ def demo_data_root(ws: Workspace) -> Path:
     return ws.root / "demo-data" / DEMO_DATASET
 
 
+def demo_synth_config(config: DemoDataConfig) -> SynthConfig:
+    """The generator's settings for the demo's sizes (checked as user input)."""
+    return with_overrides(
+        DEMO_DATASET,
+        default_config(DEMO_DATASET),
+        fps=config.fps,
+        video_seconds=config.video_seconds,
+        tube_seconds=config.tube_seconds,
+        objects_per_video=config.objects,
+        height=config.frame_size[0],
+        width=config.frame_size[1],
+    )
+
+
 def prepare_demo_data(
     ws: Workspace, config: DemoDataConfig, progress: ProgressFn = no_progress
 ) -> DemoData:
@@ -53,23 +67,13 @@ def prepare_demo_data(
     root = demo_data_root(ws)
     synth = None
     if not root.exists():
-        synth_config = with_overrides(
-            DEMO_DATASET,
-            default_config(DEMO_DATASET),
-            fps=config.fps,
-            video_seconds=config.video_seconds,
-            tube_seconds=config.tube_seconds,
-            objects_per_video=config.objects,
-            height=config.frame_size[0],
-            width=config.frame_size[1],
-        )
         synth = generate(
             root,
             DEMO_DATASET,
             config.videos,
             config.seed,
             True,
-            synth_config,
+            demo_synth_config(config),
             progress,
             test_seed=config.test_seed,
         )

@@ -117,7 +117,7 @@ def test_ablate_table_shows_each_variant(run_cli, cached_ws):
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert "fusion=sum" in result.stdout and "m_vIoU" in result.stdout
-    assert "preset small" in result.stdout and "Δ vIoU" in result.stdout
+    assert "preset small" in result.stdout and "paired per-query vIoU" in result.stdout
 
 
 def test_show_writes_frames_and_score_map(run_cli, cached_ws, trained_run, tmp_path):
@@ -187,3 +187,34 @@ def test_bad_input_is_one_line_and_exit_2(run_cli, cached_ws, args, message):
     result = run_cli(*args, workspace_path=cached_ws.root)
     assert result.exit_code == 2, (result.stdout, result.stderr, result.exception)
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_ablation_table_shows_the_paired_difference_and_the_baselines(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from cli import heads_cmds
+    from heads.eval.ablation import AblationResult, VariantResult
+    from heads.eval.compare import Comparison
+    from heads.eval.metrics import Summary
+
+    out = Console(width=80, file=io.StringIO(), color_system=None)
+    monkeypatch.setattr(heads_cmds, "console", out)
+    variants = [VariantResult(name, [0, 1]) for name in ("none", "s2d+d2s")]
+    for variant, m_viou in zip(variants, (0.10, 0.20), strict=True):
+        for seed in (0, 1):
+            summary = Summary(9, 0, m_viou, 0.2, 0, 0.4, 0.5)
+            variant.add_summary(f"{variant.variant}-{seed}", summary)
+    diff = Comparison("viou", "vidstg", "test", "all-frames", 9, 0.2, 0.1, 0.1, 0.05, 0.15,
+                      0.95, 6, 2, 1)  # fmt: skip
+    result = AblationResult("vidstg", "test", "all-frames", variants, "preset small", "none",
+                            {"s2d+d2s": diff})  # fmt: skip
+    result.add_baselines({"mean box": Summary(9, 0, 0.05, 0.0, 0.0, 0.3, 0.2)})
+    heads_cmds.render_ablation(result)
+    text = out.file.getvalue()
+    assert max(map(len, text.splitlines())) <= 80 and "preset small" in text
+    assert "+10.0" in text and "[+5.0, +15.0]" in text and "6 / 2 / 1" in text
+    assert "mean box" in text
+    assert "20.0 ± 0.0" in text and "mean ± sample std" in text
+    assert result.to_dict()["baselines"][0]["m_viou_mean"] == 0.05
