@@ -39,7 +39,7 @@ def demo_command(
         int | None, typer.Option(help="Synthetic videos to generate [default: 160].")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 0,
-    seeds: Annotated[int, typer.Option(help="Training seeds per variant (mean ± std).")] = 1,
+    seeds: Annotated[int, typer.Option(help="Training seeds per variant (mean ± sample std).")] = 1,
     epochs: Annotated[
         int | None,
         typer.Option(

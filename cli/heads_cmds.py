@@ -347,7 +347,7 @@ def ablate_command(
     ] = None,
     no_spatial: NoSpatial = False,
     no_mean_pool: NoMeanPool = False,
-    seeds: Annotated[int, typer.Option(help="Seeds per variant (0..K-1): mean ± std.")] = 1,
+    seeds: Annotated[int, typer.Option(help="Seeds per variant (0..K-1): mean ± sample std.")] = 1,
     preset_name: PresetOpt = PresetName.small,
     d_model: DModel = None,
     layers: Layers = None,
