@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from enum import StrEnum
 from functools import partial
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -29,6 +29,9 @@ from heads.registry import get_method, method_names, train_run
 from heads.settings import configure, parse_overrides
 from schemas.batch import FeatureSet
 from stvgdata.errors import BadInputError
+
+if TYPE_CHECKING:
+    from heads.eval.compare import Comparison
 
 
 class PresetName(StrEnum):
@@ -73,14 +76,30 @@ CollabWarmup = Annotated[
         "static stream; default 0, the paper's schedule).",
     ),
 ]
-D2SAnchor = Annotated[
-    bool | None,
+
+
+class AnchorName(StrEnum):
+    none = "none"
+    static = "static"
+    static_d2s = "static+d2s"
+
+
+AnchorOpt = Annotated[
+    AnchorName | None,
     typer.Option(
-        "--d2s-anchor/--no-d2s-anchor",
-        help="Anchor each box on the static attention re-weighted by d2s's attention, so the "
-        "box loss trains where d2s looks (default on; off: the static attention alone; no "
-        "effect without d2s; see docs/heads.md).",
+        "--anchor",
+        help="Box anchor. none: the paper's plain MLP head (stays on the mean box without "
+        "MDETR's initialization); static [default]: box centre relative to the static "
+        "attention, the same for every variant; static+d2s: that attention re-weighted by "
+        "d2s's (not in the paper; named in the variant). See docs/heads.md.",
     ),
+]
+ValSplit = Annotated[
+    str | None,
+    typer.Option(help="Validate on this split every epoch and keep the best-on-val checkpoint."),
+]
+Patience = Annotated[
+    int | None, typer.Option(help="Stop after this many epochs without val improvement.")
 ]
 Method = Annotated[
     str,
@@ -166,12 +185,8 @@ def train_command(
     lr: LearningRate = None,
     max_frames: MaxFrames = None,
     seed: Annotated[int, typer.Option(help="Seed of initialization, shuffling, dropout.")] = 0,
-    val_split: Annotated[
-        str | None, typer.Option(help="Validate on this split every epoch (keeps the best).")
-    ] = None,
-    patience: Annotated[
-        int | None, typer.Option(help="Stop after this many epochs without val improvement.")
-    ] = None,
+    val_split: ValSplit = None,
+    patience: Patience = None,
     device: Device = "cpu",
     num_workers: Workers = 0,
     no_s2d: NoS2D = False,
@@ -181,7 +196,7 @@ def train_command(
     ] = None,
     no_spatial: NoSpatial = False,
     no_mean_pool: NoMeanPool = False,
-    d2s_anchor: D2SAnchor = None,
+    anchor: AnchorOpt = None,
     collab_warmup: CollabWarmup = None,
     frame_features: FrameFeatures = None,
     clip_features: ClipFeatures = None,
@@ -215,7 +230,7 @@ def train_command(
         "fusion": fusion.value if fusion else None,
         "dynamic_spatial": False if no_spatial else None,
         "dynamic_mean_pool": False if no_mean_pool else None,
-        "d2s_anchor": d2s_anchor,
+        "anchor": anchor.value if anchor else None,
         "collab_warmup": collab_warmup,
         "features": features,
     }
@@ -236,7 +251,7 @@ def train_command(
                 "--fusion": fusion is not None,
                 "--no-spatial": no_spatial,
                 "--no-mean-pool": no_mean_pool,
-                "--d2s-anchor": d2s_anchor is not None,
+                "--anchor": anchor is not None,
                 "--collab-warmup": collab_warmup is not None,
                 "--frame-features": frame_features is not None,
                 "--clip-features": clip_features is not None,
@@ -276,18 +291,20 @@ def _cell(mean: float, std: float, seeds: int, percent: bool) -> str:
         return "-"
     scale = 100 if percent else 1
     text = f"{scale * mean:.1f}"
-    return text if seeds == 1 else f"{text} ± {scale * std:.1f}"
+    return text if seeds == 1 or std != std else f"{text} ± {scale * std:.1f}"
 
 
 def render_ablation(result, title: str = "CSDVL") -> None:  # noqa: ANN001 - AblationResult
     """Paper-style table: one row per variant, the method's metrics (fractions in percent),
-    mean ± std over seeds."""
+    mean ± sample std over seeds, then any trivial baselines (dimmed); below it, each variant's
+    paired per-query difference from the baseline variant."""
     seeds = len(result.variants[0].seeds) if result.variants else 0
     metrics = result.variants[0].metrics if result.variants else ()
     labels = dict(METRIC_COLUMNS + RETRIEVAL_COLUMNS)
     table = Table(
         title=f"{title} ablation - {result.dataset} {result.split} - protocol {result.protocol}"
-        f" - {seeds} seed(s)"
+        f" - {seeds} seed(s)" + (f"\n{result.setting}" if result.setting else ""),
+        caption="mean ± sample std over seeds" if seeds > 1 else None,
     )
     table.add_column("variant", overflow="fold")  # a long variant name folds, metrics stay whole
     for metric in metrics:
@@ -297,6 +314,29 @@ def render_ablation(result, title: str = "CSDVL") -> None:  # noqa: ANN001 - Abl
             _cell(variant.mean(m), variant.std(m), seeds, m not in NOT_PERCENT) for m in metrics
         ]
         table.add_row(variant.variant, *cells)
+    if result.baselines:
+        table.add_section()
+    for baseline in result.baselines:  # trivial predictors on the same split
+        cells = [_cell(baseline.mean(m), float("nan"), 1, m not in NOT_PERCENT) for m in metrics]
+        table.add_row(baseline.variant, *cells, style="dim")
+    console.print(table)
+    if result.paired:
+        render_paired(result.paired, result.baseline)
+
+
+def render_paired(paired: dict[str, Comparison], baseline: str | None) -> None:
+    """Each variant against ``baseline`` on the same queries (percent points of vIoU)."""
+    first = next(iter(paired.values()))
+    table = Table(
+        title=f"paired per-query vIoU against {baseline} - {first.queries} queries - "
+        f"{first.confidence:.0%} bootstrap interval"
+    )
+    for name in ("variant", "Δ m_vIoU", "interval", "better / worse / tied"):
+        table.add_column(name, justify="left" if name == "variant" else "right")
+    for name, c in paired.items():
+        interval = f"[{100 * c.low:+.1f}, {100 * c.high:+.1f}]"
+        counts = f"{c.better} / {c.worse} / {c.ties}"
+        table.add_row(name, f"{100 * c.difference:+.1f}", interval, counts)
     console.print(table)
 
 
@@ -313,7 +353,7 @@ def ablate_command(
     ] = None,
     no_spatial: NoSpatial = False,
     no_mean_pool: NoMeanPool = False,
-    seeds: Annotated[int, typer.Option(help="Seeds per variant (0..K-1): mean ± std.")] = 1,
+    seeds: Annotated[int, typer.Option(help="Seeds per variant (0..K-1): mean ± sample std.")] = 1,
     preset_name: PresetOpt = PresetName.small,
     d_model: DModel = None,
     layers: Layers = None,
@@ -321,7 +361,9 @@ def ablate_command(
     batch_size: BatchSize = None,
     lr: LearningRate = None,
     max_frames: MaxFrames = None,
-    d2s_anchor: D2SAnchor = None,
+    val_split: ValSplit = None,
+    patience: Patience = None,
+    anchor: AnchorOpt = None,
     collab_warmup: CollabWarmup = None,
     frame_features: FrameFeatures = None,
     clip_features: ClipFeatures = None,
@@ -339,7 +381,12 @@ def ablate_command(
     set_: SetOpt = None,
 ) -> None:
     """Train and evaluate ablation variants (no flags: the paper's Table 3 grid; another
-    --method: that method's own grid)."""
+    --method: that method's own grid).
+
+    The protocol a reviewer accepts: --val-split val --patience P keeps each run's best-on-val
+    checkpoint and scores it on the evaluation split (test); the table shows mean ± sample std
+    over --seeds and, per variant, the paired per-query vIoU difference against "none" with
+    its 95% bootstrap interval (as stvg compare)."""
     from heads.eval.evaluate import default_eval_split
 
     if seeds < 1:
@@ -350,7 +397,9 @@ def ablate_command(
         "d_model": d_model,
         "num_layers": layers,
         "max_frames": max_frames,
-        "d2s_anchor": d2s_anchor,
+        "val_split": val_split,
+        "patience": patience,
+        "anchor": anchor.value if anchor else None,
         "collab_warmup": collab_warmup,
         "features": feature_set(frame_features, clip_features, text_features),
     }
@@ -367,7 +416,9 @@ def ablate_command(
                 "--d-model": d_model is not None,
                 "--layers": layers is not None,
                 "--max-frames": max_frames is not None,
-                "--d2s-anchor": d2s_anchor is not None,
+                "--val-split": val_split is not None,
+                "--patience": patience is not None,
+                "--anchor": anchor is not None,
                 "--collab-warmup": collab_warmup is not None,
                 "--frame-features": frame_features is not None,
                 "--clip-features": clip_features is not None,

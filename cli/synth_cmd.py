@@ -33,6 +33,13 @@ def synth(
     dataset: Annotated[SynthDataset, typer.Option(help="Whose real layout and statistics.")],
     videos: Annotated[int, typer.Option(help="Number of videos over all splits.")],
     seed: Annotated[int, typer.Option(help="Same seed, same dataset (byte for byte).")] = 0,
+    test_seed: Annotated[
+        int | None,
+        typer.Option(
+            help="Draw the test split's videos from this seed instead (a held-out test set no "
+            "development run on --seed's train/val has touched; see docs/synthetic.md)."
+        ),
+    ] = None,
     no_videos: Annotated[
         bool, typer.Option("--no-videos", help="Annotations only (catalog-scale tests).")
     ] = False,
@@ -93,6 +100,7 @@ def synth(
             workers=workers,
             layout=layout,
             detections=detections,
+            test_seed=test_seed,
         )
     fmt = output_format(fmt, as_json)
     if fmt is OutputFormat.json:

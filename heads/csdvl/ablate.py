@@ -4,6 +4,11 @@ seeds. Variants are configuration overrides of one base config, never copies of 
 
 With no switches the sweep is Table 3's grid: "none", "d2s", "s2d", "s2d+d2s". With switches,
 the full model ("s2d+d2s") runs against each named variant.
+
+Protocol: with a validation split each run keeps its best-on-val checkpoint (early stopping
+with ``patience``) and is scored on the evaluation split, which must be another split; each
+variant is then compared with "none" (or the first variant) query by query, with a bootstrap
+interval over queries (``heads.eval.compare``).
 """
 
 from __future__ import annotations
@@ -18,13 +23,16 @@ from heads.csdvl.predict import predict_run
 from heads.csdvl.train import check_warmup, train
 from heads.distributed import broadcast, is_rank_zero
 from heads.eval.ablation import AblationResult, VariantResult
+from heads.eval.compare import compare_runs
 from heads.eval.evaluate import RunInfo, evaluate
 from heads.eval.metrics import Summary
 from heads.eval.protocols import DEFAULT_PROTOCOL
+from stvgdata.errors import BadInputError
 from stvgdata.progress import ProgressFn, no_progress
 from stvgdata.workspace import Workspace
 
 FULL = "s2d+d2s"
+BASELINE = "none"  # what every variant is compared with, query by query
 # variant -> (s2d, d2s), in the order of the paper's Table 3
 TABLE3 = {"none": (False, False), "d2s": (False, True), "s2d": (True, False), FULL: (True, True)}
 
@@ -71,6 +79,22 @@ def selected_variants(
     return [table3_variants()[-1], *named]
 
 
+def checkpoint_rule(train_config: TrainConfig) -> str:
+    """How a run's evaluated checkpoint is chosen, as its runs rows record it."""
+    if train_config.val_split is None:
+        return f"last of {train_config.epochs} epochs"
+    patience = "" if train_config.patience is None else f", patience {train_config.patience}"
+    return f"best on {train_config.val_split}{patience}"
+
+
+def check_splits(train_config: TrainConfig, eval_split: str) -> None:
+    """Selecting a checkpoint on the split that scores it would overstate every variant."""
+    if train_config.val_split == eval_split:
+        raise BadInputError.for_field(
+            "val_split", eval_split, "is also the evaluation split; select on another split"
+        )
+
+
 def run_ablation(
     ws: Workspace,
     dataset: str,
@@ -81,16 +105,20 @@ def run_ablation(
     progress: ProgressFn = no_progress,
     eval_split: str = "test",
     protocol: str = DEFAULT_PROTOCOL,
+    preset_name: str = "paper",
 ) -> AblationResult:
-    """Train and evaluate every variant with every seed; runs rows carry the variant name
-    (under torchrun, inside one ``heads.distributed.process_group``: rank 0 scores and records,
-    every rank gets its summaries).
+    """Train and evaluate every variant with every seed; runs rows carry the variant name (with
+    any non-default anchor) and the checkpoint rule (in ``config``). Under torchrun, inside one
+    ``heads.distributed.process_group``: rank 0 scores and records, every rank gets its summaries.
 
     Seed-major order (all variants with seed 0, then seed 1, ...), so the runs table holds a
     complete comparison for the first seeds while later ones are still training."""
+    check_splits(train_config, eval_split)
     for variant in variants:  # refuse a bad warm start before the first run, not mid-grid
         check_warmup(variant.apply(base_config), train_config)
-    results = {v.name: VariantResult(v.name, list(seeds)) for v in variants}
+    names = {v.name: v.name + v.apply(base_config).anchor_suffix() for v in variants}
+    results = {v.name: VariantResult(names[v.name], list(seeds)) for v in variants}
+    rule = checkpoint_rule(train_config)
     total, done = len(variants) * len(seeds), 0
     for seed in seeds:
         seeded = dataclasses.replace(train_config, seed=seed)
@@ -100,9 +128,9 @@ def run_ablation(
             info = RunInfo(
                 run_id=run.run_id,
                 method="csdvl",
-                variant=variant.name,
+                variant=names[variant.name],
                 seed=seed,
-                config=config_to_dict(config, seeded),
+                config=config_to_dict(config, seeded) | {"checkpoint_rule": rule},
                 checkpoint=str(run.checkpoint),
                 features=run.run.features,
             )
@@ -110,10 +138,29 @@ def run_ablation(
             results[variant.name].add_summary(run.run_id, broadcast(summary))
             done += 1
             progress("ablation", done, total)
-    return AblationResult(dataset, eval_split, protocol, list(results.values()))
+    setting = f"preset {preset_name}, anchor {base_config.anchor}, checkpoint {rule}"
+    result = AblationResult(dataset, eval_split, protocol, list(results.values()), setting)
+    return paired_with_baseline(ws, result) if is_rank_zero() else result
+
 
 
 def _score(ws: Workspace, dataset: str, info: RunInfo, eval_split: str, protocol: str) -> Summary:
     """Predict with the trained run and record it in ``runs``."""
     *_, predictions = predict_run(ws, info.run_id, dataset, eval_split)
     return evaluate(ws, dataset, eval_split, predictions, protocol, info).summaries["all"]
+
+
+def paired_with_baseline(ws: Workspace, result: AblationResult) -> AblationResult:
+    """``result`` with each variant compared with "none" (else the first variant) on the same
+    queries: the paired per-query vIoU difference and its bootstrap interval."""
+    if len(result.variants) < 2:
+        return result
+    by_name = {v.variant.split("[")[0]: v for v in result.variants}
+    baseline = by_name.get(BASELINE, result.variants[0])
+    result.baseline = baseline.variant
+    result.paired = {
+        v.variant: compare_runs(ws, v.run_ids, baseline.run_ids)
+        for v in result.variants
+        if v is not baseline
+    }
+    return result

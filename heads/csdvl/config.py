@@ -16,6 +16,12 @@ from typing import Any
 from schemas.batch import FeatureSet
 
 FUSIONS = ("collab", "none", "sum", "fc-sum", "concat-fc")
+# Box anchor (docs/heads.md, "Deviations from the paper"): "none" = the paper's plain MLP box
+# head; "static" = box centre relative to the static decoder's last attention (stands in for
+# MDETR's initialization; the same for every variant); "static+d2s" = that attention
+# re-weighted by d2s's (changes the variants with d2s, so it is part of their name).
+ANCHORS = ("none", "static", "static+d2s")
+DEFAULT_ANCHOR = "static"
 
 
 @dataclass
@@ -43,11 +49,8 @@ class CSDVLConfig:
     # attention over all T*H*W tokens instead of the T mean-pooled ones ("w/o mean pool").
     dynamic_spatial: bool = True
     dynamic_mean_pool: bool = True
-    # Box anchor (our deviation, docs/heads.md): the centre of the static decoder's last
-    # attention, re-weighted by the last d2s attention over the same grid, so the box loss
-    # trains d2s's "where" as directly as the static one's (False: the static attention alone,
-    # as runs stored before the field existed). No effect on variants without d2s.
-    d2s_anchor: bool = True
+    # Box anchor, one of ANCHORS: the most paper-faithful setting that trains from scratch.
+    anchor: str = DEFAULT_ANCHOR
     # Loss weights lambda_1..lambda_4: L1, GIoU, 2D-TAN BCE, temporal attentive.
     loss_l1: float = 5.0
     loss_giou: float = 2.0
@@ -57,6 +60,8 @@ class CSDVLConfig:
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {FUSIONS}, got {self.fusion!r}")
+        if self.anchor not in ANCHORS:
+            raise ValueError(f"anchor must be one of {ANCHORS}, got {self.anchor!r}")
         if self.d_model % self.num_heads:
             raise ValueError(f"d_model {self.d_model} is not divisible by {self.num_heads} heads")
 
@@ -70,7 +75,12 @@ class CSDVLConfig:
 
     @property
     def uses_d2s_anchor(self) -> bool:
-        return self.uses_d2s and self.d2s_anchor
+        return self.uses_d2s and self.anchor == "static+d2s"
+
+    @property
+    def effective_anchor(self) -> str:
+        """The anchor the model really uses: "static+d2s" is "static" where d2s does not run."""
+        return "static" if self.anchor == "static+d2s" and not self.uses_d2s else self.anchor
 
     @property
     def uses_symmetric_fusion(self) -> bool:
@@ -84,7 +94,9 @@ class CSDVLConfig:
 
     def variant_name(self) -> str:
         """Short name of the ablation variant: "s2d+d2s", "s2d", "d2s", "none", "fusion=sum",
-        with "+no-spatial" / "+no-mean-pool" appended for the Table 4 switches."""
+        with "+no-spatial" / "+no-mean-pool" appended for the Table 4 switches and
+        "[anchor=...]" for an anchor other than the default one every variant shares, so runs
+        and tables never mix models that differ by it."""
         if self.fusion == "collab":
             parts = [name for name, on in (("s2d", self.s2d), ("d2s", self.d2s)) if on]
             name = "+".join(parts) or "none"
@@ -94,7 +106,12 @@ class CSDVLConfig:
             name += "+no-spatial"
         if not self.dynamic_mean_pool:
             name += "+no-mean-pool"
-        return name
+        return name + self.anchor_suffix()
+
+    def anchor_suffix(self) -> str:
+        """ "[anchor=...]" when the model's anchor is not the default every variant shares."""
+        anchor = self.effective_anchor
+        return "" if anchor == DEFAULT_ANCHOR else f"[anchor={anchor}]"
 
 
 @dataclass
@@ -127,6 +144,7 @@ class TrainConfig:
 class Preset:
     model: CSDVLConfig = field(default_factory=CSDVLConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    name: str = "paper"  # which preset this started from, shown above result tables
 
 
 def preset(name: str) -> Preset:
@@ -146,6 +164,7 @@ def preset(name: str) -> Preset:
                 map_kernel=3,
             ),
             train=TrainConfig(epochs=6, batch_size=16, lr=5e-4, grad_clip=1.0, max_frames=16),
+            name="small",
         )
     raise ValueError(f"unknown preset {name!r}; known: paper, small")
 
@@ -160,9 +179,16 @@ def config_to_dict(model: CSDVLConfig, train: TrainConfig) -> dict[str, Any]:
 
 def config_from_dict(data: dict[str, Any]) -> tuple[CSDVLConfig, TrainConfig]:
     """Inverse of ``config_to_dict``; runs stored before ``features`` existed get the default
-    features, those stored before ``d2s_anchor`` existed keep the static-only anchor they
-    were trained with."""
+    features, those stored before ``anchor`` existed the anchor they were trained with."""
     train = dict(data["train"])
     train["features"] = FeatureSet(**train.get("features", {}))
-    model = {"d2s_anchor": False, **data["model"]}
-    return CSDVLConfig(**model), TrainConfig(**train)
+    return CSDVLConfig(**legacy_anchor(data["model"])), TrainConfig(**train)
+
+
+def legacy_anchor(model: dict[str, Any]) -> dict[str, Any]:
+    """A stored model config with ``anchor``: runs from before it held ``d2s_anchor`` (True:
+    "static+d2s") or, older still, nothing (the static anchor)."""
+    model = dict(model)
+    d2s_anchor = model.pop("d2s_anchor", False)
+    model.setdefault("anchor", "static+d2s" if d2s_anchor else "static")
+    return model

@@ -49,7 +49,16 @@ def ablate(
     chosen = table3_variants() if variants is None else variants
     with process_group(config.train.device):
         return run_ablation(
-            ws, dataset, chosen, seeds, config.model, config.train, progress, eval_split, protocol
+            ws,
+            dataset,
+            chosen,
+            seeds,
+            config.model,
+            config.train,
+            progress,
+            eval_split,
+            protocol,
+            config.name,
         )
 
 

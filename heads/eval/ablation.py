@@ -1,6 +1,8 @@
 """The result of any method's ablation: per variant, the per-seed metrics of its runs and their
-mean +- std over seeds (population std, ddof 0). Metrics are named, so STVG summaries and
-retrieval scores fit the same type; a metric a seed lacks (None) is NaN in the statistics."""
+mean +- sample std over seeds (ddof 1: the seeds are a sample of the training noise; NaN with
+one seed), and each variant's paired per-query comparison with the baseline variant. Metrics
+are named, so STVG summaries and retrieval scores fit the same type; a metric a seed lacks
+(None) is NaN in the statistics."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from heads.eval.compare import Comparison
 from heads.eval.metrics import Summary
 
 STVG_METRICS = ("m_viou", "viou_03", "viou_05", "m_tiou", "m_siou")
@@ -44,7 +47,9 @@ class VariantResult:
         return float(np.mean(self.values(metric)))
 
     def std(self, metric: str) -> float:
-        return float(np.std(self.values(metric)))
+        """Sample std over seeds (NaN with fewer than two)."""
+        values = self.values(metric)
+        return float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -52,22 +57,47 @@ class VariantResult:
             "seeds": self.seeds,
             "run_ids": self.run_ids,
             **{f"{m}_mean": self.mean(m) for m in self.metrics},
-            **{f"{m}_std": self.std(m) for m in self.metrics},
+            **{f"{m}_std": _finite(self.std(m)) for m in self.metrics},
             "per_seed": self.per_seed,
         }
 
 
+def _finite(value: float) -> float | None:
+    """JSON has no NaN: an undefined statistic is null."""
+    return None if value != value else value
+
+
 @dataclass
 class AblationResult:
+    """Per variant results; ``setting`` says what every variant shared (preset, checkpoint
+    rule), ``baseline`` names the variant the ``paired`` comparisons (variant -> Comparison of
+    it against the baseline, on the same queries) are against."""
+
     dataset: str
     split: str
     protocol: str
     variants: list[VariantResult]
+    setting: str = ""
+    baseline: str | None = None
+    paired: dict[str, Comparison] = field(default_factory=dict)
+    # trivial predictors on the same split (heads.eval.baselines), one "seed" each
+    baselines: list[VariantResult] = field(default_factory=list)
+
+    def add_baselines(self, summaries: dict[str, Summary]) -> None:
+        """Record each trivial predictor's summary on this split, to show beside the variants."""
+        for name, summary in summaries.items():
+            row = VariantResult(name, [])
+            row.add_summary(name, summary)
+            self.baselines.append(row)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "dataset": self.dataset,
             "split": self.split,
             "protocol": self.protocol,
+            "setting": self.setting,
+            "baseline": self.baseline,
+            "paired": {name: dataclasses.asdict(c) for name, c in self.paired.items()},
             "variants": [v.to_dict() for v in self.variants],
+            "baselines": [v.to_dict() for v in self.baselines],
         }

@@ -113,6 +113,8 @@ class SynthSummary:
     splits: dict[str, SplitCounts] = field(default_factory=dict)
     detections_file: str | None = None
     """The SIMULATED detector output, when written."""
+    test_seed: int | None = None
+    """Seed of the test split's videos, when it is not ``seed`` (a held-out test set)."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -168,12 +170,15 @@ def generate(
     workers: int | None = None,
     layout: str | None = None,
     detections: bool = True,
+    test_seed: int | None = None,
 ) -> SynthSummary:
     """Write ``videos`` synthetic videos of ``dataset`` in ``layout`` (default: the dataset's
     own release) under ``out``: annotations, and the encoded videos unless ``write_videos`` is
     False. Deterministic for a given ``seed``, whatever the number of ``workers`` (default:
     one per available core); the layout changes the files, never the content. ``detections``
-    adds the SIMULATED detector output ``detections.parquet`` (see ``synth.detections``)."""
+    adds the SIMULATED detector output ``detections.parquet`` (see ``synth.detections``).
+    ``test_seed`` draws the test split's videos from their own seed: a test set that no run
+    developed on the train / val splits of ``seed`` has seen."""
     config = config or default_config(dataset)
     check_config(dataset, config)
     layout = layout or layouts_of(dataset)[0]
@@ -183,11 +188,14 @@ def generate(
         raise BadInputError.for_field("videos", videos, "must be at least 1")
     if seed < 0:
         raise BadInputError.for_field("seed", seed, "must be >= 0")
+    if test_seed is not None and (test_seed < 0 or test_seed == seed):
+        raise BadInputError.for_field("test_seed", test_seed, "must be >= 0 and differ from seed")
     out = Path(out)
     _check_out(out)
     report = progress or no_progress
     workers = workers or len(os.sched_getaffinity(0))
     summary = SynthSummary(dataset, layout, str(out.resolve()), seed, write_videos, config)
+    summary.test_seed = test_seed
     frames_done = 0
     with atomic_output(out) as staging:
         staging.mkdir()
@@ -196,8 +204,9 @@ def generate(
             writers.append(DetectionsWriter(staging, dataset))
             summary.detections_file = str(Path(summary.out) / DETECTIONS_FILE)
         jobs = [
-            VideoJob(dataset, layout, config, seed, index, split, staging, write_videos)
+            VideoJob(dataset, layout, config, split_seed, index, split, staging, write_videos)
             for index, split in enumerate(assign_splits(videos, config.split_weights))
+            for split_seed in [test_seed if split == "test" and test_seed is not None else seed]
         ]
         for done, plan in enumerate(_made_videos(jobs, workers), 1):
             for writer in writers:

@@ -185,7 +185,13 @@ def test_an_ablation_table_at_80_columns_folds_names_and_keeps_metrics_whole(mon
     monkeypatch.setattr(heads_cmds, "console", out)
     names = ["s2d+d2s", "no-s2d+no-d2s+no-spatial", "fusion=concat-fc"]
     result = SimpleNamespace(
-        dataset="vidstg", split="test", protocol="all-frames", variants=list(map(_Variant, names))
+        dataset="vidstg",
+        split="test",
+        protocol="all-frames",
+        variants=list(map(_Variant, names)),
+        setting="",
+        paired={},
+        baselines=[],
     )
     heads_cmds.render_ablation(result)
     text = out.file.getvalue()

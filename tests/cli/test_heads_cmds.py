@@ -35,7 +35,7 @@ def test_train_writes_a_checkpointed_run_and_resumes_it(run_cli, cached_ws, trai
     assert (run_dir / "run.json").is_file() and (run_dir / "checkpoint-last.pt").is_file()
     record = json.loads((run_dir / "run.json").read_text())
     assert (record["method"], record["seed"], record["result"]["epochs"]) == ("csdvl", 0, 1)
-    assert record["config"]["model"]["d2s_anchor"] is True
+    assert record["config"]["model"]["anchor"] == "static"
     assert {f["model"] for f in record["features"]} == {"resnet101", "slowfast", "roberta"}
     resumed = run_cli(
         "train", "--dataset", DATASET, "--resume", trained_run["run_id"], "--epochs", "2", "--json",
@@ -67,13 +67,47 @@ def test_ablate_no_s2d_runs_full_and_variant_and_writes_runs_rows(run_cli, cache
     report = json.loads(result.stdout)
     assert report["split"] == "test"
     assert [v["variant"] for v in report["variants"]] == ["s2d+d2s", "no-s2d"]
-    assert all(0 <= v["m_viou_mean"] <= 1 and v["m_viou_std"] == 0 for v in report["variants"])
+    assert all(0 <= v["m_viou_mean"] <= 1 and v["m_viou_std"] is None for v in report["variants"])
     rows = run_cli(
         "sql", "SELECT variant, seed FROM runs WHERE method = 'csdvl' ORDER BY variant",
         "--format", "json", workspace_path=cached_ws.root,
     )  # fmt: skip
     variants = {(r["variant"], r["seed"]) for r in json.loads(rows.stdout)}
     assert {("s2d+d2s", 0), ("no-s2d", 0)} <= variants
+
+
+def test_ablate_selects_on_val_scores_on_test_and_pairs_each_variant_with_the_baseline(
+    run_cli, cached_ws
+):
+    result = run_cli(
+        "ablate", "--dataset", DATASET, "--no-s2d", "--epochs", "2", "--seeds", "2",
+        "--val-split", "train", "--patience", "1", "--json", workspace_path=cached_ws.root,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["split"] == "test" and report["baseline"] == "s2d+d2s"  # no "none" here
+    assert "preset small" in report["setting"] and "best on train" in report["setting"]
+    paired = report["paired"]["no-s2d"]
+    assert paired["low"] <= paired["difference"] <= paired["high"] and paired["queries"] == 2
+    assert all(v["m_viou_std"] is not None for v in report["variants"])  # 2 seeds: sample std
+    run_ids = [run_id for v in report["variants"] for run_id in v["run_ids"]]
+    rows = query(
+        cached_ws,
+        "SELECT DISTINCT json_extract_string(config, '$.checkpoint_rule') AS rule, checkpoint "
+        "FROM runs WHERE list_contains(?, run_id)",
+        [run_ids],
+    ).to_pylist()
+    assert {row["rule"] for row in rows} == {"best on train, patience 1"}
+    assert all("best" in row["checkpoint"] for row in rows)
+
+
+def test_ablate_refuses_to_select_on_the_split_it_scores(run_cli, cached_ws):
+    result = run_cli(
+        "ablate", "--dataset", DATASET, "--val-split", "test", "--epochs", "1",
+        workspace_path=cached_ws.root,
+    )  # fmt: skip
+    assert result.exit_code == 2 and "--val-split" in result.stderr
+    assert "evaluation split" in result.stderr
 
 
 def test_ablate_table_shows_each_variant(run_cli, cached_ws):
@@ -83,6 +117,7 @@ def test_ablate_table_shows_each_variant(run_cli, cached_ws):
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert "fusion=sum" in result.stdout and "m_vIoU" in result.stdout
+    assert "preset small" in result.stdout and "paired per-query vIoU" in result.stdout
 
 
 def test_show_draws_a_run_with_its_proposal_map_and_attention(
@@ -120,14 +155,15 @@ def test_train_on_chosen_features_stores_them_for_eval(run_cli, cached_ws):
     result = run_cli(
         "train", "--dataset", DATASET, "--epochs", "1", "--json", "--seed", "3",
         "--frame-features", "vl-synth-map", "--clip-features", "vl-synth-map",
-        "--text-features", "vl-synth-text", "--no-d2s-anchor", "--set", "train.weight_decay=0.5",
-        "--set", "ffn_dim=64",
+        "--text-features", "vl-synth-text", "--anchor", "static+d2s",
+        "--set", "train.weight_decay=0.5", "--set", "ffn_dim=64",
         workspace_path=cached_ws.root,
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     run_id = json.loads(result.stdout)["run_id"]
     config = json.loads((cached_ws.runs_dir / run_id / "run.json").read_text())["config"]
-    assert config["model"]["d2s_anchor"] is False
+    assert config["model"]["anchor"] == "static+d2s"
+    assert json.loads(result.stdout)["variant"] == "s2d+d2s[anchor=static+d2s]"
     assert (config["train"]["weight_decay"], config["model"]["ffn_dim"]) == (0.5, 64)  # --set
     features = config["train"]["features"]
     assert features == {"frame": "vl-synth-map", "clip": "vl-synth-map", "text": "vl-synth-text"}
@@ -160,7 +196,7 @@ def test_train_on_chosen_features_stores_them_for_eval(run_cli, cached_ws):
         (("train", "--dataset", DATASET, "--epochs", "2", "--collab-warmup", "2"), "none of the"),
         (("ablate", "--dataset", DATASET, "--collab-warmup", "-1"), "0 or more"),
         (("train", "--dataset", DATASET, "--method", "stop", "--collab-warmup", "1"), "csdvl"),
-        (("ablate", "--dataset", DATASET, "--method", "e3m", "--no-d2s-anchor"), "csdvl"),
+        (("ablate", "--dataset", DATASET, "--method", "e3m", "--anchor", "none"), "csdvl"),
         (("train", "--dataset", DATASET, "--set", "nope=1"), "--set: nope: unknown setting"),
         (("train", "--dataset", DATASET, "--set", "d_model=30"), "not divisible"),
     ],
@@ -169,3 +205,34 @@ def test_bad_input_is_one_line_and_exit_2(run_cli, cached_ws, args, message):
     result = run_cli(*args, workspace_path=cached_ws.root)
     assert result.exit_code == 2, (result.stdout, result.stderr, result.exception)
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_ablation_table_shows_the_paired_difference_and_the_baselines(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from cli import heads_cmds
+    from heads.eval.ablation import AblationResult, VariantResult
+    from heads.eval.compare import Comparison
+    from heads.eval.metrics import Summary
+
+    out = Console(width=80, file=io.StringIO(), color_system=None)
+    monkeypatch.setattr(heads_cmds, "console", out)
+    variants = [VariantResult(name, [0, 1]) for name in ("none", "s2d+d2s")]
+    for variant, m_viou in zip(variants, (0.10, 0.20), strict=True):
+        for seed in (0, 1):
+            summary = Summary(9, 0, m_viou, 0.2, 0, 0.4, 0.5)
+            variant.add_summary(f"{variant.variant}-{seed}", summary)
+    diff = Comparison("viou", "vidstg", "test", "all-frames", 9, 0.2, 0.1, 0.1, 0.05, 0.15,
+                      0.95, 6, 2, 1)  # fmt: skip
+    result = AblationResult("vidstg", "test", "all-frames", variants, "preset small", "none",
+                            {"s2d+d2s": diff})  # fmt: skip
+    result.add_baselines({"mean box": Summary(9, 0, 0.05, 0.0, 0.0, 0.3, 0.2)})
+    heads_cmds.render_ablation(result)
+    text = out.file.getvalue()
+    assert max(map(len, text.splitlines())) <= 80 and "preset small" in text
+    assert "+10.0" in text and "[+5.0, +15.0]" in text and "6 / 2 / 1" in text
+    assert "mean box" in text
+    assert "20.0 ± 0.0" in text and "mean ± sample std" in text
+    assert result.to_dict()["baselines"][0]["m_viou_mean"] == 0.05

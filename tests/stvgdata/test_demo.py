@@ -8,12 +8,11 @@ from pathlib import Path
 import pytest
 
 from stvgdata.catalog import query
-from stvgdata.demo import DemoDataConfig, demo_data_root, prepare_demo_data
+from stvgdata.demo import DemoDataConfig, demo_data_root, demo_synth_config, prepare_demo_data
 from stvgdata.workspace import Workspace
 
-pytestmark = pytest.mark.slow
 
-
+@pytest.mark.slow
 def test_demo_data_is_generated_imported_and_cached_then_reused(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "ws")
     config = DemoDataConfig(videos=3, video_seconds=10.0, tube_seconds=2.0, input_size=(64, 96))
@@ -38,3 +37,9 @@ def test_demo_data_is_generated_imported_and_cached_then_reused(tmp_path: Path) 
     assert second.synth is None  # the generated data is reused, not rewritten
     assert second.extracted.frames == 0  # everything was already cached
     assert all(model.cached == model.owned for model in second.extracted.models)
+
+
+def test_the_demo_sizes_are_valid_generator_settings() -> None:
+    config = demo_synth_config(DemoDataConfig())
+    assert (config.objects_per_video, config.height, config.width) == (4, 112, 192)
+    assert DemoDataConfig().test_seed not in (None, DemoDataConfig().seed)  # held-out test split

@@ -131,10 +131,12 @@ class CSDVL(nn.Module):
                 if d2s_attention is not None:
                     d2s_attentions.append(d2s_attention)
         outputs = self.temporal_head(dynamic, frame_mask)
-        anchor = attentions[-1]
-        if self.config.uses_d2s_anchor and d2s_attentions:
-            anchor = joint_attention(anchor, d2s_attentions[-1])
-        reference = attention_centre(anchor, h, w)  # (B, T, 2)
+        reference = None  # anchor "none": the paper's plain MLP head
+        if self.config.anchor != "none":
+            anchor = attentions[-1]
+            if self.config.uses_d2s_anchor and d2s_attentions:
+                anchor = joint_attention(anchor, d2s_attentions[-1])
+            reference = attention_centre(anchor, h, w)  # (B, T, 2)
         outputs["boxes"] = self.spatial_head(queries, reference)
         outputs["static_attention"] = torch.stack(attentions)
         if d2s_attentions:

@@ -8,10 +8,11 @@ the anchor, a from-scratch head (the paper starts from MDETR weights, which we c
 gradient tying *where it attends* to *where the box is*, attention stays uniform and every box
 collapses onto the mean box; with it, the box loss trains the attention directly.
 
-With ``d2s_anchor`` the anchor reads the static attention re-weighted by d2s's attention over
-the same grid (``joint_attention``): where the static stream cannot tell two look-alikes apart,
-the dynamic stream's view of who moves as the sentence says picks one, and the box loss reaches
-d2s's attention as directly.
+The anchor is ``CSDVLConfig.anchor``: "none" is the paper's plain MLP (no reference),
+"static" the above, and with "static+d2s" the anchor reads the static attention re-weighted by
+d2s's attention over the same grid (``joint_attention``): where the static stream cannot tell
+two look-alikes apart, the dynamic stream's view of who moves as the sentence says picks one,
+and the box loss reaches d2s's attention as directly.
 """
 
 from __future__ import annotations
@@ -55,10 +56,12 @@ class SpatialHead(nn.Module):
             nn.Linear(d_model, 4),
         )
 
-    def forward(self, queries: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
-        """queries (B, T, d), reference centres (B, T, 2) in (0, 1) -> boxes (B, T, 4)
-        normalized cxcywh."""
+    def forward(self, queries: torch.Tensor, reference: torch.Tensor | None) -> torch.Tensor:
+        """queries (B, T, d), reference centres (B, T, 2) in (0, 1) or None (no anchor) ->
+        boxes (B, T, 4) normalized cxcywh."""
         offsets = self.mlp(queries)
+        if reference is None:
+            return offsets.sigmoid()
         centre = offsets[..., :2] + torch.logit(reference.clamp(1e-4, 1 - 1e-4))
         return torch.cat([centre, offsets[..., 2:]], dim=-1).sigmoid()
 

@@ -11,6 +11,7 @@ import torch
 from heads.csdvl.config import CSDVLConfig
 from heads.csdvl.model import FeatureDims, build_csdvl
 from heads.csdvl.model.dynamic_stream import STCMTLayer
+from heads.csdvl.model.spatial_head import SpatialHead
 from heads.csdvl.model.temporal_head import proposal_map, proposal_mask
 from tests.heads.csdvl.fake_batch import make_batch
 
@@ -63,7 +64,8 @@ def test_output_shapes():
         {"fusion": "concat-fc"},
         {"dynamic_spatial": False},
         {"dynamic_mean_pool": False},
-        {"d2s_anchor": False},
+        {"anchor": "none"},
+        {"anchor": "static+d2s"},
     ],
 )
 def test_padding_does_not_change_real_outputs(overrides):
@@ -189,9 +191,9 @@ def test_d2s_anchor_moves_the_box_only_where_d2s_runs():
         ({"fusion": "none"}, False),
         ({"fusion": "sum"}, False),
     ):
-        config = dataclasses.replace(TINY, d2s_anchor=False, **overrides)
+        config = dataclasses.replace(TINY, anchor="static", **overrides)
         plain = _model(config, batch)(batch)["boxes"]
-        anchored = _model(dataclasses.replace(config, d2s_anchor=True), batch)
+        anchored = _model(dataclasses.replace(config, anchor="static+d2s"), batch)
         assert (not torch.allclose(plain, anchored(batch)["boxes"])) == moves, overrides
         anchored.exchange_on = False  # warm-up: no d2s attention to read
         off = _model(config, batch)
@@ -213,4 +215,22 @@ def test_config_rejects_unknown_fusion_and_names_variants():
     assert CSDVLConfig(s2d=False, d2s=False).variant_name() == "none"
     assert CSDVLConfig(s2d=False).variant_name() == "d2s"
     assert CSDVLConfig(fusion="sum").variant_name() == "fusion=sum"
+    with pytest.raises(ValueError, match="anchor"):
+        CSDVLConfig(anchor="d2s")
+
+
+def test_a_non_default_anchor_is_part_of_the_variant_name_where_it_changes_the_model():
+    assert CSDVLConfig(anchor="static+d2s").variant_name() == "s2d+d2s[anchor=static+d2s]"
+    assert CSDVLConfig(anchor="static+d2s", d2s=False).variant_name() == "s2d"  # no effect
+    assert CSDVLConfig(anchor="none", fusion="none").variant_name() == "none[anchor=none]"
+
+
+def test_the_paper_anchor_is_a_plain_mlp_on_the_queries():
+    head = SpatialHead(TINY.d_model)
+    queries = torch.randn(2, 3, TINY.d_model)
+    torch.testing.assert_close(head(queries, None), head.mlp(queries).sigmoid())
+    batch = make_batch()
+    plain = _model(dataclasses.replace(TINY, anchor="none"), batch)(batch)["boxes"]
+    anchored = _model(TINY, batch)(batch)["boxes"]  # same seeded weights, static anchor
+    assert not torch.allclose(plain, anchored)
     assert CSDVLConfig(dynamic_spatial=False).variant_name() == "s2d+d2s+no-spatial"

@@ -107,14 +107,17 @@ def test_feature_set_round_trips_and_old_configs_get_the_default():
     assert config_from_dict(stored)[1].features == FeatureSet()
 
 
-def test_runs_stored_before_the_d2s_anchor_keep_the_static_anchor():
-    stored = json.loads(json.dumps(config_to_dict(CSDVLConfig(d2s_anchor=False), TrainConfig())))
-    assert config_from_dict(stored)[0].d2s_anchor is False
-    stored["model"]["d2s_anchor"] = True
-    assert config_from_dict(stored)[0].d2s_anchor is True
-    del stored["model"]["d2s_anchor"]  # a run written before the field existed
-    assert config_from_dict(stored)[0].d2s_anchor is False
-    assert CSDVLConfig().d2s_anchor is True  # new runs anchor on both streams
+def test_runs_stored_before_the_anchor_option_keep_the_anchor_they_were_trained_with():
+    stored = json.loads(json.dumps(config_to_dict(CSDVLConfig(anchor="none"), TrainConfig())))
+    assert config_from_dict(stored)[0].anchor == "none"
+    del stored["model"]["anchor"]
+    stored["model"]["d2s_anchor"] = True  # a run from the boolean option's time
+    assert config_from_dict(stored)[0].anchor == "static+d2s"
+    stored["model"]["d2s_anchor"] = False
+    assert config_from_dict(stored)[0].anchor == "static"
+    del stored["model"]["d2s_anchor"]  # a run written before either existed
+    assert config_from_dict(stored)[0].anchor == "static"
+    assert CSDVLConfig().anchor == "static"  # default: the same anchor for every variant
 
 
 def _collaboration_weights(run_dir: Path) -> dict[str, torch.Tensor]:

@@ -1,4 +1,4 @@
-"""The ablation result every method reports: mean and population std over seeds."""
+"""The ablation result every method reports: mean and sample std over seeds."""
 
 import pytest
 
@@ -10,12 +10,13 @@ def _summary(m_viou: float) -> Summary:
     return Summary(10, 0, m_viou, 0.5, 0.2, 0.4, 0.6)
 
 
-def test_variant_result_reports_mean_and_population_std_over_seeds():
+def test_variant_result_reports_mean_and_sample_std_over_seeds():
     result = VariantResult("none", [0, 1])
     result.add_summary("r0", _summary(0.2))
+    assert result.to_dict()["m_viou_std"] is None  # undefined for one seed
     result.add_summary("r1", _summary(0.4))
     assert result.mean("m_viou") == pytest.approx(0.3)
-    assert result.std("m_viou") == pytest.approx(0.1)
+    assert result.std("m_viou") == pytest.approx(0.1 * 2**0.5)  # ddof 1
     record = result.to_dict()
     assert record["m_viou_mean"] == pytest.approx(0.3) and record["viou_03_std"] == 0
     assert len(record["per_seed"]) == 2
