@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from stvgdata.extract import ExtractConfig, build_extractors, run_extraction
-from stvgdata.sample_catalog import CatalogVideo, install_catalog, write_video
-from stvgdata.video import iter_frames, probe, sample_frame_indices
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.extract import ExtractConfig, build_extractors, run_extraction
+from stvg.stvgdata.sample_catalog import CatalogVideo, install_catalog, write_video
+from stvg.stvgdata.video import iter_frames, probe, sample_frame_indices
+from stvg.stvgdata.workspace import Workspace
 
 SOURCE_FPS = 30
 SOURCE_SIZE = (360, 640)

@@ -15,8 +15,13 @@ from dataclasses import dataclass
 
 import torch
 
-from stvgdata.extractors import ExtractorConfig, FrameExtractor, RandomInitWarning, build_extractor
-from stvgdata.extractors.random_init import natural_noise_clips
+from stvg.stvgdata.extractors import (
+    ExtractorConfig,
+    FrameExtractor,
+    RandomInitWarning,
+    build_extractor,
+)
+from stvg.stvgdata.extractors.random_init import natural_noise_clips
 
 
 @dataclass(frozen=True)

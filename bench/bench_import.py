@@ -26,9 +26,9 @@ from pathlib import Path
 
 import orjson
 
-from stvgdata.importer import catalog_summary, import_dataset
-from stvgdata.synth import default_config, generate, with_overrides
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.importer import catalog_summary, import_dataset
+from stvg.stvgdata.synth import default_config, generate, with_overrides
+from stvg.stvgdata.workspace import Workspace
 
 IMPORT_TARGET_S = 30.0
 IMPORT_OVER_PARSE_TARGET = 1.5

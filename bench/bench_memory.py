@@ -18,9 +18,9 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from stvgdata.extract import ExtractConfig, run_extraction
-from stvgdata.sample_catalog import CatalogVideo, install_catalog, write_video
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.extract import ExtractConfig, run_extraction
+from stvg.stvgdata.sample_catalog import CatalogVideo, install_catalog, write_video
+from stvg.stvgdata.workspace import Workspace
 
 SOURCE_FPS = 10
 

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from schemas.batch import FeatureSet
-from stvgdata.cache import (
+from stvg.schemas.batch import FeatureSet
+from stvg.stvgdata.cache import (
     ModelIdentity,
     ShardReader,
     ShardWriter,
@@ -35,9 +35,9 @@ from stvgdata.cache import (
     manifest_rows,
     new_shard_name,
 )
-from stvgdata.loader import CachedQueryDataset, clip_positions
-from stvgdata.sample_catalog import DATASET, CatalogVideo, install_catalog
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.loader import CachedQueryDataset, clip_positions
+from stvg.stvgdata.sample_catalog import DATASET, CatalogVideo, install_catalog
+from stvg.stvgdata.workspace import Workspace
 
 ROW_SHAPE = (7, 12, 256)  # (h, w, C): a 224x384 frame at stride 32, fewer channels than 2048
 VIDEOS_PER_SHARD = 16

@@ -22,12 +22,12 @@ import av
 import numpy as np
 import torch
 
-from heads.csdvl.config import CSDVLConfig, preset
-from heads.csdvl.losses import csdvl_losses
-from heads.csdvl.model import FeatureDims, build_csdvl
-from stvgdata.extractors import ExtractorConfig, RandomInitWarning, build_extractor
-from stvgdata.loader import collate_queries
-from stvgdata.video import iter_frames
+from stvg.heads.csdvl.config import CSDVLConfig, preset
+from stvg.heads.csdvl.losses import csdvl_losses
+from stvg.heads.csdvl.model import FeatureDims, build_csdvl
+from stvg.stvgdata.extractors import ExtractorConfig, RandomInitWarning, build_extractor
+from stvg.stvgdata.loader import collate_queries
+from stvg.stvgdata.video import iter_frames
 
 SENTENCE = "the red square moves to the left while the blue circle stays still."
 

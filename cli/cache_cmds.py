@@ -9,7 +9,7 @@ from typing import Annotated
 import pyarrow as pa
 import typer
 
-from cli.console import (
+from stvg.cli.console import (
     FormatOption,
     JsonOption,
     OutputFormat,
@@ -21,7 +21,7 @@ from cli.console import (
     render_arrow,
     workspace_of,
 )
-from stvgdata.errors import BadInputError
+from stvg.stvgdata.errors import BadInputError
 
 EXIT_MISMATCH = 1
 REDO_LINES = 20  # items listed when extract recomputes cached ones; the rest are counted
@@ -61,7 +61,7 @@ def _summary_table(summary, fmt: OutputFormat) -> pa.Table:
     dry-run columns of a real run."""
     rows = [dataclasses.asdict(model) for model in summary.models]
     if fmt is OutputFormat.table:
-        from stvgdata.extract_plan import human_bytes, human_seconds
+        from stvg.stvgdata.extract_plan import human_bytes, human_seconds
 
         for row in rows:
             row["bytes"] = human_bytes(row["bytes"])
@@ -161,9 +161,9 @@ def extract(
     as_json: JsonOption = False,
 ) -> None:
     """Extract missing features of a dataset into the cache (resumable, shardable)."""
-    from stvgdata.cache import StorageConfig
-    from stvgdata.extract import ExtractConfig, run_extraction
-    from stvgdata.launch import default_decode_threads, work_split
+    from stvg.stvgdata.cache import StorageConfig
+    from stvg.stvgdata.extract import ExtractConfig, run_extraction
+    from stvg.stvgdata.launch import default_decode_threads, work_split
 
     config = ExtractConfig(
         dataset=dataset,
@@ -243,7 +243,7 @@ def verify(
     as_json: JsonOption = False,
 ) -> None:
     """Check every manifest row against its shard; exit 1 on any mismatch."""
-    from stvgdata.cache import Problem, verify_cache
+    from stvg.stvgdata.cache import Problem, verify_cache
 
     fmt = output_format(fmt, as_json)
     with RichProgress(transient=True) as progress:

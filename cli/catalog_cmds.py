@@ -13,7 +13,7 @@ from typing import Annotated
 import pyarrow as pa
 import typer
 
-from cli.console import (
+from stvg.cli.console import (
     JsonOption,
     OutputFormat,
     RichProgress,
@@ -24,10 +24,10 @@ from cli.console import (
     render_batches,
     workspace_of,
 )
-from stvgdata.adapters import ADAPTERS
-from stvgdata.catalog import query_batches
-from stvgdata.catalog_check import repair_catalog, verify_catalog
-from stvgdata.importer import ImportSummary, catalog_summary, import_dataset
+from stvg.stvgdata.adapters import ADAPTERS
+from stvg.stvgdata.catalog import query_batches
+from stvg.stvgdata.catalog_check import repair_catalog, verify_catalog
+from stvg.stvgdata.importer import ImportSummary, catalog_summary, import_dataset
 
 FORMAT_OPTION = typer.Option("--format", "-f", help="Output format: table, csv or json.")
 

@@ -9,7 +9,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from cli.console import (
+from stvg.cli.console import (
     FormatOption,
     JsonOption,
     OutputFormat,
@@ -18,7 +18,7 @@ from cli.console import (
     render_record,
     workspace_of,
 )
-from heads.eval.compare import METRICS, Comparison, compare_runs
+from stvg.heads.eval.compare import METRICS, Comparison, compare_runs
 
 
 def run_ids(value: str) -> list[str]:

@@ -16,9 +16,9 @@ import pyarrow as pa
 import typer
 from rich.console import Console
 
-from cli.tables import arrow_table, cell_text, column_values
-from stvgdata.errors import FaultError
-from stvgdata.workspace import Workspace
+from stvg.cli.tables import arrow_table, cell_text, column_values
+from stvg.stvgdata.errors import FaultError
+from stvg.stvgdata.workspace import Workspace
 
 console = Console()
 err_console = Console(stderr=True)

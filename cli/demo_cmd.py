@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.cache_cmds import print_random_init_notice
-from cli.console import (
+from stvg.cli.cache_cmds import print_random_init_notice
+from stvg.cli.console import (
     FormatOption,
     JsonOption,
     OutputFormat,
@@ -20,17 +20,17 @@ from cli.console import (
     render_arrow,
     workspace_of,
 )
-from cli.heads_cmds import render_ablation
-from stvgdata.importer import catalog_summary
-from stvgdata.workspace import Workspace
+from stvg.cli.heads_cmds import render_ablation
+from stvg.stvgdata.importer import catalog_summary
+from stvg.stvgdata.workspace import Workspace
 
 # Epochs at most, epochs without val improvement before a run stops, and frames sampled per
 # query: what lets the four variants learn within 15 minutes on 2 cores (docs/synthetic.md).
 DEMO_EPOCHS, DEMO_PATIENCE, DEMO_MAX_FRAMES = 6, 2, 8
 
 if TYPE_CHECKING:
-    from heads.eval.ablation import AblationResult
-    from stvgdata.demo import DemoData
+    from stvg.heads.eval.ablation import AblationResult
+    from stvg.stvgdata.demo import DemoData
 
 
 def demo_command(
@@ -72,11 +72,11 @@ def demo_command(
     preset, best-on-val checkpoint) and scored on the held-out test split beside trivial
     baselines (mean train box, GT tube with the mean box, random tube).
     """
-    from heads.csdvl.config import preset
-    from heads.eval.baselines import score_baselines
-    from heads.registry import get_method
-    from heads.settings import configure
-    from stvgdata.demo import DEMO_DATASET, DemoDataConfig, prepare_demo_data
+    from stvg.heads.csdvl.config import preset
+    from stvg.heads.eval.baselines import score_baselines
+    from stvg.heads.registry import get_method
+    from stvg.heads.settings import configure
+    from stvg.stvgdata.demo import DEMO_DATASET, DemoDataConfig, prepare_demo_data
 
     ws = workspace_of(ctx)
     data_config = DemoDataConfig(

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from cli.console import (
+from stvg.cli.console import (
     FormatOption,
     JsonOption,
     OutputFormat,
@@ -21,8 +21,8 @@ from cli.console import (
     render_record,
     workspace_of,
 )
-from stvgdata.detections import import_detections
-from stvgdata.tracking import TrackerConfig, track_dataset
+from stvg.stvgdata.detections import import_detections
+from stvg.stvgdata.tracking import TrackerConfig, track_dataset
 
 DEFAULTS = TrackerConfig()
 

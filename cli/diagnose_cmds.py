@@ -15,7 +15,7 @@ from typing import Annotated
 import pyarrow as pa
 import typer
 
-from cli.console import (
+from stvg.cli.console import (
     FormatOption,
     JsonOption,
     OutputFormat,
@@ -46,7 +46,7 @@ def probe_regions_cmd(
 ) -> None:
     """Sanity of cached regions: on GT frames, how often the region most similar to the
     sentence is the GT object, against chance and the boxes' oracle."""
-    from stvgdata.regions.probe import probe_regions
+    from stvg.stvgdata.regions.probe import probe_regions
 
     rows = probe_regions(workspace_of(ctx), dataset, split, boxes, iou)
     _print_rows(rows, output_format(fmt, as_json), f"{dataset}/{split}")
@@ -65,9 +65,9 @@ def e3m_timing_cmd(
 ) -> None:
     """Is there a temporal signal? Within each clip, the ROC AUC of tube frames vs the rest by
     the whole-frame, best-region, target-tubelet similarity and E3M's gamma (0.5 = chance)."""
-    from heads.e3m.config import E3MConfig
-    from heads.e3m.timing import tube_timing_auc
-    from heads.settings import configure, parse_overrides
+    from stvg.heads.e3m.config import E3MConfig
+    from stvg.heads.e3m.timing import tube_timing_auc
+    from stvg.heads.settings import configure, parse_overrides
 
     config = configure(E3MConfig(), {}, parse_overrides(set_ or []))
     rows = tube_timing_auc(workspace_of(ctx), dataset, split, config)

@@ -12,7 +12,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from cli.console import (
+from stvg.cli.console import (
     METRIC_COLUMNS,
     FormatOption,
     JsonOption,
@@ -24,13 +24,18 @@ from cli.console import (
     render_arrow,
     workspace_of,
 )
-from heads.eval.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth, new_run_id
-from heads.eval.predictions import FORMATS, TUBEDETR_FRAME_SHIFT, read_predictions, tubedetr_id_map
-from heads.eval.protocols import DEFAULT_PROTOCOL, PROTOCOLS, get_protocol
-from heads.registry import METHODS, get_method, require
-from heads.runs import check_features_unchanged, is_random_init, read_run
-from heads.settings import configure, parse_overrides
-from stvgdata.errors import BadInputError
+from stvg.heads.eval.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth, new_run_id
+from stvg.heads.eval.predictions import (
+    FORMATS,
+    TUBEDETR_FRAME_SHIFT,
+    read_predictions,
+    tubedetr_id_map,
+)
+from stvg.heads.eval.protocols import DEFAULT_PROTOCOL, PROTOCOLS, get_protocol
+from stvg.heads.registry import METHODS, get_method, require
+from stvg.heads.runs import check_features_unchanged, is_random_init, read_run
+from stvg.heads.settings import configure, parse_overrides
+from stvg.stvgdata.errors import BadInputError
 
 ProtocolName = StrEnum("ProtocolName", {name: name for name in PROTOCOLS})
 PredictionFormat = StrEnum("PredictionFormat", {name: name for name in FORMATS})

@@ -9,7 +9,7 @@ another name, or that another command sets), else ``--set FIELD`` where the comm
 
 from __future__ import annotations
 
-from stvgdata.errors import BadInputError
+from stvg.stvgdata.errors import BadInputError
 
 # Config field -> the flag that sets it, where the option is not named after the field.
 FIELD_FLAGS = {

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from cli.console import (
+from stvg.cli.console import (
     METRIC_COLUMNS,
     FormatOption,
     JsonOption,
@@ -24,14 +24,14 @@ from cli.console import (
     render_record,
     workspace_of,
 )
-from heads.distributed import is_rank_zero
-from heads.registry import get_method, method_names, train_run
-from heads.settings import configure, parse_overrides
-from schemas.batch import FeatureSet
-from stvgdata.errors import BadInputError
+from stvg.heads.distributed import is_rank_zero
+from stvg.heads.registry import get_method, method_names, train_run
+from stvg.heads.settings import configure, parse_overrides
+from stvg.schemas.batch import FeatureSet
+from stvg.stvgdata.errors import BadInputError
 
 if TYPE_CHECKING:
-    from heads.eval.compare import Comparison
+    from stvg.heads.eval.compare import Comparison
 
 
 class PresetName(StrEnum):
@@ -153,7 +153,7 @@ NOT_PERCENT = ("median_rank",)
 def base_config(method: str, preset_name: PresetName) -> Any:
     """The method's default configuration; CSDVL's is its ``--preset``."""
     if method == CSDVL:
-        from heads.csdvl.config import preset
+        from stvg.heads.csdvl.config import preset
 
         return preset(preset_name.value)
     return get_method(method).default_config()
@@ -216,7 +216,7 @@ def train_command(
     ] = None,
 ) -> None:
     """Train a head on cached features (CSDVL by default); its run goes to runs/<run_id>/."""
-    from heads.eval.evaluate import default_eval_split
+    from stvg.heads.eval.evaluate import default_eval_split
 
     features = feature_set(frame_features, clip_features, text_features)
     csdvl_options = {
@@ -264,7 +264,7 @@ def train_command(
         raise BadInputError("--eval-split", eval_split, "csdvl scores runs with `stvg eval --run`")
     ws = workspace_of(ctx)
     if resume is not None:
-        from heads.csdvl.train import resume_run
+        from stvg.heads.csdvl.train import resume_run
 
         if features is not None or overrides:
             raise BadInputError("--resume", resume, "a resumed run keeps what it was trained on")
@@ -277,7 +277,7 @@ def train_command(
         split = eval_split or (None if method == CSDVL else default_eval_split(ws, dataset))
         with RichProgress(transient=True) as progress:
             run = train_run(get_method(method), ws, dataset, config, split, progress)
-    from heads.runs import is_random_init
+    from stvg.heads.runs import is_random_init
 
     if not is_rank_zero():  # under torchrun: one summary, from rank 0
         return
@@ -387,7 +387,7 @@ def ablate_command(
     checkpoint and scores it on the evaluation split (test); the table shows mean ± sample std
     over --seeds and, per variant, the paired per-query vIoU difference against "none" with
     its 95% bootstrap interval (as stvg compare)."""
-    from heads.eval.evaluate import default_eval_split
+    from stvg.heads.eval.evaluate import default_eval_split
 
     if seeds < 1:
         raise BadInputError("--seeds", seeds, "must be at least 1")
@@ -428,7 +428,7 @@ def ablate_command(
         )
         csdvl_options = {}
     else:
-        from heads.csdvl.ablate import selected_variants
+        from stvg.heads.csdvl.ablate import selected_variants
 
         fusions = [f.value for f in fusion or []]
         variants = selected_variants(no_s2d, no_d2s, fusions, no_spatial, no_mean_pool)
@@ -444,7 +444,7 @@ def ablate_command(
         result = chosen.ablate(
             ws, dataset, config, list(range(seeds)), eval_split, progress, **options
         )
-    from heads.runs import is_random_init, recorded_features
+    from stvg.heads.runs import is_random_init, recorded_features
 
     if not is_rank_zero():
         return

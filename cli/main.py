@@ -9,7 +9,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from cli import (
+from stvg.cli import (
     cache_cmds,
     catalog_cmds,
     compare_cmd,
@@ -24,11 +24,11 @@ from cli import (
     stop_cmds,
     synth_cmd,
 )
-from cli.console import err_console
-from cli.flags import error_message
-from schemas.errors import SchemaMismatch
-from stvgdata.errors import BadInputError, FaultError
-from stvgdata.workspace import WORKSPACE_ENV, Workspace
+from stvg.cli.console import err_console
+from stvg.cli.flags import error_message
+from stvg.schemas.errors import SchemaMismatch
+from stvg.stvgdata.errors import BadInputError, FaultError
+from stvg.stvgdata.workspace import WORKSPACE_ENV, Workspace
 
 EXIT_FAULT = 1
 EXIT_BAD_INPUT = 2

@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from cli.compare_cmd import run_ids
-from cli.console import console, workspace_of
-from heads.eval.protocols import DEFAULT_PROTOCOL
+from stvg.cli.compare_cmd import run_ids
+from stvg.cli.console import console, workspace_of
+from stvg.heads.eval.protocols import DEFAULT_PROTOCOL
 
 plot_app = typer.Typer(help="Plots of ablations, training curves and per-query vIoU.")
 OutOption = Annotated[Path, typer.Option("--out", help="FILE.png or FILE.svg.")]
@@ -36,7 +36,7 @@ def ablation_command(
     ] = None,
 ) -> None:
     """Bars of each variant's mean over seeds (runs table), with one-std error bars."""
-    from heads.visualize.plots import ablation_bars, plot_ablation
+    from stvg.heads.visualize.plots import ablation_bars, plot_ablation
 
     chosen = run_ids(variants) if variants else ()
     bars = ablation_bars(workspace_of(ctx), method, dataset, split, protocol, metric, chosen)
@@ -50,7 +50,7 @@ def training_command(
     out: OutOption,
 ) -> None:
     """Loss terms and the validation metric of a run, per epoch."""
-    from heads.visualize.plots import plot_training, training_history
+    from stvg.heads.visualize.plots import plot_training, training_history
 
     _done(plot_training(training_history(workspace_of(ctx), run), f"training - {run}", out))
 
@@ -63,7 +63,7 @@ def viou_command(
     out: OutOption,
 ) -> None:
     """Per-query vIoU of two run groups: histograms and B against A."""
-    from heads.visualize.plots import plot_viou, viou_distributions
+    from stvg.heads.visualize.plots import plot_viou, viou_distributions
 
     score_a, score_b = viou_distributions(workspace_of(ctx), run_ids(runs_a), run_ids(runs_b))
     _done(plot_viou(score_a, score_b, ("A", "B"), out))

@@ -14,8 +14,8 @@ from typing import Annotated
 
 import typer
 
-from cli.cache_cmds import parse_weights
-from cli.console import (
+from stvg.cli.cache_cmds import parse_weights
+from stvg.cli.console import (
     FormatOption,
     JsonOption,
     OutputFormat,
@@ -24,8 +24,8 @@ from cli.console import (
     render_record,
     workspace_of,
 )
-from stvgdata.errors import BadInputError
-from stvgdata.regions.config import RegionExtractConfig, TrainVLConfig
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.regions.config import RegionExtractConfig, TrainVLConfig
 
 DATASET_OPTION = typer.Option("--dataset", help="Dataset in the catalog, e.g. vidstg.")
 TRAIN = TrainVLConfig(dataset="")
@@ -76,7 +76,7 @@ def train_vl_encoder_cmd(
 ) -> None:
     """Train stvg-vl-synth, the small image-text encoder that stands in for CLIP offline, on
     one split's region crops and sentences (results with it are NOT zero-shot)."""
-    from stvgdata.regions.train import run_vl_training
+    from stvg.stvgdata.regions.train import run_vl_training
 
     config = TrainVLConfig(
         dataset=dataset,
@@ -130,7 +130,7 @@ def extract_regions_cmd(
 ) -> None:
     """Embed every box (tubelets and/or detections) and sampled frame of the dataset's videos and
     every query's sentence into the region cache; reruns resume."""
-    from stvgdata.regions.extract import run_region_extraction
+    from stvg.stvgdata.regions.extract import run_region_extraction
 
     paths = parse_weights(weights or [])
     unknown = sorted(set(paths) - {encoder})

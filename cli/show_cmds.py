@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import pyarrow as pa
 import typer
 
-from cli.console import (
+from stvg.cli.console import (
     FormatOption,
     JsonOption,
     OutputFormat,
@@ -19,13 +19,13 @@ from cli.console import (
     render_arrow,
     workspace_of,
 )
-from heads.eval.predictions import FORMATS
-from heads.eval.protocols import DEFAULT_PROTOCOL, PROTOCOLS
-from stvgdata.errors import BadInputError
-from stvgdata.workspace import Workspace
+from stvg.heads.eval.predictions import FORMATS
+from stvg.heads.eval.protocols import DEFAULT_PROTOCOL, PROTOCOLS
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.workspace import Workspace
 
 if TYPE_CHECKING:
-    from heads.visualize.show import ShowRequest
+    from stvg.heads.visualize.show import ShowRequest
 
 ProtocolName = StrEnum("ProtocolName", {name: name for name in PROTOCOLS})
 PredictionFormat = StrEnum("PredictionFormat", {name: name for name in FORMATS})
@@ -79,7 +79,7 @@ def show_command(
     as_json: JsonOption = False,
 ) -> None:
     """Draw queries' GT and predicted boxes, per-frame IoU and spans, titled by the sentence."""
-    from heads.visualize.show import ShowRequest, show
+    from stvg.heads.visualize.show import ShowRequest, show
 
     request = ShowRequest(
         out=out,
@@ -120,9 +120,9 @@ def csdvl_internals(
     ws: Workspace, request: ShowRequest, query_ids: list[str], frame: int | None
 ) -> list[dict]:
     """The proposal map and attention pictures of each query, beside the request's output."""
-    from heads.csdvl.show import plot_attention, plot_proposals, query_internals
-    from heads.runs import read_run
-    from heads.visualize.show import file_label
+    from stvg.heads.csdvl.show import plot_attention, plot_proposals, query_internals
+    from stvg.heads.runs import read_run
+    from stvg.heads.visualize.show import file_label
 
     if request.run is None or read_run(ws, request.run).method != "csdvl":
         raise BadInputError.for_field("internals", True, "needs `run` of a csdvl run")

@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 
-from cli.cache_cmds import parse_size
-from cli.console import (
+from stvg.cli.cache_cmds import parse_size
+from stvg.cli.console import (
     FormatOption,
     JsonOption,
     OutputFormat,
@@ -56,7 +56,7 @@ def pretrain_vit_cmd(
     """Train a CLIP-style ViT's image tower contrastively (frame CLS vs sentence) on the dataset's
     train frames: the offline substitute for pretrained CLIP weights; load it with
     `stvg extract --features vit --weights vit=DIR`."""
-    from stvgdata.extractors.vit_pretrain import VitPretrainConfig, run_vit_pretraining
+    from stvg.stvgdata.extractors.vit_pretrain import VitPretrainConfig, run_vit_pretraining
 
     given = {
         "epochs": epochs,

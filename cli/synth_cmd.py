@@ -10,7 +10,7 @@ from typing import Annotated
 import pyarrow as pa
 import typer
 
-from cli.console import (
+from stvg.cli.console import (
     FormatOption,
     JsonOption,
     OutputFormat,
@@ -76,7 +76,7 @@ def synth(
     as_json: JsonOption = False,
 ) -> None:
     """Write a synthetic STVG dataset in VidSTG's or HC-STVG's real on-disk layout."""
-    from stvgdata.synth import default_config, generate, with_overrides
+    from stvg.stvgdata.synth import default_config, generate, with_overrides
 
     config = with_overrides(
         dataset.value,

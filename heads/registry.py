@@ -12,21 +12,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from stvgdata.errors import BadInputError
+from stvg.stvgdata.errors import BadInputError
 
 if TYPE_CHECKING:
-    from heads.eval.ablation import AblationResult
-    from heads.eval.evaluate import EvalReport
-    from heads.eval.predictions import QueryPrediction
-    from heads.runs import Run
-    from stvgdata.progress import ProgressFn
-    from stvgdata.workspace import Workspace
+    from stvg.heads.eval.ablation import AblationResult
+    from stvg.heads.eval.evaluate import EvalReport
+    from stvg.heads.eval.predictions import QueryPrediction
+    from stvg.heads.runs import Run
+    from stvg.stvgdata.progress import ProgressFn
+    from stvg.stvgdata.workspace import Workspace
 
 METHODS = {
-    "csdvl": "heads.csdvl.method",
-    "stop": "heads.stop.method",
-    "e3m": "heads.e3m.method",
-    "cospal": "heads.cospal.method",
+    "csdvl": "stvg.heads.csdvl.method",
+    "stop": "stvg.heads.stop.method",
+    "e3m": "stvg.heads.e3m.method",
+    "cospal": "stvg.heads.cospal.method",
 }
 
 # train(ws, dataset, config, eval_split, progress) -> the Run, or the method's own result naming
@@ -83,7 +83,7 @@ def train_run(
     progress: ProgressFn,
 ) -> Run:
     """Train one run of ``method`` and return its record (under DDP each rank's own copy)."""
-    from heads.runs import Run, read_run
+    from stvg.heads.runs import Run, read_run
 
     result = require(method, "train")(ws, dataset, config, eval_split, progress)
     return result if isinstance(result, Run) else read_run(ws, result.run_id)

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from heads.eval.evaluate import new_run_id
-from schemas.tables import RANDOM_INIT_PREFIX
-from stvgdata.atomic import atomic_output, write_bytes_atomic
-from stvgdata.catalog import query
-from stvgdata.errors import BadInputError
-from stvgdata.workspace import Workspace
+from stvg.heads.eval.evaluate import new_run_id
+from stvg.schemas.tables import RANDOM_INIT_PREFIX
+from stvg.stvgdata.atomic import atomic_output, write_bytes_atomic
+from stvg.stvgdata.catalog import query
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.workspace import Workspace
 
 if TYPE_CHECKING:
     import torch
@@ -144,7 +144,7 @@ def recorded_features(ws: Workspace, run_ids: list[str]) -> list[dict[str, str |
 
 def region_lineage(ws: Workspace, dataset: str) -> dict[str, str]:
     """The region store's encoder as a feature set a run read (model ``regions``)."""
-    from stvgdata.regions.store import dataset_encoder  # h5py: only runs that read regions
+    from stvg.stvgdata.regions.store import dataset_encoder  # h5py: only runs that read regions
 
     fingerprint, weights = dataset_encoder(ws, dataset)
     return {"model": REGIONS_MODEL, "fingerprint": fingerprint, "weights": weights}

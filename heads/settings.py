@@ -14,7 +14,7 @@ import types
 import typing
 from typing import Any, TypeVar
 
-from stvgdata.errors import BadInputError
+from stvg.stvgdata.errors import BadInputError
 
 Config = TypeVar("Config")
 SET_OPTION = "--set"

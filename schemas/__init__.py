@@ -4,9 +4,9 @@ This package imports nothing of the project: writers build tables against these 
 readers check what they read against them.
 """
 
-from schemas.arrays import ARRAY_LAYOUTS, ArrayLayout
-from schemas.batch import BATCH_FIELDS, MAP_FIELDS, FeatureSet
-from schemas.tables import DATASET_TABLES, TABLES, empty_table, schema_for, validate_table
+from stvg.schemas.arrays import ARRAY_LAYOUTS, ArrayLayout
+from stvg.schemas.batch import BATCH_FIELDS, MAP_FIELDS, FeatureSet
+from stvg.schemas.tables import DATASET_TABLES, TABLES, empty_table, schema_for, validate_table
 
 __all__ = [
     "ARRAY_LAYOUTS",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from schemas.errors import SchemaMismatch
+from stvg.schemas.errors import SchemaMismatch
 
 
 def _field(name: str, type_: pa.DataType, doc: str, nullable: bool = False) -> pa.Field:

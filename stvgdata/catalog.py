@@ -33,9 +33,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from schemas import DATASET_TABLES, TABLES, empty_table, validate_table
-from stvgdata.atomic import atomic_output
-from stvgdata.catalog_versions import (
+from stvg.schemas import DATASET_TABLES, TABLES, empty_table, validate_table
+from stvg.stvgdata.atomic import atomic_output
+from stvg.stvgdata.catalog_versions import (
     REPAIR_HINT,
     STAGING_PREFIX,
     VersionPins,
@@ -46,8 +46,8 @@ from stvgdata.catalog_versions import (
     remove_unused,
     write_index,
 )
-from stvgdata.errors import BadInputError, FaultError
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.errors import BadInputError, FaultError
+from stvg.stvgdata.workspace import Workspace
 
 # PRAGMA is left out: some pragmas write files (profiling_output); DESCRIBE and SHOW are SELECTs.
 READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN"}

@@ -20,9 +20,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from schemas import DATASET_TABLES, TABLES
-from stvgdata.catalog import damaged_part
-from stvgdata.catalog_versions import (
+from stvg.schemas import DATASET_TABLES, TABLES
+from stvg.stvgdata.catalog import damaged_part
+from stvg.stvgdata.catalog_versions import (
     REPAIR_HINT,
     catalog_lock,
     clean_orphans,
@@ -31,8 +31,8 @@ from stvgdata.catalog_versions import (
     read_index,
     write_index,
 )
-from stvgdata.errors import FaultError
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.errors import FaultError
+from stvg.stvgdata.workspace import Workspace
 
 DAMAGED_DIR = "damaged"
 

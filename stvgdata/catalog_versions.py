@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from schemas import DATASET_TABLES
-from stvgdata.atomic import write_bytes_atomic
-from stvgdata.errors import FaultError
-from stvgdata.workspace import Workspace
+from stvg.schemas import DATASET_TABLES
+from stvg.stvgdata.atomic import write_bytes_atomic
+from stvg.stvgdata.errors import FaultError
+from stvg.stvgdata.workspace import Workspace
 
 REPAIR_HINT = "run `stvg verify-catalog --repair`"
 STAGING_PREFIX = ".staging-"

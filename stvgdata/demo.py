@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from stvgdata.extract import ExtractConfig, ExtractSummary, run_extraction
-from stvgdata.importer import ImportSummary, import_dataset
-from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.synth import SynthConfig, SynthSummary, default_config, generate, with_overrides
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.extract import ExtractConfig, ExtractSummary, run_extraction
+from stvg.stvgdata.importer import ImportSummary, import_dataset
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.synth import SynthConfig, SynthSummary, default_config, generate, with_overrides
+from stvg.stvgdata.workspace import Workspace
 
 DEMO_DATASET = "vidstg"
 

@@ -29,11 +29,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from schemas import empty_table
-from stvgdata.catalog import query, replace_part
-from stvgdata.errors import BadInputError
-from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.workspace import Workspace
+from stvg.schemas import empty_table
+from stvg.stvgdata.catalog import query, replace_part
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.workspace import Workspace
 
 SOURCE_METADATA_KEY = b"stvg:source"
 FRAME_KEY = re.compile(r"-?\d+")

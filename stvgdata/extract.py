@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from schemas.arrays import ARRAY_LAYOUTS
-from stvgdata.cache import (
+from stvg.schemas.arrays import ARRAY_LAYOUTS
+from stvg.stvgdata.cache import (
     InputCheck,
     ModelIdentity,
     Redo,
@@ -49,18 +49,18 @@ from stvgdata.cache import (
     video_digest,
     worker_lock,
 )
-from stvgdata.catalog import append_rows, connect, failure_row, fetch_arrow
-from stvgdata.errors import BadInputError
-from stvgdata.extract_plan import (
+from stvg.stvgdata.catalog import append_rows, connect, failure_row, fetch_arrow
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extract_plan import (
     other_fingerprint,
     planned_rows,
     probe_seconds_per_row,
     refuse_other_fingerprint,
 )
-from stvgdata.launch import default_decode_threads
-from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.video import VideoDecodeError, iter_frames, probe, sample_frame_indices
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.launch import default_decode_threads
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.video import VideoDecodeError, iter_frames, probe, sample_frame_indices
+from stvg.stvgdata.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ def _catalog_work(ws: Workspace, config: ExtractConfig) -> tuple[list[_Video], p
 
 def build_extractors(config: ExtractConfig) -> dict[str, Any]:
     """The configured models' extractors (also used by the benchmarks)."""
-    from stvgdata.extractors import ExtractorConfig, build_extractor, resolve_device
+    from stvg.stvgdata.extractors import ExtractorConfig, build_extractor, resolve_device
 
     unknown = [model for model in config.models if model not in ARRAY_LAYOUTS]
     if unknown:

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from stvgdata.catalog import query
-from stvgdata.errors import BadInputError
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.catalog import query
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.workspace import Workspace
 
 PROBE_FRAMES = 8  # frames per timed forward (rounded up to whole chunks)
 PROBE_SENTENCES = 8

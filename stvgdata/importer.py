@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from schemas import empty_table, schema_for, validate_table
-from stvgdata.adapters import ADAPTERS, Adapter
-from stvgdata.catalog import failure_row, query, replace_dataset
-from stvgdata.errors import BadInputError
-from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.workspace import Workspace
+from stvg.schemas import empty_table, schema_for, validate_table
+from stvg.stvgdata.adapters import ADAPTERS, Adapter
+from stvg.stvgdata.catalog import failure_row, query, replace_dataset
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.workspace import Workspace
 
 IMPORT_STAGE = "import"
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from stvgdata.cache import WorkSplit
-from stvgdata.errors import BadInputError
+from stvg.stvgdata.cache import WorkSplit
+from stvg.stvgdata.errors import BadInputError
 
 
 def _launcher_share(environ: Mapping[str, str]) -> tuple[int, int] | None:

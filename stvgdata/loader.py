@@ -23,13 +23,13 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from schemas.arrays import ARRAY_LAYOUTS
-from schemas.batch import MAP_FIELDS, FeatureSet
-from stvgdata.cache import InputCheck, ShardReader, item_column
-from stvgdata.catalog import connect, fetch_arrow
-from stvgdata.errors import BadInputError
-from stvgdata.geometry import xyxy_to_cxcywh_norm
-from stvgdata.workspace import Workspace
+from stvg.schemas.arrays import ARRAY_LAYOUTS
+from stvg.schemas.batch import MAP_FIELDS, FeatureSet
+from stvg.stvgdata.cache import InputCheck, ShardReader, item_column
+from stvg.stvgdata.catalog import connect, fetch_arrow
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.geometry import xyxy_to_cxcywh_norm
+from stvg.stvgdata.workspace import Workspace
 
 PAD_TOKEN_ID = 1  # RoBERTa's <pad> (also the byte-fallback tokenizer's); heads read text_mask
 DEFAULT_MAX_FRAMES = 200  # TubeDETR's cap on sampled frames per clip

@@ -11,9 +11,9 @@ import av
 import numpy as np
 import pyarrow as pa
 
-from schemas.tables import empty_table
-from stvgdata.catalog import replace_dataset
-from stvgdata.workspace import Workspace
+from stvg.schemas.tables import empty_table
+from stvg.stvgdata.catalog import replace_dataset
+from stvg.stvgdata.workspace import Workspace
 
 DATASET = "vidstg"
 VIDEO_FPS = 10

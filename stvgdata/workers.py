@@ -21,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
-from stvgdata.errors import FaultError
+from stvg.stvgdata.errors import FaultError
 
 _PR_SET_PDEATHSIG = 1
 # How often a worker checks that its parent is still there (the fallback to PDEATHSIG).

@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from stvgdata.errors import BadInputError
+from stvg.stvgdata.errors import BadInputError
 
 DEFAULT_WORKSPACE = "stvg-workspace"
 WORKSPACE_ENV = "STVG_WORKSPACE"

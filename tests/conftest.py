@@ -33,7 +33,7 @@ def workspace(tmp_path: Path) -> Path:
 @pytest.fixture
 def run_cli(workspace: Path):
     """Run ``stvg --workspace <tmp> ARGS...`` in-process and capture its outputs."""
-    from cli.main import app
+    from stvg.cli.main import app
 
     def run(*args: str, workspace_path: Path | None = None) -> CliResult:
         runner = CliRunner()

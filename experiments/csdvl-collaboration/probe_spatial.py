@@ -31,19 +31,19 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from heads.csdvl.data import ordered_batches, query_data  # noqa: E402
-from heads.csdvl.model.spatial_head import grid_centres  # noqa: E402
-from heads.csdvl.predict import load_model, resolve_checkpoint  # noqa: E402
-from schemas.batch import FeatureSet  # noqa: E402
-from stvgdata.catalog import query  # noqa: E402
-from stvgdata.errors import BadInputError  # noqa: E402
-from stvgdata.geometry import cxcywh_norm_to_xyxy  # noqa: E402
-from stvgdata.loader import CachedQueryDataset  # noqa: E402
-from stvgdata.regions.substitute import SubstituteEncoder  # noqa: E402
-from stvgdata.synth.config import default_config, with_overrides  # noqa: E402
-from stvgdata.synth.plan import plan_video  # noqa: E402
-from stvgdata.synth.scene import Scene  # noqa: E402
-from stvgdata.workspace import Workspace  # noqa: E402
+from stvg.heads.csdvl.data import ordered_batches, query_data  # noqa: E402
+from stvg.heads.csdvl.model.spatial_head import grid_centres  # noqa: E402
+from stvg.heads.csdvl.predict import load_model, resolve_checkpoint  # noqa: E402
+from stvg.schemas.batch import FeatureSet  # noqa: E402
+from stvg.stvgdata.catalog import query  # noqa: E402
+from stvg.stvgdata.errors import BadInputError  # noqa: E402
+from stvg.stvgdata.geometry import cxcywh_norm_to_xyxy  # noqa: E402
+from stvg.stvgdata.loader import CachedQueryDataset  # noqa: E402
+from stvg.stvgdata.regions.substitute import SubstituteEncoder  # noqa: E402
+from stvg.stvgdata.synth.config import default_config, with_overrides  # noqa: E402
+from stvg.stvgdata.synth.plan import plan_video  # noqa: E402
+from stvg.stvgdata.synth.scene import Scene  # noqa: E402
+from stvg.stvgdata.workspace import Workspace  # noqa: E402
 
 KINDS = ("target", "twin", "other", "background")
 

@@ -22,13 +22,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from heads.cospal.predict import max_sum_run  # noqa: E402
-from schemas.batch import FeatureSet  # noqa: E402
-from stvgdata.catalog import query  # noqa: E402
-from stvgdata.geometry import temporal_iou  # noqa: E402
-from stvgdata.loader import CachedQueryDataset  # noqa: E402
-from stvgdata.regions.substitute import SubstituteEncoder  # noqa: E402
-from stvgdata.workspace import Workspace  # noqa: E402
+from stvg.heads.cospal.predict import max_sum_run  # noqa: E402
+from stvg.schemas.batch import FeatureSet  # noqa: E402
+from stvg.stvgdata.catalog import query  # noqa: E402
+from stvg.stvgdata.geometry import temporal_iou  # noqa: E402
+from stvg.stvgdata.loader import CachedQueryDataset  # noqa: E402
+from stvg.stvgdata.regions.substitute import SubstituteEncoder  # noqa: E402
+from stvg.stvgdata.workspace import Workspace  # noqa: E402
 
 
 def probe(data: CachedQueryDataset, encoder: SubstituteEncoder, sentences: dict, count: int):

@@ -43,13 +43,13 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from heads.stop.data import VIDEO_MODEL, clip_rows, load_split  # noqa: E402
-from heads.stop.labels import MOTIONS, motion_class  # noqa: E402
-from heads.stop.prompts import conv_net, token_volume, volume_tokens  # noqa: E402
-from stvgdata.cache import manifest_rows  # noqa: E402
-from stvgdata.catalog import query  # noqa: E402
-from stvgdata.extractors.vit_pretrain import box_patch_weights  # noqa: E402
-from stvgdata.workspace import Workspace  # noqa: E402
+from stvg.heads.stop.data import VIDEO_MODEL, clip_rows, load_split  # noqa: E402
+from stvg.heads.stop.labels import MOTIONS, motion_class  # noqa: E402
+from stvg.heads.stop.prompts import conv_net, token_volume, volume_tokens  # noqa: E402
+from stvg.stvgdata.cache import manifest_rows  # noqa: E402
+from stvg.stvgdata.catalog import query  # noqa: E402
+from stvg.stvgdata.extractors.vit_pretrain import box_patch_weights  # noqa: E402
+from stvg.stvgdata.workspace import Workspace  # noqa: E402
 
 SPLITS = ("train", "val", "test")
 CHANNELS = 32  # the prompters' default conv width

@@ -7,12 +7,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from heads.cospal.config import CospalConfig
-from heads.cospal.data import load_data
-from heads.cospal.train import PROTOCOL, RANDOM_VARIANT, random_baseline, train_cospal
-from heads.eval.ablation import AblationResult, VariantResult
-from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.workspace import Workspace
+from stvg.heads.cospal.config import CospalConfig
+from stvg.heads.cospal.data import load_data
+from stvg.heads.cospal.train import PROTOCOL, RANDOM_VARIANT, random_baseline, train_cospal
+from stvg.heads.eval.ablation import AblationResult, VariantResult
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.workspace import Workspace
 
 # variant -> (crg, sps), after the untrained random-tubelet baseline
 VARIANTS = {"tpg": (False, False), "tpg+crg": (True, False), "tpg+crg+sps": (True, True)}

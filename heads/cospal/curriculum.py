@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from heads.cospal.config import CospalConfig
+from stvg.heads.cospal.config import CospalConfig
 
 
 def sps_fraction(epoch: int, config: CospalConfig) -> float:

@@ -19,13 +19,13 @@ import numpy as np
 import torch
 from torchvision.ops import roi_align
 
-from heads.cospal.phrases import split_sentence
-from stvgdata.cache import ShardReader
-from stvgdata.catalog import query as catalog_query
-from stvgdata.errors import BadInputError
-from stvgdata.regions.base import TextEncoder
-from stvgdata.regions.store import VideoRegions, load_text_encoder, read_video_regions
-from stvgdata.workspace import Workspace
+from stvg.heads.cospal.phrases import split_sentence
+from stvg.stvgdata.cache import ShardReader
+from stvg.stvgdata.catalog import query as catalog_query
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.regions.base import TextEncoder
+from stvg.stvgdata.regions.store import VideoRegions, load_text_encoder, read_video_regions
+from stvg.stvgdata.workspace import Workspace
 
 TRAIN_SPLIT = "train"
 MOTION_DIM = 7  # cx, cy, w, h (image units), vx, vy (image units per frame), speed

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from heads.cospal.model import NEG, CospalScores
+from stvg.heads.cospal.model import NEG, CospalScores
 
 
 def video_contrastive(matching: torch.Tensor, video_index: torch.Tensor) -> torch.Tensor:

@@ -3,16 +3,16 @@ on the evaluation split right after training."""
 
 from __future__ import annotations
 
-from heads.cospal.ablate import VARIANTS, run_cospal_ablation
-from heads.cospal.config import CospalConfig
-from heads.cospal.predict import predict_checkpoint
-from heads.cospal.train import METHOD as NAME
-from heads.cospal.train import RANDOM_VARIANT, train_cospal
-from heads.eval.predictions import QueryPrediction
-from heads.registry import Method
-from heads.runs import Run
-from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.workspace import Workspace
+from stvg.heads.cospal.ablate import VARIANTS, run_cospal_ablation
+from stvg.heads.cospal.config import CospalConfig
+from stvg.heads.cospal.predict import predict_checkpoint
+from stvg.heads.cospal.train import METHOD as NAME
+from stvg.heads.cospal.train import RANDOM_VARIANT, train_cospal
+from stvg.heads.eval.predictions import QueryPrediction
+from stvg.heads.registry import Method
+from stvg.heads.runs import Run
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.workspace import Workspace
 
 
 def predict(

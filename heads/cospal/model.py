@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from heads.cospal.config import CospalConfig
-from heads.cospal.data import MOTION_DIM
+from stvg.heads.cospal.config import CospalConfig
+from stvg.heads.cospal.data import MOTION_DIM
 
 NEG = -1e4  # logit of a masked tubelet or frame
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from heads.cospal.config import CospalConfig
-from heads.cospal.data import (
+from stvg.heads.cospal.config import CospalConfig
+from stvg.heads.cospal.data import (
     VideoTubelets,
     WeakQuery,
     clip_present,
@@ -26,10 +26,10 @@ from heads.cospal.data import (
     load_data,
     on_device,
 )
-from heads.cospal.model import CospalModel, CospalScores, build_model
-from heads.eval.predictions import QueryPrediction
-from heads.runs import load_checkpoint
-from stvgdata.workspace import Workspace
+from stvg.heads.cospal.model import CospalModel, CospalScores, build_model
+from stvg.heads.eval.predictions import QueryPrediction
+from stvg.heads.runs import load_checkpoint
+from stvg.stvgdata.workspace import Workspace
 
 EVAL_BATCH = 64
 

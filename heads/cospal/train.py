@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from heads.cospal.config import CospalConfig
-from heads.cospal.curriculum import curriculum
-from heads.cospal.data import (
+from stvg.heads.cospal.config import CospalConfig
+from stvg.heads.cospal.curriculum import curriculum
+from stvg.heads.cospal.data import (
     CospalData,
     collate_weak,
     difficulty,
@@ -24,15 +24,15 @@ from heads.cospal.data import (
     on_device,
     strided,
 )
-from heads.cospal.losses import crg_loss, tpg_loss
-from heads.cospal.model import CospalModel, build_model
-from heads.cospal.predict import predict, random_tubelet_prediction
-from heads.eval.ablation import STVG_METRICS
-from heads.eval.evaluate import RunInfo, evaluate, new_run_id
-from heads.eval.metrics import Summary
-from heads.runs import Run, new_run, region_lineage, save_checkpoint, seed_everything
-from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.workspace import Workspace
+from stvg.heads.cospal.losses import crg_loss, tpg_loss
+from stvg.heads.cospal.model import CospalModel, build_model
+from stvg.heads.cospal.predict import predict, random_tubelet_prediction
+from stvg.heads.eval.ablation import STVG_METRICS
+from stvg.heads.eval.evaluate import RunInfo, evaluate, new_run_id
+from stvg.heads.eval.metrics import Summary
+from stvg.heads.runs import Run, new_run, region_lineage, save_checkpoint, seed_everything
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.workspace import Workspace
 
 METHOD = "cospal"
 PROTOCOL = "all-frames"

@@ -18,18 +18,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from heads.csdvl.config import CSDVLConfig, TrainConfig, config_to_dict
-from heads.csdvl.predict import predict_run
-from heads.csdvl.train import check_warmup, train
-from heads.distributed import broadcast, is_rank_zero
-from heads.eval.ablation import AblationResult, VariantResult
-from heads.eval.compare import compare_runs
-from heads.eval.evaluate import RunInfo, evaluate
-from heads.eval.metrics import Summary
-from heads.eval.protocols import DEFAULT_PROTOCOL
-from stvgdata.errors import BadInputError
-from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.workspace import Workspace
+from stvg.heads.csdvl.config import CSDVLConfig, TrainConfig, config_to_dict
+from stvg.heads.csdvl.predict import predict_run
+from stvg.heads.csdvl.train import check_warmup, train
+from stvg.heads.distributed import broadcast, is_rank_zero
+from stvg.heads.eval.ablation import AblationResult, VariantResult
+from stvg.heads.eval.compare import compare_runs
+from stvg.heads.eval.evaluate import RunInfo, evaluate
+from stvg.heads.eval.metrics import Summary
+from stvg.heads.eval.protocols import DEFAULT_PROTOCOL
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.workspace import Workspace
 
 FULL = "s2d+d2s"
 BASELINE = "none"  # what every variant is compared with, query by query
@@ -141,7 +141,6 @@ def run_ablation(
     setting = f"preset {preset_name}, anchor {base_config.anchor}, checkpoint {rule}"
     result = AblationResult(dataset, eval_split, protocol, list(results.values()), setting)
     return paired_with_baseline(ws, result) if is_rank_zero() else result
-
 
 
 def _score(ws: Workspace, dataset: str, info: RunInfo, eval_split: str, protocol: str) -> Summary:

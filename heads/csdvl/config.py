@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from schemas.batch import FeatureSet
+from stvg.schemas.batch import FeatureSet
 
 FUSIONS = ("collab", "none", "sum", "fc-sum", "concat-fc")
 # Box anchor (docs/heads.md, "Deviations from the paper"): "none" = the paper's plain MLP box

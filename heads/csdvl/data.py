@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from torch.utils.data import DataLoader, Dataset
 
-from heads.csdvl.model import FeatureDims
-from schemas.batch import FeatureSet
-from stvgdata.errors import BadInputError
-from stvgdata.workspace import Workspace
+from stvg.heads.csdvl.model import FeatureDims
+from stvg.schemas.batch import FeatureSet
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.workspace import Workspace
 
 
 @dataclass
@@ -34,7 +34,7 @@ def query_data(
 ) -> QueryData:
     """The cached queries of ``dataset``/``split`` on ``features``; BadInputError when there
     are none."""
-    from stvgdata.loader import CachedQueryDataset, collate_queries
+    from stvg.stvgdata.loader import CachedQueryDataset, collate_queries
 
     queries = CachedQueryDataset(ws, dataset, split, max_frames=max_frames, features=features)
     if len(queries) == 0:

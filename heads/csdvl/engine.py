@@ -16,11 +16,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from heads.csdvl.config import CSDVLConfig
-from heads.csdvl.losses import csdvl_losses
-from heads.eval.box_ops import cxcywh_to_xyxy
-from heads.eval.predictions import QueryPrediction
-from stvgdata.progress import ProgressFn, no_progress
+from stvg.heads.csdvl.config import CSDVLConfig
+from stvg.heads.csdvl.losses import csdvl_losses
+from stvg.heads.eval.box_ops import cxcywh_to_xyxy
+from stvg.heads.eval.predictions import QueryPrediction
+from stvg.stvgdata.progress import ProgressFn, no_progress
 
 
 def to_device(batch: dict, device: torch.device | str) -> dict:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from heads.csdvl.config import CSDVLConfig
-from heads.eval.box_ops import cxcywh_to_xyxy, generalized_box_iou
+from stvg.heads.csdvl.config import CSDVLConfig
+from stvg.heads.eval.box_ops import cxcywh_to_xyxy, generalized_box_iou
 
 
 def box_losses(

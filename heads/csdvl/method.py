@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from heads.csdvl.ablate import Variant, run_ablation, table3_variants
-from heads.csdvl.config import Preset, preset
-from heads.csdvl.predict import predict_run
-from heads.csdvl.train import METHOD as NAME
-from heads.csdvl.train import train
-from heads.distributed import process_group
-from heads.eval.ablation import AblationResult
-from heads.eval.predictions import QueryPrediction
-from heads.eval.protocols import DEFAULT_PROTOCOL
-from heads.registry import Method
-from heads.runs import Run
-from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.workspace import Workspace
+from stvg.heads.csdvl.ablate import Variant, run_ablation, table3_variants
+from stvg.heads.csdvl.config import Preset, preset
+from stvg.heads.csdvl.predict import predict_run
+from stvg.heads.csdvl.train import METHOD as NAME
+from stvg.heads.csdvl.train import train
+from stvg.heads.distributed import process_group
+from stvg.heads.eval.ablation import AblationResult
+from stvg.heads.eval.predictions import QueryPrediction
+from stvg.heads.eval.protocols import DEFAULT_PROTOCOL
+from stvg.heads.registry import Method
+from stvg.heads.runs import Run
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.workspace import Workspace
 
 
 def train_run(

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import torch
 
-from heads.csdvl.config import CSDVLConfig, TrainConfig, config_from_dict
-from heads.csdvl.data import ordered_batches, query_data
-from heads.csdvl.engine import predict
-from heads.csdvl.model import CSDVL, FeatureDims, build_csdvl
-from heads.eval.predictions import QueryPrediction
-from heads.runs import load_checkpoint, read_run
-from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.workspace import Workspace
+from stvg.heads.csdvl.config import CSDVLConfig, TrainConfig, config_from_dict
+from stvg.heads.csdvl.data import ordered_batches, query_data
+from stvg.heads.csdvl.engine import predict
+from stvg.heads.csdvl.model import CSDVL, FeatureDims, build_csdvl
+from stvg.heads.eval.predictions import QueryPrediction
+from stvg.heads.runs import load_checkpoint, read_run
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.workspace import Workspace
 
 
 def load_model(checkpoint: Path) -> tuple[CSDVL, TrainConfig]:

@@ -10,15 +10,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from heads.csdvl.engine import outputs_to_predictions
-from heads.csdvl.predict import load_model, resolve_checkpoint
-from heads.eval.predictions import QueryPrediction
-from heads.visualize.draw import GT_COLOUR, PRED_COLOUR
-from heads.visualize.plots import pyplot, save_figure
-from stvgdata.catalog import connect, fetch_arrow
-from stvgdata.errors import BadInputError
-from stvgdata.video import iter_frames
-from stvgdata.workspace import Workspace
+from stvg.heads.csdvl.engine import outputs_to_predictions
+from stvg.heads.csdvl.predict import load_model, resolve_checkpoint
+from stvg.heads.eval.predictions import QueryPrediction
+from stvg.heads.visualize.draw import GT_COLOUR, PRED_COLOUR
+from stvg.heads.visualize.plots import pyplot, save_figure
+from stvg.stvgdata.catalog import connect, fetch_arrow
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.video import iter_frames
+from stvg.stvgdata.workspace import Workspace
 
 _QUERY_SQL = """
 SELECT q.dataset, q.split, q.tube_start_frame, q.tube_end_frame, v.path, v.width, v.height, v.fps
@@ -76,7 +76,7 @@ def query_internals(
     ws: Workspace, run_or_checkpoint: str, query_id: str, dataset: str | None = None
 ) -> QueryInternals:
     """Run the model of ``run_or_checkpoint`` on one query's cached features."""
-    from stvgdata.loader import CachedQueryDataset, collate_queries
+    from stvg.stvgdata.loader import CachedQueryDataset, collate_queries
 
     info = query_info(ws, query_id, dataset)
     model, train_config = load_model(resolve_checkpoint(ws, run_or_checkpoint))

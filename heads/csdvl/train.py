@@ -20,15 +20,15 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
 
-from heads.csdvl.config import CSDVLConfig, TrainConfig, config_from_dict, config_to_dict
-from heads.csdvl.data import QueryData, ordered_batches, query_data
-from heads.csdvl.engine import predict, train_one_epoch
-from heads.csdvl.model import CSDVL, build_csdvl
-from heads.distributed import broadcast, distributed, is_rank_zero, process_group
-from heads.eval.evaluate import load_ground_truth, new_run_id, score_all
-from heads.eval.metrics import summarize
-from heads.eval.protocols import DEFAULT_PROTOCOL, get_protocol
-from heads.runs import (
+from stvg.heads.csdvl.config import CSDVLConfig, TrainConfig, config_from_dict, config_to_dict
+from stvg.heads.csdvl.data import QueryData, ordered_batches, query_data
+from stvg.heads.csdvl.engine import predict, train_one_epoch
+from stvg.heads.csdvl.model import CSDVL, build_csdvl
+from stvg.heads.distributed import broadcast, distributed, is_rank_zero, process_group
+from stvg.heads.eval.evaluate import load_ground_truth, new_run_id, score_all
+from stvg.heads.eval.metrics import summarize
+from stvg.heads.eval.protocols import DEFAULT_PROTOCOL, get_protocol
+from stvg.heads.runs import (
     BEST_CHECKPOINT,
     LAST_CHECKPOINT,
     Run,
@@ -38,9 +38,9 @@ from heads.runs import (
     save_checkpoint,
     seed_everything,
 )
-from stvgdata.errors import BadInputError
-from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.workspace import Workspace
 
 METHOD = "csdvl"
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from heads.e3m.config import E3MConfig
-from heads.e3m.predict import evaluate_e3m
-from heads.eval.ablation import AblationResult, VariantResult
-from heads.eval.protocols import DEFAULT_PROTOCOL
-from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.workspace import Workspace
+from stvg.heads.e3m.config import E3MConfig
+from stvg.heads.e3m.predict import evaluate_e3m
+from stvg.heads.eval.ablation import AblationResult, VariantResult
+from stvg.heads.eval.protocols import DEFAULT_PROTOCOL
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.workspace import Workspace
 
 # The ablation table, top to bottom: what each variant switches off.
 VARIANTS: dict[str, dict] = {

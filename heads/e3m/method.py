@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from heads.e3m.ablate import VARIANTS, run_e3m_ablation
-from heads.e3m.config import E3MConfig
-from heads.e3m.predict import METHOD as NAME
-from heads.e3m.predict import evaluate_e3m
-from heads.eval.ablation import AblationResult
-from heads.eval.protocols import DEFAULT_PROTOCOL
-from heads.registry import Method
-from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.workspace import Workspace
+from stvg.heads.e3m.ablate import VARIANTS, run_e3m_ablation
+from stvg.heads.e3m.config import E3MConfig
+from stvg.heads.e3m.predict import METHOD as NAME
+from stvg.heads.e3m.predict import evaluate_e3m
+from stvg.heads.eval.ablation import AblationResult
+from stvg.heads.eval.protocols import DEFAULT_PROTOCOL
+from stvg.heads.registry import Method
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.workspace import Workspace
 
 
 def ablate(

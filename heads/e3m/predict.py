@@ -12,16 +12,16 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from heads.e3m.config import E3MConfig
-from heads.e3m.model.em import Grounding, ground_baseline, ground_e3m, to_prediction
-from heads.e3m.model.visual import modulate_regions
-from heads.eval.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth, new_run_id
-from heads.eval.predictions import QueryPrediction
-from heads.eval.protocols import DEFAULT_PROTOCOL
-from heads.runs import region_lineage
-from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.regions.store import VideoRegions, read_query_embeddings, read_video_regions
-from stvgdata.workspace import Workspace
+from stvg.heads.e3m.config import E3MConfig
+from stvg.heads.e3m.model.em import Grounding, ground_baseline, ground_e3m, to_prediction
+from stvg.heads.e3m.model.visual import modulate_regions
+from stvg.heads.eval.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth, new_run_id
+from stvg.heads.eval.predictions import QueryPrediction
+from stvg.heads.eval.protocols import DEFAULT_PROTOCOL
+from stvg.heads.runs import region_lineage
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.regions.store import VideoRegions, read_query_embeddings, read_video_regions
+from stvg.stvgdata.workspace import Workspace
 
 METHOD = "e3m"
 

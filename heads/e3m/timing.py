@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heads.e3m.config import E3MConfig
-from heads.e3m.model.em import region_positions
-from heads.e3m.predict import iter_groundings
-from heads.eval.evaluate import load_ground_truth
-from stvgdata.geometry import pairwise_box_iou
-from stvgdata.regions.store import VideoRegions
-from stvgdata.workspace import Workspace
+from stvg.heads.e3m.config import E3MConfig
+from stvg.heads.e3m.model.em import region_positions
+from stvg.heads.e3m.predict import iter_groundings
+from stvg.heads.eval.evaluate import load_ground_truth
+from stvg.stvgdata.geometry import pairwise_box_iou
+from stvg.stvgdata.regions.store import VideoRegions
+from stvg.stvgdata.workspace import Workspace
 
 SCORES = ("frame", "best-region", "target-tubelet", "gamma")
 TARGET_IOU = 0.5  # a region is the GT object when it overlaps the GT box this much

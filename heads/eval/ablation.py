@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from heads.eval.compare import Comparison
-from heads.eval.metrics import Summary
+from stvg.heads.eval.compare import Comparison
+from stvg.heads.eval.metrics import Summary
 
 STVG_METRICS = ("m_viou", "viou_03", "viou_05", "m_tiou", "m_siou")
 

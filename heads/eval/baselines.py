@@ -16,13 +16,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from heads.eval.evaluate import GroundTruth, QueryGroundTruth, load_ground_truth, score_all
-from heads.eval.metrics import Summary, summarize
-from heads.eval.predictions import QueryPrediction
-from heads.eval.protocols import get_protocol
-from stvgdata.catalog import query
-from stvgdata.errors import BadInputError
-from stvgdata.workspace import Workspace
+from stvg.heads.eval.evaluate import GroundTruth, QueryGroundTruth, load_ground_truth, score_all
+from stvg.heads.eval.metrics import Summary, summarize
+from stvg.heads.eval.predictions import QueryPrediction
+from stvg.heads.eval.protocols import get_protocol
+from stvg.stvgdata.catalog import query
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.workspace import Workspace
 
 MEAN_BOX, GT_TUBE_MEAN_BOX, RANDOM_TUBE = "mean box", "GT tube + mean box", "random tube"
 BASELINES = (MEAN_BOX, GT_TUBE_MEAN_BOX, RANDOM_TUBE)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stvgdata.catalog import query
-from stvgdata.errors import BadInputError
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.catalog import query
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.workspace import Workspace
 
 METRICS = ("viou", "tiou", "siou")  # per-query columns of the predictions table
 

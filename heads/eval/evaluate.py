@@ -16,14 +16,26 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from heads.distributed import is_rank_zero
-from heads.eval.metrics import QueryScore, Summary, frame_ious, score_query, summarize, unpredicted
-from heads.eval.predictions import QueryPrediction
-from heads.eval.protocols import EvalProtocol, boxes_from_nearest, boxes_on_frames, get_protocol
-from stvgdata.catalog import append_rows, connect
-from stvgdata.errors import BadInputError
-from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.workspace import Workspace
+from stvg.heads.distributed import is_rank_zero
+from stvg.heads.eval.metrics import (
+    QueryScore,
+    Summary,
+    frame_ious,
+    score_query,
+    summarize,
+    unpredicted,
+)
+from stvg.heads.eval.predictions import QueryPrediction
+from stvg.heads.eval.protocols import (
+    EvalProtocol,
+    boxes_from_nearest,
+    boxes_on_frames,
+    get_protocol,
+)
+from stvg.stvgdata.catalog import append_rows, connect
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.workspace import Workspace
 
 ALL = "all"
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stvgdata.geometry import box_iou, temporal_iou
+from stvg.stvgdata.geometry import box_iou, temporal_iou
 
 VIOU_THRESHOLDS = (0.3, 0.5)
 

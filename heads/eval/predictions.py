@@ -22,8 +22,8 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
-from stvgdata.atomic import write_bytes_atomic
-from stvgdata.errors import BadInputError
+from stvg.stvgdata.atomic import write_bytes_atomic
+from stvg.stvgdata.errors import BadInputError
 
 STVG_FORMAT = "stvg-predictions"
 STVG_VERSION = 1

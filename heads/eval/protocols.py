@@ -18,7 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
-from stvgdata.errors import BadInputError
+from stvg.stvgdata.errors import BadInputError
 
 
 class EvalProtocol(Protocol):

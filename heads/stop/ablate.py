@@ -6,11 +6,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from heads.eval.ablation import AblationResult, VariantResult
-from heads.stop.config import StopConfig
-from heads.stop.train import PROTOCOL, StopRun, load_data, train_stop
-from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.workspace import Workspace
+from stvg.heads.eval.ablation import AblationResult, VariantResult
+from stvg.heads.stop.config import StopConfig
+from stvg.heads.stop.train import PROTOCOL, StopRun, load_data, train_stop
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.workspace import Workspace
 
 # variant -> (spatial, temporal), in the order the table prints them
 VARIANTS = {

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from heads.stop.labels import ClassLabels
-from stvgdata.cache import ShardReader, manifest_rows
-from stvgdata.catalog import connect, fetch_arrow
-from stvgdata.errors import BadInputError
-from stvgdata.workspace import Workspace
+from stvg.heads.stop.labels import ClassLabels
+from stvg.stvgdata.cache import ShardReader, manifest_rows
+from stvg.stvgdata.catalog import connect, fetch_arrow
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.workspace import Workspace
 
 VIDEO_MODEL, TEXT_MODEL = "vit", "roberta"
 

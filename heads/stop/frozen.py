@@ -11,9 +11,9 @@ import torch
 from torch import nn
 from transformers import CLIPVisionModel
 
-from heads.stop.config import StopConfig
-from stvgdata.errors import BadInputError
-from stvgdata.extractors.vit import build_vit_network, frozen_top_digest, vit_layer
+from stvg.heads.stop.config import StopConfig
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extractors.vit import build_vit_network, frozen_top_digest, vit_layer
 
 
 class FrozenTop(nn.Module):

@@ -13,8 +13,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from stvgdata.errors import BadInputError
-from stvgdata.synth.motion import Motion
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.synth.motion import Motion
 
 SYNTHETIC_MOTION = "synthetic-motion"
 MOTIONS: tuple[Motion, ...] = tuple(Motion)

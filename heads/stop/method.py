@@ -4,10 +4,10 @@ tubes, so ``stvg eval --run`` does not apply."""
 
 from __future__ import annotations
 
-from heads.registry import Method
-from heads.stop.ablate import VARIANTS, run_stop_ablation
-from heads.stop.config import StopConfig
-from heads.stop.train import METHOD as NAME
-from heads.stop.train import train_stop
+from stvg.heads.registry import Method
+from stvg.heads.stop.ablate import VARIANTS, run_stop_ablation
+from stvg.heads.stop.config import StopConfig
+from stvg.heads.stop.train import METHOD as NAME
+from stvg.heads.stop.train import train_stop
 
 METHOD = Method(NAME, "STOP", StopConfig, tuple(VARIANTS), run_stop_ablation, train=train_stop)

@@ -10,9 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from heads.stop.config import StopConfig
-from heads.stop.frozen import FrozenTop
-from heads.stop.prompts import SpatialPrompter, TemporalPrompter
+from stvg.heads.stop.config import StopConfig
+from stvg.heads.stop.frozen import FrozenTop
+from stvg.heads.stop.prompts import SpatialPrompter, TemporalPrompter
 
 MAX_TEXT_TOKENS = 128
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import torch
 
-from heads.eval.retrieval import RetrievalSummary, accuracy, retrieval_summary
-from heads.stop.data import RetrievalSplit
-from heads.stop.model import StopModel
+from stvg.heads.eval.retrieval import RetrievalSummary, accuracy, retrieval_summary
+from stvg.heads.stop.data import RetrievalSplit
+from stvg.heads.stop.model import StopModel
 
 EVAL_BATCH = 64  # clips per forward at evaluation
 

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from heads.stop.selection import combine_weights, temporal_counts, temporal_weights, top_regions
+from stvg.heads.stop.selection import (
+    combine_weights,
+    temporal_counts,
+    temporal_weights,
+    top_regions,
+)
 
 PROMPT_MAP_CHANNELS = 4  # channels per patch of the temporal prompter's layout map
 

@@ -19,20 +19,20 @@ import pyarrow as pa
 import torch
 import torch.nn.functional as F
 
-from heads.distributed import is_rank_zero
-from heads.eval.retrieval import RetrievalSummary
-from heads.runs import LAST_CHECKPOINT, Run, new_run, save_checkpoint, seed_everything
-from heads.stop.config import StopConfig
-from heads.stop.data import TEXT_MODEL, VIDEO_MODEL, RetrievalSplit, load_split
-from heads.stop.frozen import build_frozen_top
-from heads.stop.labels import load_labels
-from heads.stop.losses import contrastive_loss
-from heads.stop.model import StopDims, StopModel, build_stop
-from heads.stop.predict import evaluate_split
-from stvgdata.catalog import append_rows
-from stvgdata.errors import BadInputError
-from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.workspace import Workspace
+from stvg.heads.distributed import is_rank_zero
+from stvg.heads.eval.retrieval import RetrievalSummary
+from stvg.heads.runs import LAST_CHECKPOINT, Run, new_run, save_checkpoint, seed_everything
+from stvg.heads.stop.config import StopConfig
+from stvg.heads.stop.data import TEXT_MODEL, VIDEO_MODEL, RetrievalSplit, load_split
+from stvg.heads.stop.frozen import build_frozen_top
+from stvg.heads.stop.labels import load_labels
+from stvg.heads.stop.losses import contrastive_loss
+from stvg.heads.stop.model import StopDims, StopModel, build_stop
+from stvg.heads.stop.predict import evaluate_split
+from stvg.stvgdata.catalog import append_rows
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.workspace import Workspace
 
 METHOD = "stop"
 PROTOCOL = "retrieval-tube-clips"  # runs.protocol of STOP rows (see heads.stop.data)

@@ -10,7 +10,7 @@ from functools import partial
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from heads.visualize.scene import QueryScene
+from stvg.heads.visualize.scene import QueryScene
 
 GT_COLOUR = (255, 210, 0)  # amber: not a colour of the synthetic benchmark's objects
 PRED_COLOUR = (255, 40, 200)  # magenta

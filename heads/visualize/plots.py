@@ -11,13 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from heads.eval.compare import bootstrap_interval, paired_query_scores
-from heads.runs import read_run
-from heads.visualize.write import check_output
-from stvgdata.atomic import atomic_output
-from stvgdata.catalog import query
-from stvgdata.errors import BadInputError
-from stvgdata.workspace import Workspace
+from stvg.heads.eval.compare import bootstrap_interval, paired_query_scores
+from stvg.heads.runs import read_run
+from stvg.heads.visualize.write import check_output
+from stvg.stvgdata.atomic import atomic_output
+from stvg.stvgdata.catalog import query
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.workspace import Workspace
 
 PLOT_SUFFIXES = (".png", ".svg")
 ABLATION_METRICS = ("m_viou", "viou_03", "viou_05", "m_tiou", "m_siou")

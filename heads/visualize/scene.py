@@ -9,14 +9,14 @@ from pathlib import Path
 
 import numpy as np
 
-from heads.eval.evaluate import GroundTruth, QueryGroundTruth
-from heads.eval.metrics import QueryScore
-from heads.eval.predictions import QueryPrediction
-from heads.eval.protocols import boxes_on_frames, sample_frames
-from stvgdata.catalog import query
-from stvgdata.errors import BadInputError
-from stvgdata.geometry import box_iou
-from stvgdata.workspace import Workspace
+from stvg.heads.eval.evaluate import GroundTruth, QueryGroundTruth
+from stvg.heads.eval.metrics import QueryScore
+from stvg.heads.eval.predictions import QueryPrediction
+from stvg.heads.eval.protocols import boxes_on_frames, sample_frames
+from stvg.stvgdata.catalog import query
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.geometry import box_iou
+from stvg.stvgdata.workspace import Workspace
 
 SHOW_FPS = 5.0  # frames shown per second of video when the prediction names no frames
 MAX_SHOWN = 200

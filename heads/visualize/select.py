@@ -9,21 +9,21 @@ from pathlib import Path
 
 import numpy as np
 
-from heads.eval.evaluate import GroundTruth, load_ground_truth, score_all
-from heads.eval.metrics import QueryScore
-from heads.eval.predictions import (
+from stvg.heads.eval.evaluate import GroundTruth, load_ground_truth, score_all
+from stvg.heads.eval.metrics import QueryScore
+from stvg.heads.eval.predictions import (
     TUBEDETR_FRAME_SHIFT,
     QueryPrediction,
     read_predictions,
     tubedetr_id_map,
 )
-from heads.eval.protocols import get_protocol
-from heads.registry import get_method, require
-from heads.runs import Run
-from stvgdata.catalog import query
-from stvgdata.errors import BadInputError
-from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.workspace import Workspace
+from stvg.heads.eval.protocols import get_protocol
+from stvg.heads.registry import get_method, require
+from stvg.heads.runs import Run
+from stvg.stvgdata.catalog import query
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.workspace import Workspace
 
 
 @dataclass(frozen=True)

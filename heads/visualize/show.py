@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from heads.eval.evaluate import default_eval_split
-from heads.eval.protocols import DEFAULT_PROTOCOL
-from heads.runs import RUN_FILE, read_run
-from heads.visualize.scene import QueryScene, build_scenes
-from heads.visualize.select import (
+from stvg.heads.eval.evaluate import default_eval_split
+from stvg.heads.eval.protocols import DEFAULT_PROTOCOL
+from stvg.heads.runs import RUN_FILE, read_run
+from stvg.heads.visualize.scene import QueryScene, build_scenes
+from stvg.heads.visualize.select import (
     ScoredPredictions,
     file_predictions,
     pick_queries,
@@ -22,10 +22,10 @@ from heads.visualize.select import (
     run_predictions,
     scored,
 )
-from heads.visualize.write import check_output, write_scene
-from stvgdata.errors import BadInputError
-from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.workspace import Workspace
+from stvg.heads.visualize.write import check_output, write_scene
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.workspace import Workspace
 
 
 @dataclass(frozen=True)

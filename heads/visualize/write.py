@@ -12,11 +12,11 @@ import av
 import numpy as np
 from PIL import Image
 
-from heads.visualize.draw import annotate_frame, contact_sheet, with_title
-from heads.visualize.scene import QueryScene
-from stvgdata.atomic import atomic_output
-from stvgdata.errors import BadInputError
-from stvgdata.video import iter_frames
+from stvg.heads.visualize.draw import annotate_frame, contact_sheet, with_title
+from stvg.heads.visualize.scene import QueryScene
+from stvg.stvgdata.atomic import atomic_output
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.video import iter_frames
 
 SUFFIXES = (".png", ".gif", ".mp4")
 

@@ -4,14 +4,14 @@ one line below."""
 
 from __future__ import annotations
 
-from stvgdata.adapters import (
+from stvg.stvgdata.adapters import (
     hcstvg_v1,
     hcstvg_v2,
     vidstg_original,
     vidstg_stcat,
     vidstg_tubedetr,
 )
-from stvgdata.adapters.base import Adapter, CatalogTables
+from stvg.stvgdata.adapters.base import Adapter, CatalogTables
 
 # dataset -> its layouts, in the order auto-detection tries them.
 ADAPTERS: dict[str, tuple[Adapter, ...]] = {

@@ -13,8 +13,8 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from stvgdata.errors import BadInputError
-from stvgdata.progress import ProgressFn
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.progress import ProgressFn
 
 
 @dataclass(frozen=True)

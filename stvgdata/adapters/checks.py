@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stvgdata.errors import BadInputError
+from stvg.stvgdata.errors import BadInputError
 
 # Annotators' boxes touch the frame border with sub-pixel rounding (x + w = width + 0.5);
 # anything further out than this is an annotation error.

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import numpy as np
 import orjson
 
-from stvgdata.errors import BadInputError
+from stvg.stvgdata.errors import BadInputError
 
 T = TypeVar("T")
 

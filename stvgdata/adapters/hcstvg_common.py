@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from stvgdata.adapters.base import CatalogTables, find_path, read_split_files
-from stvgdata.adapters.checks import check_boxes, check_range
-from stvgdata.adapters.fields import (
+from stvg.stvgdata.adapters.base import CatalogTables, find_path, read_split_files
+from stvg.stvgdata.adapters.checks import check_boxes, check_range
+from stvg.stvgdata.adapters.fields import (
     XYWH,
     check_id,
     expect_type,
@@ -27,10 +27,10 @@ from stvgdata.adapters.fields import (
     load_json,
     number_rows,
 )
-from stvgdata.adapters.rows import BoxChunks, RowBuffer, VideoRows
-from stvgdata.errors import BadInputError
-from stvgdata.geometry import xywh_to_xyxy
-from stvgdata.progress import ProgressFn
+from stvg.stvgdata.adapters.rows import BoxChunks, RowBuffer, VideoRows
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.geometry import xywh_to_xyxy
+from stvg.stvgdata.progress import ProgressFn
 
 VIDEO_SECONDS = 20.0  # every HC-STVG video is 20 s long, so fps = img_num / 20
 VIDEO_DIRS = ("video", "Video", "videos", "v1_video", "v2_video")  # v1_video/, v2_video/: STCAT

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stvgdata.adapters.base import Adapter, CatalogTables
-from stvgdata.adapters.fields import get_positive
-from stvgdata.adapters.hcstvg_common import HcstvgFormat, annotation_files, read_hcstvg
-from stvgdata.progress import ProgressFn
+from stvg.stvgdata.adapters.base import Adapter, CatalogTables
+from stvg.stvgdata.adapters.fields import get_positive
+from stvg.stvgdata.adapters.hcstvg_common import HcstvgFormat, annotation_files, read_hcstvg
+from stvg.stvgdata.progress import ProgressFn
 
 
 def _frame_size(record: object, path: Path, where: str) -> tuple[int, int]:

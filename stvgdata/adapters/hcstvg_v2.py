@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stvgdata.adapters.base import Adapter, CatalogTables
-from stvgdata.adapters.fields import expect_type, get_field
-from stvgdata.adapters.hcstvg_common import HcstvgFormat, annotation_files, read_hcstvg
-from stvgdata.errors import BadInputError
-from stvgdata.progress import ProgressFn
+from stvg.stvgdata.adapters.base import Adapter, CatalogTables
+from stvg.stvgdata.adapters.fields import expect_type, get_field
+from stvg.stvgdata.adapters.hcstvg_common import HcstvgFormat, annotation_files, read_hcstvg
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.progress import ProgressFn
 
 
 def _frame_size(record: object, path: Path, where: str) -> tuple[int, int]:

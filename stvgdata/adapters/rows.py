@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from schemas import schema_for, validate_table
-from stvgdata.errors import BadInputError
+from stvg.schemas import schema_for, validate_table
+from stvg.stvgdata.errors import BadInputError
 
 
 class RowBuffer:

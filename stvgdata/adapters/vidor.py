@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from stvgdata.adapters.checks import check_boxes
-from stvgdata.adapters.fields import NUMBERS, get_field, load_json, only_types
-from stvgdata.errors import BadInputError
-from stvgdata.progress import ProgressFn
-from stvgdata.workers import map_in_workers
+from stvg.stvgdata.adapters.checks import check_boxes
+from stvg.stvgdata.adapters.fields import NUMBERS, get_field, load_json, only_types
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.progress import ProgressFn
+from stvg.stvgdata.workers import map_in_workers
 
 # Below this many files, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 64

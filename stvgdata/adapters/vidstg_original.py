@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stvgdata.adapters.base import Adapter, CatalogTables, find_path
-from stvgdata.adapters.rows import UniqueIds
-from stvgdata.adapters.vidstg_sentences import SPLITS, read_vidstg_release
-from stvgdata.errors import BadInputError
-from stvgdata.progress import ProgressFn
+from stvg.stvgdata.adapters.base import Adapter, CatalogTables, find_path
+from stvg.stvgdata.adapters.rows import UniqueIds
+from stvg.stvgdata.adapters.vidstg_sentences import SPLITS, read_vidstg_release
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.progress import ProgressFn
 
 VIDOR_PARTS = ("training", "validation")
 

@@ -13,9 +13,9 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from stvgdata.adapters.base import CatalogTables, gc_paused
-from stvgdata.adapters.checks import check_range
-from stvgdata.adapters.fields import (
+from stvg.stvgdata.adapters.base import CatalogTables, gc_paused
+from stvg.stvgdata.adapters.checks import check_range
+from stvg.stvgdata.adapters.fields import (
     check_id,
     expect_type,
     get_field,
@@ -24,10 +24,10 @@ from stvgdata.adapters.fields import (
     load_json,
     only_types,
 )
-from stvgdata.adapters.rows import BoxChunks, RowBuffer, VideoRows
-from stvgdata.adapters.vidor import TrajectoryJob, iter_tubes
-from stvgdata.errors import BadInputError
-from stvgdata.progress import ProgressFn
+from stvg.stvgdata.adapters.rows import BoxChunks, RowBuffer, VideoRows
+from stvg.stvgdata.adapters.vidor import TrajectoryJob, iter_tubes
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.progress import ProgressFn
 
 SPLITS = ("train", "val", "test")
 # Which list of an entry holds which sentence type.

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from stvgdata.adapters.base import Adapter, CatalogTables, find_path, read_split_files
-from stvgdata.adapters.checks import check_boxes, check_range
-from stvgdata.adapters.fields import (
+from stvg.stvgdata.adapters.base import Adapter, CatalogTables, find_path, read_split_files
+from stvg.stvgdata.adapters.checks import check_boxes, check_range
+from stvg.stvgdata.adapters.fields import (
     XYWH,
     check_id,
     check_relative_path,
@@ -28,11 +28,11 @@ from stvgdata.adapters.fields import (
     load_json,
     number_rows,
 )
-from stvgdata.adapters.rows import BoxChunks, RowBuffer, UniqueIds, VideoRows
-from stvgdata.adapters.vidstg_sentences import SPLITS, QueryRanks
-from stvgdata.errors import BadInputError
-from stvgdata.geometry import xywh_to_xyxy
-from stvgdata.progress import ProgressFn
+from stvg.stvgdata.adapters.rows import BoxChunks, RowBuffer, UniqueIds, VideoRows
+from stvg.stvgdata.adapters.vidstg_sentences import SPLITS, QueryRanks
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.geometry import xywh_to_xyxy
+from stvg.stvgdata.progress import ProgressFn
 
 SENTENCE_TYPES = ("declarative", "interrogative")
 Tube = tuple[np.ndarray, np.ndarray]  # frame_idx (N,) int32, xyxy (N, 4) pixels

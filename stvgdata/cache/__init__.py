@@ -1,9 +1,9 @@
 """The feature cache: HDF5 shards (``shard``), the Parquet manifest (``manifest``), the split
 of work between processes (``plan``) and ``verify``. Only this package knows the HDF5 layout."""
 
-from stvgdata.cache.digest import InputCheck, file_stamp, text_digest, video_digest
-from stvgdata.cache.faults import StorageError, storage_faults
-from stvgdata.cache.manifest import (
+from stvg.stvgdata.cache.digest import InputCheck, file_stamp, text_digest, video_digest
+from stvg.stvgdata.cache.faults import StorageError, storage_faults
+from stvg.stvgdata.cache.manifest import (
     cached_by_fingerprint,
     check_fingerprint,
     drop_items,
@@ -11,10 +11,10 @@ from stvgdata.cache.manifest import (
     item_column,
     manifest_rows,
 )
-from stvgdata.cache.plan import WorkSplit, new_shard_name, remove_stale_files, worker_lock
-from stvgdata.cache.repair import Redo, cached_rows, items_to_redo, verify_flags
-from stvgdata.cache.shard import ModelIdentity, ShardReader, ShardWriter, StorageConfig
-from stvgdata.cache.verify import Problem, VerifyReport, verify_cache
+from stvg.stvgdata.cache.plan import WorkSplit, new_shard_name, remove_stale_files, worker_lock
+from stvg.stvgdata.cache.repair import Redo, cached_rows, items_to_redo, verify_flags
+from stvg.stvgdata.cache.shard import ModelIdentity, ShardReader, ShardWriter, StorageConfig
+from stvg.stvgdata.cache.verify import Problem, VerifyReport, verify_cache
 
 __all__ = [
     "InputCheck",

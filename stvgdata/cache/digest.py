@@ -13,9 +13,9 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from schemas.arrays import ARRAY_LAYOUTS
-from stvgdata.cache.manifest import item_column
-from stvgdata.errors import BadInputError
+from stvg.schemas.arrays import ARRAY_LAYOUTS
+from stvg.stvgdata.cache.manifest import item_column
+from stvg.stvgdata.errors import BadInputError
 
 
 def _digest(*parts: str) -> str:

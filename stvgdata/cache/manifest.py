@@ -14,11 +14,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from schemas import TABLES
-from schemas.arrays import ARRAY_LAYOUTS
-from stvgdata.catalog import connect, fetch_arrow, table_files, write_parquet
-from stvgdata.errors import BadInputError
-from stvgdata.workspace import Workspace
+from stvg.schemas import TABLES
+from stvg.schemas.arrays import ARRAY_LAYOUTS
+from stvg.stvgdata.catalog import connect, fetch_arrow, table_files, write_parquet
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.workspace import Workspace
 
 
 def item_column(model: str) -> str:

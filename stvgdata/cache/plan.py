@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from stvgdata.cache.manifest import referenced_shards
-from stvgdata.cache.shard import SHARD_SUFFIX
-from stvgdata.errors import BadInputError
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.cache.manifest import referenced_shards
+from stvg.stvgdata.cache.shard import SHARD_SUFFIX
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.workspace import Workspace
 
 SHARDS_DIR = "shards"
 # a manifest part is written in milliseconds: a temporary one this old belongs to a dead process

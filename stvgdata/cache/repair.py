@@ -13,10 +13,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from stvgdata.cache.digest import InputCheck
-from stvgdata.cache.manifest import item_column
-from stvgdata.catalog import query
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.cache.digest import InputCheck
+from stvg.stvgdata.cache.manifest import item_column
+from stvg.stvgdata.catalog import query
+from stvg.stvgdata.workspace import Workspace
 
 VERIFY_STAGE = "verify"  # the failures rows verify records, read back here
 

@@ -22,14 +22,14 @@ import h5py
 import numpy as np
 import pyarrow as pa
 
-from schemas.arrays import ARRAY_LAYOUTS, TOKEN_IDS_PATH
-from stvgdata.atomic import temp_sibling
-from stvgdata.cache.edc import transfer_list
-from stvgdata.cache.faults import ensure_space
-from stvgdata.cache.manifest import item_column
-from stvgdata.catalog import append_rows
-from stvgdata.errors import BadInputError
-from stvgdata.workspace import Workspace
+from stvg.schemas.arrays import ARRAY_LAYOUTS, TOKEN_IDS_PATH
+from stvg.stvgdata.atomic import temp_sibling
+from stvg.stvgdata.cache.edc import transfer_list
+from stvg.stvgdata.cache.faults import ensure_space
+from stvg.stvgdata.cache.manifest import item_column
+from stvg.stvgdata.catalog import append_rows
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.workspace import Workspace
 
 SHARD_SUFFIX = ".h5"
 COMPRESSIONS = (None, "gzip", "lzf")

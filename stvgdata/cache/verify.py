@@ -20,16 +20,16 @@ import h5py
 import numpy as np
 import pyarrow as pa
 
-from schemas.arrays import ARRAY_LAYOUTS, TOKEN_IDS_PATH
-from stvgdata.cache.digest import InputCheck
-from stvgdata.cache.faults import StorageError, storage_faults
-from stvgdata.cache.manifest import item_column, manifest_rows
-from stvgdata.cache.plan import SHARDS_DIR
-from stvgdata.cache.repair import VERIFY_STAGE
-from stvgdata.cache.shard import SHARD_SUFFIX, read_runs
-from stvgdata.catalog import append_rows, failure_row, query
-from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.workspace import Workspace
+from stvg.schemas.arrays import ARRAY_LAYOUTS, TOKEN_IDS_PATH
+from stvg.stvgdata.cache.digest import InputCheck
+from stvg.stvgdata.cache.faults import StorageError, storage_faults
+from stvg.stvgdata.cache.manifest import item_column, manifest_rows
+from stvg.stvgdata.cache.plan import SHARDS_DIR
+from stvg.stvgdata.cache.repair import VERIFY_STAGE
+from stvg.stvgdata.cache.shard import SHARD_SUFFIX, read_runs
+from stvg.stvgdata.catalog import append_rows, failure_row, query
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.workspace import Workspace
 
 DEEP_READ_ROWS = 64  # rows per read in deep mode: bounded memory for 10-minute videos
 

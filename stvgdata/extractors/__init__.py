@@ -14,19 +14,19 @@ from __future__ import annotations
 
 import importlib
 
-from stvgdata.extractors.base import FrameExtractor, TextExtractor
-from stvgdata.extractors.config import ExtractorConfig, resolve_device
-from stvgdata.extractors.random_init import RandomInitWarning
+from stvg.stvgdata.extractors.base import FrameExtractor, TextExtractor
+from stvg.stvgdata.extractors.config import ExtractorConfig, resolve_device
+from stvg.stvgdata.extractors.random_init import RandomInitWarning
 
 # model name -> (module, builder function), imported on first use
 BUILDERS: dict[str, tuple[str, str]] = {
-    "resnet101": ("stvgdata.extractors.resnet", "build_resnet101"),
-    "slowfast": ("stvgdata.extractors.slowfast", "build_slowfast"),
-    "roberta": ("stvgdata.extractors.roberta", "build_roberta"),
-    "vit": ("stvgdata.extractors.vit", "build_vit"),
-    "vl-synth-map": ("stvgdata.extractors.vl_synth", "build_vl_synth_map"),
-    "vl-synth-motion-map": ("stvgdata.extractors.vl_synth", "build_vl_synth_motion_map"),
-    "vl-synth-text": ("stvgdata.extractors.vl_synth", "build_vl_synth_text"),
+    "resnet101": ("stvg.stvgdata.extractors.resnet", "build_resnet101"),
+    "slowfast": ("stvg.stvgdata.extractors.slowfast", "build_slowfast"),
+    "roberta": ("stvg.stvgdata.extractors.roberta", "build_roberta"),
+    "vit": ("stvg.stvgdata.extractors.vit", "build_vit"),
+    "vl-synth-map": ("stvg.stvgdata.extractors.vl_synth", "build_vl_synth_map"),
+    "vl-synth-motion-map": ("stvg.stvgdata.extractors.vl_synth", "build_vl_synth_motion_map"),
+    "vl-synth-text": ("stvg.stvgdata.extractors.vl_synth", "build_vl_synth_text"),
 }
 FRAME_MODELS = ("resnet101", "slowfast", "vit", "vl-synth-map", "vl-synth-motion-map")
 TEXT_MODELS = ("roberta", "vl-synth-text")

@@ -15,11 +15,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from stvgdata.extractors.config import ExtractorConfig
-from stvgdata.extractors.fingerprint import Fingerprint, make_fingerprint
-from stvgdata.extractors.hubs import WeightsSource
-from stvgdata.extractors.random_init import calibrate_batchnorm, natural_noise_clips
-from stvgdata.video.decode import RESIZE_INTERPOLATION
+from stvg.stvgdata.extractors.config import ExtractorConfig
+from stvg.stvgdata.extractors.fingerprint import Fingerprint, make_fingerprint
+from stvg.stvgdata.extractors.hubs import WeightsSource
+from stvg.stvgdata.extractors.random_init import calibrate_batchnorm, natural_noise_clips
+from stvg.stvgdata.video.decode import RESIZE_INTERPOLATION
 
 CALIBRATION_FRAMES = 4  # at least this many frames, whole chunks, calibrate a random init
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from stvgdata.errors import BadInputError
+from stvg.stvgdata.errors import BadInputError
 
 
 def resolve_device(device: str, environ: Mapping[str, str] | None = None) -> str:

@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from schemas.tables import RANDOM_INIT_PREFIX
+from stvg.schemas.tables import RANDOM_INIT_PREFIX
 
 _CHUNK_BYTES = 1 << 20
 DIGEST_CHARS = 16

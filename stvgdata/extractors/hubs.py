@@ -14,8 +14,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from stvgdata.errors import BadInputError
-from stvgdata.extractors.fingerprint import DIGEST_CHARS, hash_weights, random_init_tag
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extractors.fingerprint import DIGEST_CHARS, hash_weights, random_init_tag
 
 OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 HF_WEIGHT_FILES = ("*.json", "*.safetensors", "*.txt", "*.model")  # config, weights, tokenizer

@@ -25,18 +25,18 @@ from transformers import (
 )
 from transformers.utils import logging as hf_logging
 
-from stvgdata.errors import BadInputError
-from stvgdata.extractors.base import TextExtractor, torch_dtype
-from stvgdata.extractors.config import ExtractorConfig
-from stvgdata.extractors.fingerprint import Fingerprint, make_fingerprint
-from stvgdata.extractors.hubs import (
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extractors.base import TextExtractor, torch_dtype
+from stvg.stvgdata.extractors.config import ExtractorConfig
+from stvg.stvgdata.extractors.fingerprint import Fingerprint, make_fingerprint
+from stvg.stvgdata.extractors.hubs import (
     WeightsSource,
     file_source,
     hf_snapshot,
     hf_source,
     random_source,
 )
-from stvgdata.extractors.random_init import seeded, warn_random_init
+from stvg.stvgdata.extractors.random_init import seeded, warn_random_init
 
 Tokenize = Callable[[list[str]], tuple[torch.Tensor, torch.Tensor]]
 """sentences -> (token ids (B, L) int64 padded, attention mask (B, L))."""

@@ -18,10 +18,10 @@ import warnings
 
 import torch
 
-from stvgdata.extractors.base import FrameExtractor, frame_fingerprint
-from stvgdata.extractors.config import ExtractorConfig
-from stvgdata.extractors.random_init import seeded
-from stvgdata.extractors.weights import trunk_weights
+from stvg.stvgdata.extractors.base import FrameExtractor, frame_fingerprint
+from stvg.stvgdata.extractors.config import ExtractorConfig
+from stvg.stvgdata.extractors.random_init import seeded
+from stvg.stvgdata.extractors.weights import trunk_weights
 
 with warnings.catch_warnings():
     # fvcore, imported by pytorchvideo.models, calls the deprecated torch.jit.script at import

@@ -23,19 +23,19 @@ from pathlib import Path
 import torch
 from transformers import CLIPVisionConfig, CLIPVisionModel
 
-from stvgdata.errors import BadInputError
-from stvgdata.extractors.base import FrameExtractor, frame_fingerprint
-from stvgdata.extractors.config import ExtractorConfig
-from stvgdata.extractors.fingerprint import DIGEST_CHARS
-from stvgdata.extractors.hubs import (
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extractors.base import FrameExtractor, frame_fingerprint
+from stvg.stvgdata.extractors.config import ExtractorConfig
+from stvg.stvgdata.extractors.fingerprint import DIGEST_CHARS
+from stvg.stvgdata.extractors.hubs import (
     WeightsSource,
     file_source,
     hf_snapshot,
     hf_source,
     random_source,
 )
-from stvgdata.extractors.random_init import seeded, warn_random_init
-from stvgdata.extractors.roberta import _quiet_transformers as quiet_transformers
+from stvg.stvgdata.extractors.random_init import seeded, warn_random_init
+from stvg.stvgdata.extractors.roberta import _quiet_transformers as quiet_transformers
 
 DEFAULT_WEIGHTS = "openai/clip-vit-base-patch32"
 CLIP_NORMALIZATION = (

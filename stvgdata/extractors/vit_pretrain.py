@@ -40,23 +40,23 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import CLIPVisionConfig, CLIPVisionModel
 
-from stvgdata.atomic import temp_sibling
-from stvgdata.errors import BadInputError
-from stvgdata.extractors.fingerprint import hash_weights
-from stvgdata.extractors.random_init import seeded
-from stvgdata.extractors.vit import CLIP_NORMALIZATION, VIT_ARCHS
-from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.regions.config import SubstituteConfig
-from stvgdata.regions.substitute import TextTower, Vocabulary
-from stvgdata.regions.train import (
+from stvg.stvgdata.atomic import temp_sibling
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extractors.fingerprint import hash_weights
+from stvg.stvgdata.extractors.random_init import seeded
+from stvg.stvgdata.extractors.vit import CLIP_NORMALIZATION, VIT_ARCHS
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.regions.config import SubstituteConfig
+from stvg.stvgdata.regions.substitute import TextTower, Vocabulary
+from stvg.stvgdata.regions.train import (
     MAX_SCALE,
     contrastive_loss,
     fit_contrastive,
     plan_pairs,
     split_queries,
 )
-from stvgdata.video.decode import iter_frames
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.video.decode import iter_frames
+from stvg.stvgdata.workspace import Workspace
 
 PROVENANCE_FILE = "stvg_provenance.json"
 

@@ -30,18 +30,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from stvgdata.errors import BadInputError
-from stvgdata.extractors.base import (
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extractors.base import (
     BACKBONE_STRIDE,
     FrameExtractor,
     TextExtractor,
     frame_fingerprint,
 )
-from stvgdata.extractors.config import ExtractorConfig
-from stvgdata.extractors.fingerprint import Fingerprint, make_fingerprint
-from stvgdata.extractors.hubs import WeightsSource
-from stvgdata.regions.crops import window_positions
-from stvgdata.regions.substitute import ImageTower, SubstituteEncoder
+from stvg.stvgdata.extractors.config import ExtractorConfig
+from stvg.stvgdata.extractors.fingerprint import Fingerprint, make_fingerprint
+from stvg.stvgdata.extractors.hubs import WeightsSource
+from stvg.stvgdata.regions.crops import window_positions
+from stvg.stvgdata.regions.substitute import ImageTower, SubstituteEncoder
 
 # images_to_tensor's scaling (rgb/255, no per-channel statistics); the tower subtracts its own
 # mean buffer inside, exactly as ImageTower.forward does on crops

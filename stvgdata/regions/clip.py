@@ -19,11 +19,11 @@ import torch
 import torch.nn.functional as F
 from transformers import AutoTokenizer, CLIPModel
 
-from stvgdata.errors import BadInputError
-from stvgdata.extractors.fingerprint import hash_weights, make_fingerprint
-from stvgdata.extractors.hubs import hf_snapshot
-from stvgdata.regions.base import CLIP as NAME
-from stvgdata.regions.crops import images_to_tensor
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extractors.fingerprint import hash_weights, make_fingerprint
+from stvg.stvgdata.extractors.hubs import hf_snapshot
+from stvg.stvgdata.regions.base import CLIP as NAME
+from stvg.stvgdata.regions.crops import images_to_tensor
 
 DEFAULT_WEIGHTS = "openai/clip-vit-base-patch32"
 OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stvgdata.regions.base import SUBSTITUTE
+from stvg.stvgdata.regions.base import SUBSTITUTE
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stvgdata.errors import BadInputError
-from stvgdata.regions.base import CLIP, SUBSTITUTE, VisionLanguageEncoder
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.regions.base import CLIP, SUBSTITUTE, VisionLanguageEncoder
+from stvg.stvgdata.workspace import Workspace
 
 ENCODERS = (SUBSTITUTE, CLIP)
 DEFAULT_ENCODER = SUBSTITUTE
@@ -33,7 +33,7 @@ def build_encoder(
             "encoder", name, f"unknown encoder; known: {', '.join(ENCODERS)}"
         )
     if name == CLIP:  # transformers is imported only for CLIP: it takes seconds
-        from stvgdata.regions.clip import ClipEncoder, clip_directory
+        from stvg.stvgdata.regions.clip import ClipEncoder, clip_directory
 
         return ClipEncoder(clip_directory(weights), device)
     if weights is None:
@@ -48,7 +48,7 @@ def build_encoder(
         raise BadInputError(
             weights, name, "weights path not found; train one with `stvg train-vl-encoder`"
         )
-    from stvgdata.regions.substitute import SubstituteEncoder
+    from stvg.stvgdata.regions.substitute import SubstituteEncoder
 
     return SubstituteEncoder(weights, device)
 

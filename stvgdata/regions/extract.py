@@ -23,14 +23,14 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from stvgdata.catalog import append_rows, failure_row, query
-from stvgdata.errors import BadInputError
-from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.regions.base import VisionLanguageEncoder
-from stvgdata.regions.config import RegionExtractConfig
-from stvgdata.regions.crops import sliding_windows, stack_crops, stack_whole_frames
-from stvgdata.regions.encoders import DEFAULT_ENCODER, build_encoder, substitute_dir
-from stvgdata.regions.store import (
+from stvg.stvgdata.catalog import append_rows, failure_row, query
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.regions.base import VisionLanguageEncoder
+from stvg.stvgdata.regions.config import RegionExtractConfig
+from stvg.stvgdata.regions.crops import sliding_windows, stack_crops, stack_whole_frames
+from stvg.stvgdata.regions.encoders import DEFAULT_ENCODER, build_encoder, substitute_dir
+from stvg.stvgdata.regions.store import (
     BOX_KINDS,
     REGIONS_DIR,
     BoxRegions,
@@ -42,8 +42,8 @@ from stvgdata.regions.store import (
     region_rows,
     remove_unreferenced_shards,
 )
-from stvgdata.video.decode import VideoDecodeError, iter_frames, sample_frame_indices
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.video.decode import VideoDecodeError, iter_frames, sample_frame_indices
+from stvg.stvgdata.workspace import Workspace
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stvgdata.catalog import query
-from stvgdata.errors import BadInputError
-from stvgdata.geometry import pairwise_box_iou
-from stvgdata.regions.store import read_query_embeddings, read_video_regions
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.catalog import query
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.geometry import pairwise_box_iou
+from stvg.stvgdata.regions.store import read_query_embeddings, read_video_regions
+from stvg.stvgdata.workspace import Workspace
 
 
 @dataclass(frozen=True)

@@ -23,14 +23,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from schemas import TABLES
-from schemas.arrays import REGION_LAYOUT
-from stvgdata.atomic import temp_sibling
-from stvgdata.cache.shard import array_key
-from stvgdata.catalog import append_rows, read_table, table_files, write_parquet
-from stvgdata.errors import BadInputError
-from stvgdata.regions.base import TextEncoder
-from stvgdata.workspace import Workspace
+from stvg.schemas import TABLES
+from stvg.schemas.arrays import REGION_LAYOUT
+from stvg.stvgdata.atomic import temp_sibling
+from stvg.stvgdata.cache.shard import array_key
+from stvg.stvgdata.catalog import append_rows, read_table, table_files, write_parquet
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.regions.base import TextEncoder
+from stvg.stvgdata.workspace import Workspace
 
 REGIONS_DIR = "regions"
 BOX_KINDS = REGION_LAYOUT.box_kinds
@@ -235,7 +235,7 @@ def read_query_embeddings(ws: Workspace, dataset: str, query_ids: Sequence[str])
 def load_text_encoder(ws: Workspace, dataset: str, device: str = "cpu") -> TextEncoder:
     """The encoder ``dataset``'s regions were cached with (its text side is what K and L call
     for phrases, prototypes and word-level features), computing on ``device``."""
-    from stvgdata.regions.encoders import load_encoder  # torch only when an encoder is needed
+    from stvg.stvgdata.regions.encoders import load_encoder  # torch only when an encoder is needed
 
     fingerprint, weights = dataset_encoder(ws, dataset)
     return load_encoder(fingerprint, weights, device)

@@ -30,12 +30,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from stvgdata.atomic import atomic_output
-from stvgdata.errors import BadInputError
-from stvgdata.extractors.fingerprint import hash_weights, make_fingerprint
-from stvgdata.regions.base import SUBSTITUTE as NAME
-from stvgdata.regions.config import SubstituteConfig
-from stvgdata.regions.crops import images_to_tensor
+from stvg.stvgdata.atomic import atomic_output
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extractors.fingerprint import hash_weights, make_fingerprint
+from stvg.stvgdata.regions.base import SUBSTITUTE as NAME
+from stvg.stvgdata.regions.config import SubstituteConfig
+from stvg.stvgdata.regions.crops import images_to_tensor
 
 PAD, UNK = 0, 1
 _WORD = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")

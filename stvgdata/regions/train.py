@@ -22,21 +22,21 @@ import pyarrow as pa
 import torch
 import torch.nn.functional as F
 
-from stvgdata.catalog import query
-from stvgdata.errors import BadInputError
-from stvgdata.geometry import pairwise_box_iou
-from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.regions.config import TrainVLConfig
-from stvgdata.regions.crops import context_offsets, images_to_tensor, stack_crops
-from stvgdata.regions.encoders import substitute_dir
-from stvgdata.regions.substitute import (
+from stvg.stvgdata.catalog import query
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.geometry import pairwise_box_iou
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.regions.config import TrainVLConfig
+from stvg.stvgdata.regions.crops import context_offsets, images_to_tensor, stack_crops
+from stvg.stvgdata.regions.encoders import substitute_dir
+from stvg.stvgdata.regions.substitute import (
     DualEncoder,
     SubstituteEncoder,
     Vocabulary,
     save_dual_encoder,
 )
-from stvgdata.video.decode import iter_frames
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.video.decode import iter_frames
+from stvg.stvgdata.workspace import Workspace
 
 MAX_SCALE = 100.0  # CLIP's cap on the learned logit scale
 

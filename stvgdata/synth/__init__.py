@@ -1,8 +1,8 @@
 """The synthetic STVG benchmark: moving shapes and people with appearance/motion distractors,
 written in the real on-disk layouts of VidSTG and HC-STVG v1/v2 (see docs/synthetic.md)."""
 
-from stvgdata.synth.config import DATASETS, SynthConfig, default_config, with_overrides
-from stvgdata.synth.generate import SplitCounts, SynthSummary, generate
+from stvg.stvgdata.synth.config import DATASETS, SynthConfig, default_config, with_overrides
+from stvg.stvgdata.synth.generate import SplitCounts, SynthSummary, generate
 
 __all__ = [
     "DATASETS",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from stvgdata.errors import BadInputError
+from stvg.stvgdata.errors import BadInputError
 
 DATASETS = ("vidstg", "hcstvg-v1", "hcstvg-v2")
 

@@ -21,11 +21,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from stvgdata.detections import SOURCE_METADATA_KEY
-from stvgdata.geometry import clip_boxes, cxcywh_norm_to_xyxy, xyxy_to_cxcywh_norm
-from stvgdata.synth import hcstvg_layout, vidstg_layout
-from stvgdata.synth.plan import VideoPlan
-from stvgdata.synth.scene import SceneObject
+from stvg.stvgdata.detections import SOURCE_METADATA_KEY
+from stvg.stvgdata.geometry import clip_boxes, cxcywh_norm_to_xyxy, xyxy_to_cxcywh_norm
+from stvg.stvgdata.synth import hcstvg_layout, vidstg_layout
+from stvg.stvgdata.synth.plan import VideoPlan
+from stvg.stvgdata.synth.scene import SceneObject
 
 FILE_NAME = "detections.parquet"
 SOURCE = "synthetic-simulated"

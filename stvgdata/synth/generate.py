@@ -15,17 +15,17 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from stvgdata.atomic import atomic_output
-from stvgdata.errors import BadInputError
-from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.synth import hcstvg_layout, tubedetr_layout, vidstg_layout
-from stvgdata.synth.config import SynthConfig, check_config, default_config
-from stvgdata.synth.detections import FILE_NAME as DETECTIONS_FILE
-from stvgdata.synth.detections import DetectionsWriter
-from stvgdata.synth.encode import write_mp4
-from stvgdata.synth.plan import VideoPlan, assign_splits, plan_video
-from stvgdata.synth.render import render_frames
-from stvgdata.workers import map_in_workers
+from stvg.stvgdata.atomic import atomic_output
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.synth import hcstvg_layout, tubedetr_layout, vidstg_layout
+from stvg.stvgdata.synth.config import SynthConfig, check_config, default_config
+from stvg.stvgdata.synth.detections import FILE_NAME as DETECTIONS_FILE
+from stvg.stvgdata.synth.detections import DetectionsWriter
+from stvg.stvgdata.synth.encode import write_mp4
+from stvg.stvgdata.synth.plan import VideoPlan, assign_splits, plan_video
+from stvg.stvgdata.synth.render import render_frames
+from stvg.stvgdata.workers import map_in_workers
 
 PARALLEL_MIN_VIDEOS = 16
 """Below this many videos, starting worker processes costs more than it saves."""

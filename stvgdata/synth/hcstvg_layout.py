@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from stvgdata.geometry import xyxy_to_xywh
-from stvgdata.synth.plan import VideoPlan
+from stvg.stvgdata.geometry import xyxy_to_xywh
+from stvg.stvgdata.synth.plan import VideoPlan
 
 ANNOTATION_FILES = {
     1: {"train": "train.json", "test": "test.json"},

@@ -7,8 +7,8 @@ sentence per video, capitalized with a full stop.
 
 from __future__ import annotations
 
-from stvgdata.synth.motion import Motion
-from stvgdata.synth.scene import Appearance
+from stvg.stvgdata.synth.motion import Motion
+from stvg.stvgdata.synth.scene import Appearance
 
 OBJECT_VERBS: dict[Motion, tuple[str, str]] = {
     Motion.STILL: ("stays still", "staying still"),

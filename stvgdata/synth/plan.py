@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stvgdata.synth.config import SynthConfig
-from stvgdata.synth.language import declarative, person_centric
-from stvgdata.synth.queries import Entry, design_entries
-from stvgdata.synth.scene import Scene, make_scene
+from stvg.stvgdata.synth.config import SynthConfig
+from stvg.stvgdata.synth.language import declarative, person_centric
+from stvg.stvgdata.synth.queries import Entry, design_entries
+from stvg.stvgdata.synth.scene import Scene, make_scene
 
 DATASET_KEYS = {"vidstg": 0, "hcstvg-v1": 1, "hcstvg-v2": 2}
 SCENE_ATTEMPTS = 50

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stvgdata.synth.config import SynthConfig
-from stvgdata.synth.language import colour_question, relation_question, shape_question
-from stvgdata.synth.motion import Motion
-from stvgdata.synth.scene import Appearance, Scene
+from stvg.stvgdata.synth.config import SynthConfig
+from stvg.stvgdata.synth.language import colour_question, relation_question, shape_question
+from stvg.stvgdata.synth.motion import Motion
+from stvg.stvgdata.synth.scene import Appearance, Scene
 
 PREDICATES = ("above", "beneath", "left_of", "right_of")
 """Spatial relations that can hold between two objects throughout a phase."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stvgdata.synth.scene import COLOURS, Scene, SceneObject
+from stvg.stvgdata.synth.scene import COLOURS, Scene, SceneObject
 
 SKIN = (224, 172, 135)
 TROUSERS = (45, 45, 60)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stvgdata.geometry import box_iou
-from stvgdata.synth.config import SynthConfig
-from stvgdata.synth.motion import Motion, feasible_motions, motion_path
+from stvg.stvgdata.geometry import box_iou
+from stvg.stvgdata.synth.config import SynthConfig
+from stvg.stvgdata.synth.motion import Motion, feasible_motions, motion_path
 
 COLOURS: dict[str, tuple[int, int, int]] = {
     "red": (220, 30, 30),

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from stvgdata.geometry import xyxy_to_xywh
-from stvgdata.synth.plan import VideoPlan
-from stvgdata.synth.vidstg_layout import vidor_ids
+from stvg.stvgdata.geometry import xyxy_to_xywh
+from stvg.stvgdata.synth.plan import VideoPlan
+from stvg.stvgdata.synth.vidstg_layout import vidor_ids
 
 
 def sentence_records(plan: VideoPlan, first_id: int) -> list[dict]:

@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from stvgdata.synth.plan import VideoPlan
-from stvgdata.synth.queries import Entry, Sentence
-from stvgdata.synth.scene import Scene, SceneObject
+from stvg.stvgdata.synth.plan import VideoPlan
+from stvg.stvgdata.synth.queries import Entry, Sentence
+from stvg.stvgdata.synth.scene import Scene, SceneObject
 
 VIDOR_PART = {"train": "training", "val": "training", "test": "validation"}
 """VidSTG train/val videos come from VidOR training, test videos from VidOR validation."""

@@ -2,10 +2,10 @@
 turns per-frame detections into tubelets, and box propagation to neighbouring frames (what
 E3M's context-based visual modulation needs). See docs/detections.md."""
 
-from stvgdata.tracking.kalman import BoxKalman, KalmanConfig
-from stvgdata.tracking.propagate import propagate
-from stvgdata.tracking.tracker import TrackerConfig, Tubelet, track_video
-from stvgdata.tracking.tubelets import TrackSummary, track_dataset
+from stvg.stvgdata.tracking.kalman import BoxKalman, KalmanConfig
+from stvg.stvgdata.tracking.propagate import propagate
+from stvg.stvgdata.tracking.tracker import TrackerConfig, Tubelet, track_video
+from stvg.stvgdata.tracking.tubelets import TrackSummary, track_dataset
 
 __all__ = [
     "BoxKalman",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stvgdata.geometry import CXCYWH_TO_XYXY, XYXY_TO_CXCYWH
+from stvg.stvgdata.geometry import CXCYWH_TO_XYXY, XYXY_TO_CXCYWH
 
 MIN_SIZE_PX = 1.0
 """Width and height never go below this, whatever the size velocity says."""

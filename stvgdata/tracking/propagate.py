@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from stvgdata.geometry import clip_boxes
-from stvgdata.tracking.kalman import BoxKalman, KalmanConfig
+from stvg.stvgdata.geometry import clip_boxes
+from stvg.stvgdata.tracking.kalman import BoxKalman, KalmanConfig
 
 
 def _filtered(

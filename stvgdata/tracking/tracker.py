@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from stvgdata.geometry import clip_boxes, pairwise_box_iou
-from stvgdata.tracking.kalman import BoxKalman, KalmanConfig
+from stvg.stvgdata.geometry import clip_boxes, pairwise_box_iou
+from stvg.stvgdata.tracking.kalman import BoxKalman, KalmanConfig
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from schemas import empty_table
-from stvgdata.catalog import query, replace_part
-from stvgdata.detections import dataset_videos
-from stvgdata.errors import BadInputError
-from stvgdata.progress import ProgressFn, no_progress
-from stvgdata.tracking.tracker import TrackerConfig, Tubelet, track_video
-from stvgdata.workspace import Workspace
+from stvg.schemas import empty_table
+from stvg.stvgdata.catalog import query, replace_part
+from stvg.stvgdata.detections import dataset_videos
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.tracking.tracker import TrackerConfig, Tubelet, track_video
+from stvg.stvgdata.workspace import Workspace
 
 
 @dataclass(frozen=True)

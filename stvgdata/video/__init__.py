@@ -1,6 +1,6 @@
 """Video decoding: probing, frame sampling at a target fps and streaming decode (PyAV)."""
 
-from stvgdata.video.decode import (
+from stvg.stvgdata.video.decode import (
     VideoDecodeError,
     VideoInfo,
     iter_frames,

@@ -8,8 +8,8 @@ import warnings
 import pytest
 import torch
 
-from stvgdata.sample_catalog import install_catalog, make_videos
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.sample_catalog import install_catalog, make_videos
+from stvg.stvgdata.workspace import Workspace
 from tests.stvgdata.cache_fixtures import TINY_EXTRACT_ARGS
 from tests.stvgdata.regions_fixtures import tiny_substitute
 
@@ -142,7 +142,7 @@ def test_random_init_is_visible_in_the_table_and_the_manifest(run_cli, ws: Works
 def test_a_full_disk_is_one_line_and_exit_2(run_cli, ws: Workspace, monkeypatch) -> None:
     import shutil
 
-    import stvgdata.cache.faults as faults
+    import stvg.stvgdata.cache.faults as faults
 
     full = shutil._ntuple_diskusage(1 << 20, 1 << 20, 0)
     monkeypatch.setattr(faults.shutil, "disk_usage", lambda _: full)
@@ -157,7 +157,7 @@ def test_a_full_disk_is_one_line_and_exit_2(run_cli, ws: Workspace, monkeypatch)
 def test_verify_names_each_stale_item_and_extract_says_what_it_recomputes(
     run_cli, ws: Workspace, tmp_path
 ) -> None:
-    from stvgdata.sample_catalog import write_video
+    from stvg.stvgdata.sample_catalog import write_video
 
     assert run_cli("extract", *TINY, "--features", "resnet101").exit_code == 0
     write_video(tmp_path / "videos" / "b.mp4", 8, size=(32, 48))

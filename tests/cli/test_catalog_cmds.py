@@ -110,7 +110,7 @@ def test_catalog_commands_do_not_import_torch(tmp_path):
     root = write_hcstvg(tmp_path / "h", hcstvg_sample())
     script = (
         "import sys\n"
-        "from cli.main import app\n"
+        "from stvg.cli.main import app\n"
         f"ws = {str(tmp_path / 'ws')!r}\n"
         "for args in (['import', 'hcstvg-v1', '--root', sys.argv[1]], ['sql', 'SELECT 1'],"
         " ['info']):\n"

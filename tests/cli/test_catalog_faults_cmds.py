@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from stvgdata.adapters import vidor
+from stvg.stvgdata.adapters import vidor
 from tests.stvgdata.dataset_files import (
     hcstvg_sample,
     vidstg_sample,
@@ -97,7 +97,7 @@ def test_a_missing_version_directory_is_not_an_empty_catalog(run_cli, version_di
 
 
 def test_a_disk_error_during_import_is_one_line(run_cli, tmp_path, monkeypatch):
-    from stvgdata import catalog
+    from stvg.stvgdata import catalog
 
     def full(*args, **kwargs):
         raise OSError(28, "Error writing bytes to file")
@@ -164,7 +164,7 @@ def test_a_large_table_is_capped_with_a_notice(tmp_path):
     """A 10M-row table prints its first rows and says so, in seconds (the cap is the point)."""
     (tmp_path / "ws").mkdir()
     result = subprocess.run(
-        [sys.executable, "-c", "from cli.main import main; main()", "--workspace"]
+        [sys.executable, "-c", "from stvg.cli.main import main; main()", "--workspace"]
         + [tmp_path / "ws", "sql", "SELECT range AS n FROM range(10000000)"],
         capture_output=True,
         text=True,

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from heads.eval.evaluate import RunInfo, evaluate
-from stvgdata.workspace import Workspace
+from stvg.heads.eval.evaluate import RunInfo, evaluate
+from stvg.stvgdata.workspace import Workspace
 from tests.heads.eval.test_evaluate import VIDSTG_LIKE, build_catalog, exact
 
 

@@ -15,8 +15,8 @@ import typer
 from rich.console import Console
 from typer.testing import CliRunner
 
-from cli.main import app
-from cli.tables import arrow_table
+from stvg.cli.main import app
+from stvg.cli.tables import arrow_table
 
 # Commands that print no table (a plot's path).
 NO_TABLE = {"ablation", "training", "viou"}
@@ -158,7 +158,7 @@ def test_a_table_that_cannot_fit_prints_one_block_per_row():
 
 
 def test_info_at_80_columns(run_cli, catalog, monkeypatch):
-    monkeypatch.setattr("cli.console.console", Console(width=80))  # an 80-column terminal
+    monkeypatch.setattr("stvg.cli.console.console", Console(width=80))  # an 80-column terminal
     text = run_cli("info").stdout
     assert max(map(len, text.splitlines())) <= 80
     for word in ("dataset", "declarative", "interrogative", "mean_", "tube_", "frames"):
@@ -179,7 +179,7 @@ class _Variant:
 
 
 def test_an_ablation_table_at_80_columns_folds_names_and_keeps_metrics_whole(monkeypatch):
-    from cli import heads_cmds
+    from stvg.cli import heads_cmds
 
     out = Console(width=80, file=io.StringIO(), color_system=None)
     monkeypatch.setattr(heads_cmds, "console", out)

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from stvgdata.geometry import box_iou
+from stvg.stvgdata.geometry import box_iou
 
 SYNTH = ["--dataset", "vidstg", "--videos", "4", "--seed", "0", "--no-videos",
          "--fps", "10", "--duration", "12", "--tube-seconds", "3"]  # fmt: skip
@@ -117,6 +117,6 @@ def test_bad_input_is_one_line_and_exit_code_2(run_cli, synth_root, tmp_path):
 
 
 def test_detection_commands_do_not_import_torch():
-    code = "import sys; import cli.detections_cmds; print('torch' in sys.modules)"
+    code = "import sys; import stvg.cli.detections_cmds; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr

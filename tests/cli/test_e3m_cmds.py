@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stvgdata.catalog import read_table
-from stvgdata.regions.store import BoxRegions, RegionShardWriter
-from stvgdata.sample_catalog import DATASET, CatalogVideo, install_catalog
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.catalog import read_table
+from stvg.stvgdata.regions.store import BoxRegions, RegionShardWriter
+from stvg.stvgdata.sample_catalog import DATASET, CatalogVideo, install_catalog
+from stvg.stvgdata.workspace import Workspace
 
 FRAMES = 16  # per video; install_catalog's tube is [4, 12), its segment [1, 16)
 DIM = 4

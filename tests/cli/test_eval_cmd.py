@@ -6,13 +6,13 @@ import json
 import sys
 import types
 
-from heads.csdvl.config import CSDVLConfig, TrainConfig, config_to_dict
-from heads.eval.predictions import QueryPrediction, write_stvg_predictions
-from heads.registry import Method
-from heads.runs import Run
-from schemas import FeatureSet
-from stvgdata.catalog import query
-from stvgdata.workspace import Workspace
+from stvg.heads.csdvl.config import CSDVLConfig, TrainConfig, config_to_dict
+from stvg.heads.eval.predictions import QueryPrediction, write_stvg_predictions
+from stvg.heads.registry import Method
+from stvg.heads.runs import Run
+from stvg.schemas import FeatureSet
+from stvg.stvgdata.catalog import query
+from stvg.stvgdata.workspace import Workspace
 from tests.heads.eval.test_evaluate import BOX, CaseQuery, build_catalog
 
 QUERIES = [
@@ -95,7 +95,9 @@ def test_run_predictions_come_from_the_training_run(run_cli, workspace, monkeypa
 
     # A stand-in method registered as csdvl, so the test needs neither torch nor a trained run.
     stand_in = Method("csdvl", "CSDVL", dict, (), ablate=None, predict=predict)
-    monkeypatch.setitem(sys.modules, "heads.csdvl.method", types.SimpleNamespace(METHOD=stand_in))
+    monkeypatch.setitem(
+        sys.modules, "stvg.heads.csdvl.method", types.SimpleNamespace(METHOD=stand_in)
+    )
     config = config_to_dict(
         CSDVLConfig(s2d=False), TrainConfig(seed=2, features=FeatureSet(clip="vl-synth-map"))
     )

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import typer
 
-from cli.flags import FIELD_FLAGS, error_message, flag_of
-from cli.main import app
-from stvgdata.errors import BadInputError
+from stvg.cli.flags import FIELD_FLAGS, error_message, flag_of
+from stvg.cli.main import app
+from stvg.stvgdata.errors import BadInputError
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKQUOTED = re.compile(r"`[^`]*`")

@@ -8,7 +8,7 @@ import json
 import pytest
 from PIL import Image
 
-from stvgdata.catalog import query
+from stvg.stvgdata.catalog import query
 from tests.heads.cached_workspace import DATASET, build_cached_workspace
 
 
@@ -21,7 +21,7 @@ def cached_ws(tmp_path_factory):
 def trained_run(cached_ws):
     from typer.testing import CliRunner
 
-    from cli.main import app
+    from stvg.cli.main import app
 
     args = ["--workspace", str(cached_ws.root), "train", "--dataset", DATASET]
     result = CliRunner().invoke(app, [*args, "--epochs", "1", "--json"])
@@ -212,10 +212,10 @@ def test_an_ablation_table_shows_the_paired_difference_and_the_baselines(monkeyp
 
     from rich.console import Console
 
-    from cli import heads_cmds
-    from heads.eval.ablation import AblationResult, VariantResult
-    from heads.eval.compare import Comparison
-    from heads.eval.metrics import Summary
+    from stvg.cli import heads_cmds
+    from stvg.heads.eval.ablation import AblationResult, VariantResult
+    from stvg.heads.eval.compare import Comparison
+    from stvg.heads.eval.metrics import Summary
 
     out = Console(width=80, file=io.StringIO(), color_system=None)
     monkeypatch.setattr(heads_cmds, "console", out)

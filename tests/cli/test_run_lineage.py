@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from cli.console import RANDOM_INIT_LINE
-from stvgdata.catalog import query
+from stvg.cli.console import RANDOM_INIT_LINE
+from stvg.stvgdata.catalog import query
 from tests.heads.cached_workspace import DATASET, build_cached_workspace
 
 WEIGHTS = "random-init:0"
@@ -24,7 +24,7 @@ def lineage_ws(tmp_path_factory):
 def trained(lineage_ws):
     from typer.testing import CliRunner
 
-    from cli.main import app
+    from stvg.cli.main import app
 
     args = ["--workspace", str(lineage_ws.root), "train", "--dataset", DATASET, "--epochs", "1"]
     result = CliRunner().invoke(app, args)

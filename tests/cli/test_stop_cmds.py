@@ -8,7 +8,7 @@ import warnings
 
 import pytest
 
-from stvgdata.extractors import RandomInitWarning
+from stvg.stvgdata.extractors import RandomInitWarning
 from tests.heads.stop.stop_workspace import DATASET, TINY_SETS, build_stop_workspace
 
 

@@ -45,7 +45,7 @@ def test_bad_input_is_one_line_and_exit_code_2(run_cli, tmp_path):
 
 def test_synth_does_not_import_torch():
     code = (
-        "import sys; from stvgdata.synth import generate; import cli.synth_cmd; "
+        "import sys; from stvg.stvgdata.synth import generate; import stvg.cli.synth_cmd; "
         "print('torch' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -9,9 +9,15 @@ from pathlib import Path
 
 import numpy as np
 
-from stvgdata.cache import ModelIdentity, ShardWriter
-from stvgdata.sample_catalog import DATASET, VIDEO_FPS, CatalogVideo, install_catalog, write_video
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.cache import ModelIdentity, ShardWriter
+from stvg.stvgdata.sample_catalog import (
+    DATASET,
+    VIDEO_FPS,
+    CatalogVideo,
+    install_catalog,
+    write_video,
+)
+from stvg.stvgdata.workspace import Workspace
 
 VIDEOS = {"train": ("a", "b", "c"), "test": ("t",)}
 FRAMES = 16

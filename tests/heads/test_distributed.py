@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from heads.distributed import backend_for, is_rank_zero, process_group, rank_device
-from heads.eval.evaluate import write_report
+from stvg.heads.distributed import backend_for, is_rank_zero, process_group, rank_device
+from stvg.heads.eval.evaluate import write_report
 
 
 def _torchrun_env(monkeypatch, rank: int, local_rank: int, world: int = 4) -> None:

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from heads.registry import METHODS, get_method, require
-from stvgdata.errors import BadInputError
+from stvg.heads.registry import METHODS, get_method, require
+from stvg.stvgdata.errors import BadInputError
 
 
 @pytest.mark.parametrize("name", list(METHODS))

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from heads.runs import LAST_CHECKPOINT, Run, load_checkpoint, read_run, save_checkpoint
-from stvgdata.errors import BadInputError
-from stvgdata.workspace import Workspace
+from stvg.heads.runs import LAST_CHECKPOINT, Run, load_checkpoint, read_run, save_checkpoint
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.workspace import Workspace
 
 
 def _run(ws: Workspace) -> Run:

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from heads.settings import apply_overrides, configure, parse_overrides
-from stvgdata.errors import BadInputError
+from stvg.heads.settings import apply_overrides, configure, parse_overrides
+from stvg.stvgdata.errors import BadInputError
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 import pyarrow as pa
 import pytest
 
-from schemas import TABLES, empty_table, validate_table
-from schemas.errors import SchemaMismatch
+from stvg.schemas import TABLES, empty_table, validate_table
+from stvg.schemas.errors import SchemaMismatch
 
 
 def test_every_column_is_documented():

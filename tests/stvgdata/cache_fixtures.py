@@ -8,10 +8,10 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from stvgdata.cache import ModelIdentity, ShardWriter, StorageConfig, WorkSplit
-from stvgdata.cache.plan import new_shard_name
-from stvgdata.extract import ExtractConfig
-from stvgdata.sample_catalog import (
+from stvg.stvgdata.cache import ModelIdentity, ShardWriter, StorageConfig, WorkSplit
+from stvg.stvgdata.cache.plan import new_shard_name
+from stvg.stvgdata.extract import ExtractConfig
+from stvg.stvgdata.sample_catalog import (
     DATASET,
     VIDEO_FPS,
     CatalogVideo,
@@ -19,7 +19,7 @@ from stvgdata.sample_catalog import (
     make_videos,
     write_video,
 )
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.workspace import Workspace
 
 TINY_SIZE = (64, 64)  # (H, W) frames are resized to: a 2x2 feature grid
 TINY_CLIP = 4  # SlowFast clip length in sampled frames for the tests

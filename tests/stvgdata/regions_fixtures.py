@@ -10,15 +10,15 @@ from pathlib import Path
 import pyarrow as pa
 import torch
 
-from stvgdata.catalog import replace_part
-from stvgdata.regions.config import SubstituteConfig
-from stvgdata.regions.substitute import (
+from stvg.stvgdata.catalog import replace_part
+from stvg.stvgdata.regions.config import SubstituteConfig
+from stvg.stvgdata.regions.substitute import (
     DualEncoder,
     Vocabulary,
     save_dual_encoder,
 )
-from stvgdata.sample_catalog import DATASET, install_catalog, make_videos
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.sample_catalog import DATASET, install_catalog, make_videos
+from stvg.stvgdata.workspace import Workspace
 
 LENGTHS = {"v1": 12, "v2": 16}  # frames of each test video (10 fps, every frame sampled)
 TINY = SubstituteConfig(

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stvgdata.adapters import ADAPTERS
-from stvgdata.adapters.base import CatalogTables
-from stvgdata.adapters.vidstg_sentences import vidstg_query_id
-from stvgdata.errors import BadInputError
-from stvgdata.importer import choose_adapter
-from stvgdata.progress import no_progress
+from stvg.stvgdata.adapters import ADAPTERS
+from stvg.stvgdata.adapters.base import CatalogTables
+from stvg.stvgdata.adapters.vidstg_sentences import vidstg_query_id
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.importer import choose_adapter
+from stvg.stvgdata.progress import no_progress
 from tests.stvgdata.dataset_files import (
     hcstvg_sample,
     to_hcstvg_v2,

@@ -11,11 +11,11 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from stvgdata.cache import ShardReader, manifest_rows, verify_cache
-from stvgdata.catalog import append_rows
-from stvgdata.errors import BadInputError
-from stvgdata.extract import run_extraction
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.cache import ShardReader, manifest_rows, verify_cache
+from stvg.stvgdata.catalog import append_rows
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extract import run_extraction
+from stvg.stvgdata.workspace import Workspace
 from tests.stvgdata.cache_fixtures import (
     flip_stored_bytes,
     tiny_config,

@@ -10,13 +10,13 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from schemas.batch import FeatureSet
-from stvgdata.cache import manifest_rows, verify_cache
-from stvgdata.catalog import table_files
-from stvgdata.errors import BadInputError
-from stvgdata.extract import run_extraction
-from stvgdata.loader import CachedQueryDataset
-from stvgdata.workspace import Workspace
+from stvg.schemas.batch import FeatureSet
+from stvg.stvgdata.cache import manifest_rows, verify_cache
+from stvg.stvgdata.catalog import table_files
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extract import run_extraction
+from stvg.stvgdata.loader import CachedQueryDataset
+from stvg.stvgdata.workspace import Workspace
 from tests.stvgdata.cache_fixtures import (
     DATASET,
     CatalogVideo,

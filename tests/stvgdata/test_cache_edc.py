@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from schemas.batch import FeatureSet
-from stvgdata.cache import ShardReader, ShardWriter, StorageConfig, manifest_rows, verify_cache
-from stvgdata.errors import BadInputError
-from stvgdata.loader import CachedQueryDataset, RowCache
-from stvgdata.sample_catalog import DATASET, CatalogVideo, install_catalog
-from stvgdata.workspace import Workspace
+from stvg.schemas.batch import FeatureSet
+from stvg.stvgdata.cache import ShardReader, ShardWriter, StorageConfig, manifest_rows, verify_cache
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.loader import CachedQueryDataset, RowCache
+from stvg.stvgdata.sample_catalog import DATASET, CatalogVideo, install_catalog
+from stvg.stvgdata.workspace import Workspace
 from tests.stvgdata.cache_fixtures import RESNET, ROBERTA, commit_random_shard, flip_stored_bytes
 
 FOUR_ROWS = StorageConfig(chunk_bytes=4 * 2 * 3 * 4 * 2)  # chunks of 4 rows of (2, 3, 4) float16

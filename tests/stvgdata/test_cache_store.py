@@ -9,7 +9,7 @@ import h5py
 import numpy as np
 import pytest
 
-from stvgdata.cache import (
+from stvg.stvgdata.cache import (
     ShardReader,
     ShardWriter,
     StorageConfig,
@@ -21,9 +21,9 @@ from stvgdata.cache import (
     remove_stale_files,
     worker_lock,
 )
-from stvgdata.cache.plan import new_shard_name
-from stvgdata.errors import BadInputError
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.cache.plan import new_shard_name
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.workspace import Workspace
 from tests.stvgdata.cache_fixtures import RESNET, ROBERTA, commit_random_shard
 
 

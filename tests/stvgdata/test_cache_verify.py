@@ -7,9 +7,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from stvgdata.cache import manifest_rows, verify_cache
-from stvgdata.catalog import append_rows
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.cache import manifest_rows, verify_cache
+from stvg.stvgdata.catalog import append_rows
+from stvg.stvgdata.workspace import Workspace
 from tests.stvgdata.cache_fixtures import commit_random_shard
 
 

@@ -13,12 +13,12 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from stvgdata import catalog
-from stvgdata.catalog import append_rows, query, read_index, read_table
-from stvgdata.catalog_check import repair_catalog, verify_catalog
-from stvgdata.errors import BadInputError, FaultError
-from stvgdata.importer import import_dataset
-from stvgdata.workspace import Workspace
+from stvg.stvgdata import catalog
+from stvg.stvgdata.catalog import append_rows, query, read_index, read_table
+from stvg.stvgdata.catalog_check import repair_catalog, verify_catalog
+from stvg.stvgdata.errors import BadInputError, FaultError
+from stvg.stvgdata.importer import import_dataset
+from stvg.stvgdata.workspace import Workspace
 from tests.stvgdata.dataset_files import hcstvg_sample, write_hcstvg
 
 

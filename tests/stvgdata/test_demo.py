@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from stvgdata.catalog import query
-from stvgdata.demo import DemoDataConfig, demo_data_root, demo_synth_config, prepare_demo_data
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.catalog import query
+from stvg.stvgdata.demo import DemoDataConfig, demo_data_root, demo_synth_config, prepare_demo_data
+from stvg.stvgdata.workspace import Workspace
 
 
 @pytest.mark.slow

@@ -10,12 +10,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from stvgdata.catalog import read_table
-from stvgdata.detections import SOURCE_METADATA_KEY, import_detections
-from stvgdata.errors import BadInputError
-from stvgdata.importer import import_dataset
-from stvgdata.synth import default_config, generate, with_overrides
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.catalog import read_table
+from stvg.stvgdata.detections import SOURCE_METADATA_KEY, import_detections
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.importer import import_dataset
+from stvg.stvgdata.synth import default_config, generate, with_overrides
+from stvg.stvgdata.workspace import Workspace
 
 VIDEO = "synth000000"  # HC-STVG v1 synthetic video: 320x180, 100 frames at 5 fps
 BOX = [10.0, 20.0, 60.0, 90.0]

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-from stvgdata.cache import ShardReader, WorkSplit, manifest_rows, verify_cache
-from stvgdata.catalog import query
-from stvgdata.errors import BadInputError
-from stvgdata.extract import run_extraction
-from stvgdata.sample_catalog import DATASET, install_catalog, make_videos
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.cache import ShardReader, WorkSplit, manifest_rows, verify_cache
+from stvg.stvgdata.catalog import query
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extract import run_extraction
+from stvg.stvgdata.sample_catalog import DATASET, install_catalog, make_videos
+from stvg.stvgdata.workspace import Workspace
 from tests.stvgdata.cache_fixtures import TINY_SIZE, make_faulty_videos, tiny_config
 
 GOOD = {"a": 20, "b": 13, "d": 9}  # crc32 puts d in shard 0 of 2, a and b in 1
@@ -89,8 +89,8 @@ def test_the_rest_carries_on_and_verifies(extracted, videos) -> None:
 
 
 def test_rows_match_a_direct_forward_of_the_same_frames(extracted, videos) -> None:
-    from stvgdata.extract import build_extractors
-    from stvgdata.video import iter_frames
+    from stvg.stvgdata.extract import build_extractors
+    from stvg.stvgdata.video import iter_frames
 
     ws, _ = extracted
     row = next(
@@ -166,7 +166,7 @@ def test_other_fingerprint_is_refused_then_replaced_on_request(tmp_path, videos)
 
 def test_wrong_architecture_weights_are_one_line_errors(tmp_path, videos) -> None:
     ws = fresh_workspace(tmp_path, videos)
-    from stvgdata.extract import build_extractors
+    from stvg.stvgdata.extract import build_extractors
 
     resnet = build_extractors(tiny_config(models=("resnet101",)))["resnet101"]
     weights = tmp_path / "resnet.pth"
@@ -177,7 +177,7 @@ def test_wrong_architecture_weights_are_one_line_errors(tmp_path, videos) -> Non
 
 
 def test_a_crash_mid_run_commits_nothing_half_written(tmp_path, videos, monkeypatch) -> None:
-    from stvgdata.cache import ShardWriter
+    from stvg.stvgdata.cache import ShardWriter
 
     ws = fresh_workspace(tmp_path, videos)
     calls = {"n": 0}

@@ -12,10 +12,10 @@ import warnings
 
 import pytest
 
-from stvgdata.cache import manifest_rows, verify_cache
-from stvgdata.extract import run_extraction
-from stvgdata.sample_catalog import install_catalog, make_videos
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.cache import manifest_rows, verify_cache
+from stvg.stvgdata.extract import run_extraction
+from stvg.stvgdata.sample_catalog import install_catalog, make_videos
+from stvg.stvgdata.workspace import Workspace
 from tests.stvgdata.cache_fixtures import TINY_EXTRACT_ARGS, tiny_config
 
 VIDEOS = {f"v{i:02d}": 16 for i in range(8)}
@@ -28,7 +28,7 @@ def test_sigkill_mid_extraction_then_rerun_completes(tmp_path) -> None:
     command = [
         sys.executable,
         "-c",
-        "from cli.main import main; main()",
+        "from stvg.cli.main import main; main()",
         "--workspace",
         str(ws.root),
         "extract",

@@ -9,17 +9,17 @@ import textwrap
 
 import pytest
 
-from stvgdata.cache import WorkSplit, worker_lock
-from stvgdata.errors import BadInputError
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.cache import WorkSplit, worker_lock
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.workspace import Workspace
 
 HOLDER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
 
-    from stvgdata.cache import WorkSplit, worker_lock
-    from stvgdata.workspace import Workspace
+    from stvg.stvgdata.cache import WorkSplit, worker_lock
+    from stvg.stvgdata.workspace import Workspace
 
     with worker_lock(Workspace(Path(sys.argv[1])), "vidstg", WorkSplit(2, 0)):
         print("locked", flush=True)

@@ -3,7 +3,7 @@ and sizes and durations in human units."""
 
 from __future__ import annotations
 
-from stvgdata.extract_plan import PlannedRows, differences, human_bytes, human_seconds
+from stvg.stvgdata.extract_plan import PlannedRows, differences, human_bytes, human_seconds
 
 
 def test_differences_name_weights_size_fps_and_dtype():

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-import stvgdata.cache.faults as faults
-import stvgdata.cache.shard as shard
-from stvgdata.cache import StorageError, manifest_rows, verify_cache
-from stvgdata.extract import run_extraction
-from stvgdata.workspace import Workspace
+import stvg.stvgdata.cache.faults as faults
+import stvg.stvgdata.cache.shard as shard
+from stvg.stvgdata.cache import StorageError, manifest_rows, verify_cache
+from stvg.stvgdata.extract import run_extraction
+from stvg.stvgdata.workspace import Workspace
 from tests.stvgdata.cache_fixtures import (
     install_catalog,
     make_videos,

@@ -10,8 +10,13 @@ import numpy as np
 import pytest
 import torch
 
-from stvgdata.errors import BadInputError
-from stvgdata.extractors import ExtractorConfig, FrameExtractor, RandomInitWarning, build_extractor
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extractors import (
+    ExtractorConfig,
+    FrameExtractor,
+    RandomInitWarning,
+    build_extractor,
+)
 
 SIZE = (64, 96)  # (H, W) -> a 2 x 3 feature grid
 TINY = ExtractorConfig(input_size=SIZE, tiny=True, random_init=True, clip_frames=8, alpha=4)
@@ -188,7 +193,7 @@ def test_unknown_autocast_dtype_is_refused() -> None:
 
 
 def test_cuda_layouts_are_chosen_for_the_device_only(resnet101, slowfast) -> None:
-    from stvgdata.extractors.base import memory_format
+    from stvg.stvgdata.extractors.base import memory_format
 
     assert memory_format(torch.device("cuda", 0), channels_last=True) == torch.channels_last
     assert memory_format(torch.device("cuda", 0), channels_last=False) == torch.contiguous_format
@@ -199,7 +204,7 @@ def test_cuda_layouts_are_chosen_for_the_device_only(resnet101, slowfast) -> Non
 
 
 def test_auto_device_is_the_local_rank_gpu_under_torchrun(monkeypatch) -> None:
-    from stvgdata.extractors.config import resolve_device
+    from stvg.stvgdata.extractors.config import resolve_device
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert resolve_device("auto", {"LOCAL_RANK": "3"}) == "cuda:3"

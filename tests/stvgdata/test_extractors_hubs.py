@@ -13,11 +13,11 @@ import pytest
 import torch
 from transformers import CLIPVisionConfig, CLIPVisionModel
 
-from stvgdata.errors import BadInputError
-from stvgdata.extractors import ExtractorConfig, RandomInitWarning, build_extractor
-from stvgdata.extractors.fingerprint import hash_weights
-from stvgdata.extractors.resnet import PUBLISHED as RESNET_URLS
-from stvgdata.extractors.slowfast import PUBLISHED as SLOWFAST_URLS
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extractors import ExtractorConfig, RandomInitWarning, build_extractor
+from stvg.stvgdata.extractors.fingerprint import hash_weights
+from stvg.stvgdata.extractors.resnet import PUBLISHED as RESNET_URLS
+from stvg.stvgdata.extractors.slowfast import PUBLISHED as SLOWFAST_URLS
 from tests.stvgdata.test_extractors_roberta import hf_directory  # noqa: F401 (fixture)
 
 SIZE = (64, 64)

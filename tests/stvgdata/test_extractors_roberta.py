@@ -12,8 +12,8 @@ import pytest
 from tokenizers import ByteLevelBPETokenizer
 from transformers import BertConfig, BertModel, PreTrainedTokenizerFast, RobertaConfig, RobertaModel
 
-from stvgdata.errors import BadInputError
-from stvgdata.extractors import ExtractorConfig, RandomInitWarning, build_extractor
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extractors import ExtractorConfig, RandomInitWarning, build_extractor
 
 TINY = ExtractorConfig(tiny=True, random_init=True)
 SENTENCES = ["the man in red walks to the car", "who?", "", "a café — naïve"]

@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 import torch
 
-from schemas import FeatureSet
-from stvgdata.errors import BadInputError
-from stvgdata.extract import run_extraction
-from stvgdata.extractors import ExtractorConfig, build_extractor
-from stvgdata.loader import CachedQueryDataset, collate_queries
-from stvgdata.regions.crops import images_to_tensor
-from stvgdata.regions.substitute import SubstituteEncoder
-from stvgdata.sample_catalog import DATASET
+from stvg.schemas import FeatureSet
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extract import run_extraction
+from stvg.stvgdata.extractors import ExtractorConfig, build_extractor
+from stvg.stvgdata.loader import CachedQueryDataset, collate_queries
+from stvg.stvgdata.regions.crops import images_to_tensor
+from stvg.stvgdata.regions.substitute import SubstituteEncoder
+from stvg.stvgdata.sample_catalog import DATASET
 from tests.stvgdata.cache_fixtures import TINY_SIZE, tiny_config
 from tests.stvgdata.regions_fixtures import TINY, regions_workspace, tiny_substitute
 

@@ -11,8 +11,8 @@ import pytest
 import torch
 from torchvision.models.resnet import BasicBlock, ResNet
 
-from stvgdata.errors import BadInputError
-from stvgdata.extractors import ExtractorConfig, RandomInitWarning, build_extractor
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extractors import ExtractorConfig, RandomInitWarning, build_extractor
 
 SIZE = (64, 64)
 TINY = ExtractorConfig(input_size=SIZE, tiny=True, random_init=True, clip_frames=8)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from stvgdata.adapters import vidor
-from stvgdata.catalog import query, read_index, read_table
-from stvgdata.errors import BadInputError
-from stvgdata.importer import catalog_summary, import_dataset
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.adapters import vidor
+from stvg.stvgdata.catalog import query, read_index, read_table
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.importer import catalog_summary, import_dataset
+from stvg.stvgdata.workspace import Workspace
 from tests.stvgdata.dataset_files import (
     hcstvg_sample,
     vidor_file,

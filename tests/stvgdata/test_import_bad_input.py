@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from stvgdata.catalog import read_index, read_table
-from stvgdata.errors import BadInputError
-from stvgdata.importer import import_dataset
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.catalog import read_index, read_table
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.importer import import_dataset
+from stvg.stvgdata.workspace import Workspace
 from tests.stvgdata.dataset_files import (
     hcstvg_sample,
     vidstg_sample,
@@ -546,7 +546,7 @@ def test_bad_input_error_survives_worker_processes():
 def test_a_directory_that_cannot_be_listed_is_bad_input(populated, tmp_path, monkeypatch):
     """An unlistable folder may hold a split: refuse rather than import without it (root can
     list any folder, so the permission error is simulated)."""
-    import stvgdata.adapters.base as base
+    import stvg.stvgdata.adapters.base as base
 
     root = write_hcstvg(tmp_path / "bad", hcstvg_sample())
     (root / "locked").mkdir()

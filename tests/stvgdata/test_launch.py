@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from stvgdata.cache import WorkSplit
-from stvgdata.errors import BadInputError
-from stvgdata.launch import work_split
+from stvg.stvgdata.cache import WorkSplit
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.launch import work_split
 
 
 def test_options_win_over_the_launcher() -> None:
@@ -42,7 +42,7 @@ def test_half_given_options_and_bad_variables_are_refused() -> None:
 
 
 def test_decode_threads_share_the_cores_among_the_nodes_processes():
-    from stvgdata.launch import MAX_DECODE_THREADS, default_decode_threads
+    from stvg.stvgdata.launch import MAX_DECODE_THREADS, default_decode_threads
 
     assert default_decode_threads({}, cpus=16) == MAX_DECODE_THREADS
     assert default_decode_threads({}, cpus=4) == 3  # one core left to the forward

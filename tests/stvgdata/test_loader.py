@@ -10,13 +10,13 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from schemas import BATCH_FIELDS, FeatureSet
-from stvgdata.cache import ModelIdentity, ShardWriter
-from stvgdata.errors import BadInputError
-from stvgdata.geometry import xyxy_to_cxcywh_norm
-from stvgdata.loader import PAD_TOKEN_ID, CachedQueryDataset, clip_positions, collate_queries
-from stvgdata.sample_catalog import DATASET, VIDEO_SIZE, CatalogVideo, install_catalog
-from stvgdata.workspace import Workspace
+from stvg.schemas import BATCH_FIELDS, FeatureSet
+from stvg.stvgdata.cache import ModelIdentity, ShardWriter
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.geometry import xyxy_to_cxcywh_norm
+from stvg.stvgdata.loader import PAD_TOKEN_ID, CachedQueryDataset, clip_positions, collate_queries
+from stvg.stvgdata.sample_catalog import DATASET, VIDEO_SIZE, CatalogVideo, install_catalog
+from stvg.stvgdata.workspace import Workspace
 
 LENGTHS = {"a": 20, "b": 13, "nofeat": 10}
 GRID = (2, 3)

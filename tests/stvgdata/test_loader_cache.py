@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from stvgdata.loader import RowCache
+from stvg.stvgdata.loader import RowCache
 
 
 class CountingReader:

@@ -10,29 +10,29 @@ import numpy as np
 import pytest
 import torch
 
-from stvgdata.regions.config import RegionExtractConfig, SubstituteConfig, TrainVLConfig
-from stvgdata.regions.crops import (
+from stvg.stvgdata.regions.config import RegionExtractConfig, SubstituteConfig, TrainVLConfig
+from stvg.stvgdata.regions.crops import (
     crop_regions,
     sliding_windows,
     stack_crops,
     stack_whole_frames,
     window_positions,
 )
-from stvgdata.regions.extract import run_region_extraction
-from stvgdata.regions.store import read_video_regions
-from stvgdata.regions.substitute import (
+from stvg.stvgdata.regions.extract import run_region_extraction
+from stvg.stvgdata.regions.store import read_video_regions
+from stvg.stvgdata.regions.substitute import (
     DualEncoder,
     SubstituteEncoder,
     Vocabulary,
     save_dual_encoder,
 )
-from stvgdata.regions.train import (
+from stvg.stvgdata.regions.train import (
     ContrastiveSet,
     collect_pairs,
     context_frame_idx,
     train_dual_encoder,
 )
-from stvgdata.sample_catalog import DATASET
+from stvg.stvgdata.sample_catalog import DATASET
 from tests.stvgdata.regions_fixtures import TINY, regions_workspace
 
 TINY3 = dataclasses.replace(TINY, context_frames=3)

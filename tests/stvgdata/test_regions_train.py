@@ -8,17 +8,17 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from stvgdata.errors import BadInputError
-from stvgdata.regions.config import TrainVLConfig
-from stvgdata.regions.substitute import DualEncoder, SubstituteEncoder, Vocabulary
-from stvgdata.regions.train import (
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.regions.config import TrainVLConfig
+from stvg.stvgdata.regions.substitute import DualEncoder, SubstituteEncoder, Vocabulary
+from stvg.stvgdata.regions.train import (
     ContrastiveSet,
     collect_pairs,
     contrastive_loss,
     run_vl_training,
     train_dual_encoder,
 )
-from stvgdata.sample_catalog import DATASET
+from stvg.stvgdata.sample_catalog import DATASET
 from tests.stvgdata.regions_fixtures import TINY, regions_workspace
 
 COLOURS = {"red": (220, 20, 20), "green": (20, 200, 20), "blue": (20, 20, 220), "grey": (128,) * 3}

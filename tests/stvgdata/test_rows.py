@@ -9,8 +9,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from stvgdata.adapters.base import gc_paused
-from stvgdata.adapters.rows import BoxChunks, repeated_strings
+from stvg.stvgdata.adapters.base import gc_paused
+from stvg.stvgdata.adapters.rows import BoxChunks, repeated_strings
 
 
 def test_repeated_strings_repeat_each_value_its_count():

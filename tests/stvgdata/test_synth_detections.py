@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pyarrow.parquet as pq
 
-from stvgdata.detections import SOURCE_METADATA_KEY
-from stvgdata.geometry import pairwise_box_iou
-from stvgdata.synth import default_config, generate, with_overrides
-from stvgdata.synth.detections import DetectorNoise, simulate
-from stvgdata.synth.plan import plan_video
-from stvgdata.synth.vidstg_layout import object_category
+from stvg.stvgdata.detections import SOURCE_METADATA_KEY
+from stvg.stvgdata.geometry import pairwise_box_iou
+from stvg.stvgdata.synth import default_config, generate, with_overrides
+from stvg.stvgdata.synth.detections import DetectorNoise, simulate
+from stvg.stvgdata.synth.plan import plan_video
+from stvg.stvgdata.synth.vidstg_layout import object_category
 
 CONFIG = with_overrides(
     "vidstg", default_config("vidstg"), fps=10.0, video_seconds=12.0, tube_seconds=3.0

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from stvgdata.errors import BadInputError
-from stvgdata.synth import default_config, generate, with_overrides
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.synth import default_config, generate, with_overrides
 
 SMALL = {"fps": 5.0, "video_seconds": 12.0, "tube_seconds": 3.0}
 SENTENCE_KEYS = {
@@ -238,8 +238,8 @@ def test_unknown_layout_is_bad_input(tmp_path):
 def test_original_and_tubedetr_layouts_of_the_same_data_import_to_the_same_catalog(tmp_path):
     """Row for row, every column the two layouts both carry (TubeDETR has no categories and its
     own sentence ids; video paths differ by root)."""
-    from stvgdata.adapters import ADAPTERS
-    from stvgdata.progress import no_progress
+    from stvg.stvgdata.adapters import ADAPTERS
+    from stvg.stvgdata.progress import no_progress
 
     readers = {adapter.layout: adapter.read for adapter in ADAPTERS["vidstg"]}
     tables = {

@@ -7,9 +7,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from stvgdata.synth.config import default_config
-from stvgdata.synth.plan import assign_splits, plan_video
-from stvgdata.synth.queries import DECLARATIVE, INTERROGATIVE
+from stvg.stvgdata.synth.config import default_config
+from stvg.stvgdata.synth.plan import assign_splits, plan_video
+from stvg.stvgdata.synth.queries import DECLARATIVE, INTERROGATIVE
 
 VIDSTG = replace(default_config("vidstg"), fps=10.0, video_seconds=15.0, tube_seconds=4.0)
 HCSTVG = replace(default_config("hcstvg-v1"), fps=5.0)

@@ -7,9 +7,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from stvgdata.synth.config import default_config
-from stvgdata.synth.motion import MIN_TRAVEL, Motion
-from stvgdata.synth.scene import draw_phase_bounds, make_scene
+from stvg.stvgdata.synth.config import default_config
+from stvg.stvgdata.synth.motion import MIN_TRAVEL, Motion
+from stvg.stvgdata.synth.scene import draw_phase_bounds, make_scene
 
 CONFIG = replace(default_config("vidstg"), fps=10.0, video_seconds=12.0, tube_seconds=3.0)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from stvgdata.errors import BadInputError
-from stvgdata.synth import generate
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.synth import generate
 
 
 def _generate(root, test_seed=None):

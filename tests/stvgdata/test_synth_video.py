@@ -8,9 +8,9 @@ import json
 import av
 import numpy as np
 
-from stvgdata.geometry import box_iou
-from stvgdata.synth import default_config, generate, with_overrides
-from stvgdata.synth.scene import COLOURS
+from stvg.stvgdata.geometry import box_iou
+from stvg.stvgdata.synth import default_config, generate, with_overrides
+from stvg.stvgdata.synth.scene import COLOURS
 
 TOLERANCE = 45
 """Max per-channel difference after yuv420p + H.264 at the box centre."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stvgdata.geometry import box_iou
-from stvgdata.tracking import BoxKalman, TrackerConfig, propagate, track_video
-from stvgdata.tracking.tracker import match_by_iou
+from stvg.stvgdata.geometry import box_iou
+from stvg.stvgdata.tracking import BoxKalman, TrackerConfig, propagate, track_video
+from stvg.stvgdata.tracking.tracker import match_by_iou
 
 FRAME = (640, 360)
 

@@ -9,7 +9,7 @@ import av
 import numpy as np
 import pytest
 
-from stvgdata.video import VideoDecodeError, iter_frames, probe, sample_frame_indices
+from stvg.stvgdata.video import VideoDecodeError, iter_frames, probe, sample_frame_indices
 
 WIDTH, HEIGHT = 64, 48
 

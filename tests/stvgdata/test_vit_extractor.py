@@ -10,11 +10,11 @@ import pytest
 import torch
 from transformers import CLIPConfig, CLIPModel
 
-from stvgdata.cache import ShardReader, manifest_rows
-from stvgdata.errors import BadInputError
-from stvgdata.extractors import ExtractorConfig, RandomInitWarning, build_extractor
-from stvgdata.extractors.vit import bottom_tokens, build_vit_network, vit_layer
-from stvgdata.video import iter_frames
+from stvg.stvgdata.cache import ShardReader, manifest_rows
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extractors import ExtractorConfig, RandomInitWarning, build_extractor
+from stvg.stvgdata.extractors.vit import bottom_tokens, build_vit_network, vit_layer
+from stvg.stvgdata.video import iter_frames
 from tests.heads.stop.stop_workspace import DATASET, FRAME_SIZE, build_stop_workspace
 
 
@@ -49,7 +49,7 @@ def test_cached_rows_are_the_bottom_layers_tokens_of_each_frame(tmp_path) -> Non
 
 
 def _video_path(ws, video_id: str):
-    from stvgdata.catalog import connect
+    from stvg.stvgdata.catalog import connect
 
     con = connect(ws)
     (path,) = con.execute("SELECT path FROM videos WHERE video_id = ?", [video_id]).fetchone()

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import torch
 
-from heads.stop.config import StopConfig
-from heads.stop.frozen import build_frozen_top
-from stvgdata.cache import ShardReader, manifest_rows
-from stvgdata.errors import BadInputError
-from stvgdata.extractors import RandomInitWarning
-from stvgdata.extractors.vit_pretrain import (
+from stvg.heads.stop.config import StopConfig
+from stvg.heads.stop.frozen import build_frozen_top
+from stvg.stvgdata.cache import ShardReader, manifest_rows
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extractors import RandomInitWarning
+from stvg.stvgdata.extractors.vit_pretrain import (
     PROVENANCE_FILE,
     FramePairs,
     FrameTextModel,
@@ -27,8 +27,8 @@ from stvgdata.extractors.vit_pretrain import (
     shift_frames,
     train_frame_text,
 )
-from stvgdata.regions.config import SubstituteConfig
-from stvgdata.regions.substitute import Vocabulary
+from stvg.stvgdata.regions.config import SubstituteConfig
+from stvg.stvgdata.regions.substitute import Vocabulary
 from tests.heads.stop.stop_workspace import DATASET, FRAME_SIZE, build_stop_workspace
 
 COLOURS = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (30, 40, 220)}

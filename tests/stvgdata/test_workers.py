@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from stvgdata.errors import FaultError
-from stvgdata.workers import map_in_workers
+from stvg.stvgdata.errors import FaultError
+from stvg.stvgdata.workers import map_in_workers
 
 _PARENT = """
 import os, sys, time
-from stvgdata.workers import worker_pool
+from stvg.stvgdata.workers import worker_pool
 
 def pid(_):
     time.sleep(0.2)

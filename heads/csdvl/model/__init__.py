@@ -1,5 +1,5 @@
 """CSDVL model modules; ``build_csdvl`` composes them from a ``CSDVLConfig``."""
 
-from heads.csdvl.model.csdvl import CSDVL, FeatureDims, build_csdvl
+from stvg.heads.csdvl.model.csdvl import CSDVL, FeatureDims, build_csdvl
 
 __all__ = ["CSDVL", "FeatureDims", "build_csdvl"]

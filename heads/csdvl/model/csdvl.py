@@ -13,13 +13,17 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from heads.csdvl.config import CSDVLConfig
-from heads.csdvl.model.attention import grid_encoding, sine_encoding
-from heads.csdvl.model.collaboration import build_collaboration
-from heads.csdvl.model.dynamic_stream import build_dynamic_stream
-from heads.csdvl.model.spatial_head import attention_centre, build_spatial_head, joint_attention
-from heads.csdvl.model.static_stream import build_static_stream
-from heads.csdvl.model.temporal_head import build_temporal_head
+from stvg.heads.csdvl.config import CSDVLConfig
+from stvg.heads.csdvl.model.attention import grid_encoding, sine_encoding
+from stvg.heads.csdvl.model.collaboration import build_collaboration
+from stvg.heads.csdvl.model.dynamic_stream import build_dynamic_stream
+from stvg.heads.csdvl.model.spatial_head import (
+    attention_centre,
+    build_spatial_head,
+    joint_attention,
+)
+from stvg.heads.csdvl.model.static_stream import build_static_stream
+from stvg.heads.csdvl.model.temporal_head import build_temporal_head
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from heads.csdvl.config import CSDVLConfig
-from heads.csdvl.model.attention import AttentionBlock, FeedForwardBlock
+from stvg.heads.csdvl.config import CSDVLConfig
+from stvg.heads.csdvl.model.attention import AttentionBlock, FeedForwardBlock
 
 
 class STCMTLayer(nn.Module):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from heads.csdvl.config import CSDVLConfig
+from stvg.heads.csdvl.config import CSDVLConfig
 
 
 def grid_centres(height: int, width: int, device: torch.device) -> torch.Tensor:

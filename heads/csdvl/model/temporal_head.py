@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from heads.csdvl.config import CSDVLConfig
+from stvg.heads.csdvl.config import CSDVLConfig
 
 
 def proposal_mask(frame_mask: torch.Tensor) -> torch.Tensor:

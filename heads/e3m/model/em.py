@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heads.e3m.config import E3MConfig
-from heads.e3m.model.estep import e_step, posterior_weights
-from heads.e3m.model.spatial import NONE, best_per_frame, m_step
-from heads.e3m.model.vectors import l2_normalize
-from heads.eval.predictions import QueryPrediction
-from stvgdata.regions.store import VideoRegions
+from stvg.heads.e3m.config import E3MConfig
+from stvg.heads.e3m.model.estep import e_step, posterior_weights
+from stvg.heads.e3m.model.spatial import NONE, best_per_frame, m_step
+from stvg.heads.e3m.model.vectors import l2_normalize
+from stvg.heads.eval.predictions import QueryPrediction
+from stvg.stvgdata.regions.store import VideoRegions
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from heads.e3m.config import E3MConfig
-from heads.e3m.model.events import temporal_segment
-from heads.e3m.model.spatial import NONE
-from heads.e3m.model.vectors import l2_normalize, min_max
+from stvg.heads.e3m.config import E3MConfig
+from stvg.heads.e3m.model.events import temporal_segment
+from stvg.heads.e3m.model.spatial import NONE
+from stvg.heads.e3m.model.vectors import l2_normalize, min_max
 
 
 def grounded_embeddings(embeddings: np.ndarray, chosen: np.ndarray, dim: int) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from heads.e3m.config import E3MConfig
+from stvg.heads.e3m.config import E3MConfig
 
 
 def kmeans(points: np.ndarray, k: int, seed: int, iterations: int) -> np.ndarray:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from heads.e3m.config import E3MConfig
-from heads.e3m.model.text import modulate_text
+from stvg.heads.e3m.config import E3MConfig
+from stvg.heads.e3m.model.text import modulate_text
 
 NONE = -1  # a frame without any region
 

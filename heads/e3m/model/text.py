@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from heads.e3m.config import E3MConfig
-from heads.e3m.model.vectors import l2_normalize
+from stvg.heads.e3m.config import E3MConfig
+from stvg.heads.e3m.model.vectors import l2_normalize
 
 
 def select_prototypes(

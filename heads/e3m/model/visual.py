@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from heads.e3m.config import E3MConfig
-from heads.e3m.model.vectors import l2_normalize, softmax
-from stvgdata.geometry import box_iou
-from stvgdata.regions.store import VideoRegions
-from stvgdata.tracking import propagate
+from stvg.heads.e3m.config import E3MConfig
+from stvg.heads.e3m.model.vectors import l2_normalize, softmax
+from stvg.stvgdata.geometry import box_iou
+from stvg.stvgdata.regions.store import VideoRegions
+from stvg.stvgdata.tracking import propagate
 
 
 def instance_track(

@@ -9,12 +9,12 @@ import dataclasses
 import warnings
 from pathlib import Path
 
-from stvgdata.extract import run_extraction
-from stvgdata.extractors import RandomInitWarning
-from stvgdata.regions.config import RegionExtractConfig
-from stvgdata.regions.extract import run_region_extraction
-from stvgdata.sample_catalog import DATASET, VIDEO_FPS, install_catalog, make_videos
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.extract import run_extraction
+from stvg.stvgdata.extractors import RandomInitWarning
+from stvg.stvgdata.regions.config import RegionExtractConfig
+from stvg.stvgdata.regions.extract import run_region_extraction
+from stvg.stvgdata.sample_catalog import DATASET, VIDEO_FPS, install_catalog, make_videos
+from stvg.stvgdata.workspace import Workspace
 from tests.stvgdata.cache_fixtures import tiny_config
 from tests.stvgdata.regions_fixtures import install_boxes, tiny_substitute
 

@@ -10,8 +10,8 @@ import pyarrow as pa
 import pytest
 import torch
 
-from heads.cospal.config import CospalConfig
-from heads.cospal.data import (
+from stvg.heads.cospal.config import CospalConfig
+from stvg.heads.cospal.data import (
     MOTION_DIM,
     WEAK_FIELDS,
     clip_present,
@@ -21,11 +21,11 @@ from heads.cospal.data import (
     pool_in_boxes,
     strided,
 )
-from heads.cospal.model import build_model
-from heads.cospal.train import fit
-from stvgdata.catalog import read_table, replace_dataset
-from stvgdata.errors import BadInputError
-from stvgdata.progress import no_progress
+from stvg.heads.cospal.model import build_model
+from stvg.heads.cospal.train import fit
+from stvg.stvgdata.catalog import read_table, replace_dataset
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.progress import no_progress
 from tests.heads.cospal.cospal_workspace import DATASET, LENGTHS, build_cospal_workspace
 
 TINY = CospalConfig(dim=8, heads=2, batch_size=4, epochs=2, use_slowfast=False)

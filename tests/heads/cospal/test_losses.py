@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from heads.cospal.losses import attention_pool, crg_loss, tpg_loss, video_contrastive
-from heads.cospal.model import CospalScores
+from stvg.heads.cospal.losses import attention_pool, crg_loss, tpg_loss, video_contrastive
+from stvg.heads.cospal.model import CospalScores
 
 
 def test_video_contrastive_is_low_for_matching_pairs_and_log_b_at_chance():

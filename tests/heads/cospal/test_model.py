@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from heads.cospal.config import CospalConfig
-from heads.cospal.data import MOTION_DIM
-from heads.cospal.model import NEG, build_model
+from stvg.heads.cospal.config import CospalConfig
+from stvg.heads.cospal.data import MOTION_DIM
+from stvg.heads.cospal.model import NEG, build_model
 
 B, K, T, D, L, CLIP = 3, 4, 5, 6, 7, 10
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heads.cospal.config import CospalConfig
-from heads.cospal.curriculum import curriculum, sps_fraction
-from heads.cospal.data import VideoTubelets, WeakQuery
-from heads.cospal.phrases import split_sentence
-from heads.cospal.predict import (
+from stvg.heads.cospal.config import CospalConfig
+from stvg.heads.cospal.curriculum import curriculum, sps_fraction
+from stvg.heads.cospal.data import VideoTubelets, WeakQuery
+from stvg.heads.cospal.phrases import split_sentence
+from stvg.heads.cospal.predict import (
     max_sum_run,
     random_tubelet_prediction,
     relevant_span,

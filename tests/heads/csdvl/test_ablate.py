@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from heads.csdvl.ablate import selected_variants, table3_variants
-from heads.csdvl.config import CSDVLConfig
+from stvg.heads.csdvl.ablate import selected_variants, table3_variants
+from stvg.heads.csdvl.config import CSDVLConfig
 
 
 def test_no_flags_give_table3_in_paper_order_and_names_match_the_config():

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from heads.csdvl.config import CSDVLConfig
-from heads.csdvl.losses import (
+from stvg.heads.csdvl.config import CSDVLConfig
+from stvg.heads.csdvl.losses import (
     box_losses,
     csdvl_losses,
     proposal_iou,
@@ -15,9 +15,9 @@ from heads.csdvl.losses import (
     temporal_attentive_loss,
     temporal_grounding_loss,
 )
-from heads.csdvl.model.temporal_head import proposal_mask
-from heads.eval.box_ops import box_iou, cxcywh_to_xyxy, generalized_box_iou, xyxy_to_cxcywh
-from stvgdata import geometry
+from stvg.heads.csdvl.model.temporal_head import proposal_mask
+from stvg.heads.eval.box_ops import box_iou, cxcywh_to_xyxy, generalized_box_iou, xyxy_to_cxcywh
+from stvg.stvgdata import geometry
 
 
 def test_box_ops_agree_with_numpy_geometry():

@@ -8,11 +8,11 @@ import dataclasses
 import pytest
 import torch
 
-from heads.csdvl.config import CSDVLConfig
-from heads.csdvl.model import FeatureDims, build_csdvl
-from heads.csdvl.model.dynamic_stream import STCMTLayer
-from heads.csdvl.model.spatial_head import SpatialHead
-from heads.csdvl.model.temporal_head import proposal_map, proposal_mask
+from stvg.heads.csdvl.config import CSDVLConfig
+from stvg.heads.csdvl.model import FeatureDims, build_csdvl
+from stvg.heads.csdvl.model.dynamic_stream import STCMTLayer
+from stvg.heads.csdvl.model.spatial_head import SpatialHead
+from stvg.heads.csdvl.model.temporal_head import proposal_map, proposal_mask
 from tests.heads.csdvl.fake_batch import make_batch
 
 TINY = CSDVLConfig(

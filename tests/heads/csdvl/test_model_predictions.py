@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from heads.csdvl.engine import outputs_to_predictions, predicted_spans, span_end_frame
-from heads.csdvl.model.temporal_head import proposal_mask
+from stvg.heads.csdvl.engine import outputs_to_predictions, predicted_spans, span_end_frame
+from stvg.heads.csdvl.model.temporal_head import proposal_mask
 
 
 def test_span_end_is_the_next_sampled_frame_or_one_stride_past_the_last():

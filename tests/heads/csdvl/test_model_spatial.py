@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from heads.csdvl.config import CSDVLConfig
-from heads.csdvl.model.csdvl import feature_projection
-from heads.csdvl.model.spatial_head import (
+from stvg.heads.csdvl.config import CSDVLConfig
+from stvg.heads.csdvl.model.csdvl import feature_projection
+from stvg.heads.csdvl.model.spatial_head import (
     SpatialHead,
     attention_centre,
     grid_centres,

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from heads.csdvl.config import CSDVLConfig, TrainConfig, config_from_dict, config_to_dict
-from heads.csdvl.data import QueryData
-from heads.csdvl.model import FeatureDims
-from heads.csdvl.predict import load_model
-from heads.csdvl.train import check_warmup, fit
-from heads.runs import BEST_CHECKPOINT, LAST_CHECKPOINT
-from schemas import FeatureSet
-from stvgdata.errors import BadInputError
+from stvg.heads.csdvl.config import CSDVLConfig, TrainConfig, config_from_dict, config_to_dict
+from stvg.heads.csdvl.data import QueryData
+from stvg.heads.csdvl.model import FeatureDims
+from stvg.heads.csdvl.predict import load_model
+from stvg.heads.csdvl.train import check_warmup, fit
+from stvg.heads.runs import BEST_CHECKPOINT, LAST_CHECKPOINT
+from stvg.schemas import FeatureSet
+from stvg.stvgdata.errors import BadInputError
 from tests.heads.csdvl.fake_batch import concat_queries, make_batch, split_queries
 
 TINY = CSDVLConfig(

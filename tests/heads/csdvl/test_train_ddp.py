@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from heads.csdvl.predict import load_model
-from heads.runs import LAST_CHECKPOINT
-from stvgdata.catalog import query
+from stvg.heads.csdvl.predict import load_model
+from stvg.heads.runs import LAST_CHECKPOINT
+from stvg.stvgdata.catalog import query
 from tests.heads.cached_workspace import DATASET, build_cached_workspace
 
 BIN = Path(sys.executable).parent

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from stvgdata.regions.store import VideoRegions
+from stvg.stvgdata.regions.store import VideoRegions
 
 DIM = 4
 

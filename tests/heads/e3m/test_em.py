@@ -6,11 +6,11 @@ import dataclasses
 
 import numpy as np
 
-from heads.e3m.config import E3MConfig
-from heads.e3m.model.em import Grounding, ground_baseline, ground_e3m, to_prediction
-from heads.e3m.model.estep import e_step, posterior_weights, temporal_relevance
-from heads.e3m.model.spatial import NONE, m_step
-from heads.e3m.model.visual import modulate_regions
+from stvg.heads.e3m.config import E3MConfig
+from stvg.heads.e3m.model.em import Grounding, ground_baseline, ground_e3m, to_prediction
+from stvg.heads.e3m.model.estep import e_step, posterior_weights, temporal_relevance
+from stvg.heads.e3m.model.spatial import NONE, m_step
+from stvg.heads.e3m.model.visual import modulate_regions
 from tests.heads.e3m.e3m_fixtures import make_regions, mixed, still_boxes, unit
 
 T = 12

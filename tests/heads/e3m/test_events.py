@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from heads.e3m.config import E3MConfig
-from heads.e3m.model.events import kmeans, runs_of, select_event, temporal_segment
+from stvg.heads.e3m.config import E3MConfig
+from stvg.heads.e3m.model.events import kmeans, runs_of, select_event, temporal_segment
 
 
 def test_kmeans_separates_well_separated_groups_and_repeats_with_its_seed():

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from heads.e3m.config import E3MConfig
-from heads.e3m.model.text import modulate_text, select_prototypes
-from heads.e3m.model.visual import context_regions, modulate_regions
+from stvg.heads.e3m.config import E3MConfig
+from stvg.heads.e3m.model.text import modulate_text, select_prototypes
+from stvg.heads.e3m.model.visual import context_regions, modulate_regions
 from tests.heads.e3m.e3m_fixtures import make_regions, still_boxes, unit
 
 T = 5

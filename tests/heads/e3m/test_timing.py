@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heads.e3m.timing import frame_scores, per_frame, roc_auc, target_tubelet
+from stvg.heads.e3m.timing import frame_scores, per_frame, roc_auc, target_tubelet
 from tests.heads.e3m.e3m_fixtures import make_regions, still_boxes, unit
 
 

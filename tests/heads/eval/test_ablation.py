@@ -2,8 +2,8 @@
 
 import pytest
 
-from heads.eval.ablation import VariantResult
-from heads.eval.metrics import Summary
+from stvg.heads.eval.ablation import VariantResult
+from stvg.heads.eval.metrics import Summary
 
 
 def _summary(m_viou: float) -> Summary:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heads.eval.baselines import (
+from stvg.heads.eval.baselines import (
     GT_TUBE_MEAN_BOX,
     MEAN_BOX,
     RANDOM_TUBE,
@@ -14,7 +14,7 @@ from heads.eval.baselines import (
     score_baselines,
     video_of_query,
 )
-from heads.eval.evaluate import load_ground_truth
+from stvg.heads.eval.evaluate import load_ground_truth
 from tests.heads.cached_workspace import DATASET, build_cached_workspace
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heads.eval.compare import bootstrap_interval, compare_runs
-from heads.eval.evaluate import RunInfo, evaluate
-from stvgdata.errors import BadInputError
-from stvgdata.workspace import Workspace
+from stvg.heads.eval.compare import bootstrap_interval, compare_runs
+from stvg.heads.eval.evaluate import RunInfo, evaluate
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.workspace import Workspace
 from tests.heads.eval.test_evaluate import VIDSTG_LIKE, CaseQuery, build_catalog, exact
 
 PERFECT = {q.query_id: exact(q.query_id, q.tube) for q in VIDSTG_LIKE}

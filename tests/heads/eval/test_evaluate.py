@@ -9,13 +9,19 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from heads.eval.evaluate import QueryGroundTruth, RunInfo, evaluate, load_ground_truth, score_one
-from heads.eval.predictions import QueryPrediction
-from heads.eval.protocols import get_protocol
-from schemas import empty_table
-from stvgdata.catalog import query, replace_dataset
-from stvgdata.errors import BadInputError
-from stvgdata.workspace import Workspace
+from stvg.heads.eval.evaluate import (
+    QueryGroundTruth,
+    RunInfo,
+    evaluate,
+    load_ground_truth,
+    score_one,
+)
+from stvg.heads.eval.predictions import QueryPrediction
+from stvg.heads.eval.protocols import get_protocol
+from stvg.schemas import empty_table
+from stvg.stvgdata.catalog import query, replace_dataset
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.workspace import Workspace
 
 BOX = (10.0, 10.0, 50.0, 90.0)
 

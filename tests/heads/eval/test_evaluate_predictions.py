@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from heads.eval.predictions import (
+from stvg.heads.eval.predictions import (
     TUBEDETR_FRAME_SHIFT,
     QueryPrediction,
     read_predictions,
@@ -19,7 +19,7 @@ from heads.eval.predictions import (
     tubedetr_id_map,
     write_stvg_predictions,
 )
-from stvgdata.errors import BadInputError
+from stvg.stvgdata.errors import BadInputError
 
 
 def tubedetr_result(steds: dict[str, list], boxes: dict[str, dict[int, list]]) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heads.eval.metrics import QueryScore, frame_ious, score_query, summarize, unpredicted
+from stvg.heads.eval.metrics import QueryScore, frame_ious, score_query, summarize, unpredicted
 
 BOX = [0.0, 0.0, 10.0, 10.0]
 HALF_IOU_BOX = [0.0, 0.0, 10.0, 20.0]  # area 200, overlaps BOX by 100: IoU 0.5

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heads.eval.protocols import (
+from stvg.heads.eval.protocols import (
     PROTOCOLS,
     boxes_from_nearest,
     boxes_on_frames,
     get_protocol,
     sample_frames,
 )
-from stvgdata.errors import BadInputError
+from stvg.stvgdata.errors import BadInputError
 
 SAMPLED = get_protocol("sampled-5fps")
 ALL_FRAMES = get_protocol("all-frames")

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from heads.eval.retrieval import accuracy, retrieval_summary, target_ranks
-from heads.stop.data import clip_rows
+from stvg.heads.eval.retrieval import accuracy, retrieval_summary, target_ranks
+from stvg.heads.stop.data import clip_rows
 
 
 def test_ranks_and_recalls_of_a_hand_made_matrix() -> None:

@@ -6,10 +6,16 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from stvgdata.extract import ExtractConfig, run_extraction
-from stvgdata.extractors import RandomInitWarning
-from stvgdata.sample_catalog import DATASET, VIDEO_FPS, CatalogVideo, install_catalog, write_video
-from stvgdata.workspace import Workspace
+from stvg.stvgdata.extract import ExtractConfig, run_extraction
+from stvg.stvgdata.extractors import RandomInitWarning
+from stvg.stvgdata.sample_catalog import (
+    DATASET,
+    VIDEO_FPS,
+    CatalogVideo,
+    install_catalog,
+    write_video,
+)
+from stvg.stvgdata.workspace import Workspace
 
 VIDEOS = {"train": ("a", "b", "c"), "test": ("t",)}
 FRAMES = 12

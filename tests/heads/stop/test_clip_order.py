@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from heads.stop.train import clip_order
+from stvg.heads.stop.train import clip_order
 
 KEYS = [("b", 0, 5), ("a", 0, 5), ("c", 2, 9), ("a", 5, 9), ("b", 5, 9), ("a", 9, 12), ("c", 9, 14)]
 

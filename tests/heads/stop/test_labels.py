@@ -13,11 +13,11 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
-from heads.stop.config import StopConfig
-from heads.stop.labels import MOTIONS, SYNTHETIC_MOTION, load_labels, motion_class
-from heads.stop.train import build_model, load_data, training_step
-from stvgdata.errors import BadInputError
-from stvgdata.extractors import RandomInitWarning
+from stvg.heads.stop.config import StopConfig
+from stvg.heads.stop.labels import MOTIONS, SYNTHETIC_MOTION, load_labels, motion_class
+from stvg.heads.stop.train import build_model, load_data, training_step
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extractors import RandomInitWarning
 from tests.heads.stop.stop_workspace import DATASET, build_stop_workspace
 
 CONFIG = StopConfig(vit_tiny=True, frames=3, num_spatial=2, max_temporal=3, epochs=1)

@@ -11,14 +11,14 @@ import pyarrow as pa
 import pytest
 import torch
 
-from heads.runs import LAST_CHECKPOINT, read_run
-from heads.stop.config import StopConfig
-from heads.stop.frozen import build_frozen_top
-from heads.stop.train import build_model, load_data, train_stop, training_step
-from schemas.tables import OPTIONAL_COLUMNS, RUNS, validate_table
-from stvgdata.catalog import connect
-from stvgdata.errors import BadInputError
-from stvgdata.extractors import RandomInitWarning
+from stvg.heads.runs import LAST_CHECKPOINT, read_run
+from stvg.heads.stop.config import StopConfig
+from stvg.heads.stop.frozen import build_frozen_top
+from stvg.heads.stop.train import build_model, load_data, train_stop, training_step
+from stvg.schemas.tables import OPTIONAL_COLUMNS, RUNS, validate_table
+from stvg.stvgdata.catalog import connect
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extractors import RandomInitWarning
 from tests.heads.stop.stop_workspace import DATASET, FRAME_SIZE, build_stop_workspace
 
 CONFIG = StopConfig(vit_tiny=True, frames=3, num_spatial=2, max_temporal=3, epochs=1)

@@ -6,7 +6,12 @@ import math
 
 import torch
 
-from heads.stop.selection import combine_weights, temporal_counts, temporal_weights, top_regions
+from stvg.heads.stop.selection import (
+    combine_weights,
+    temporal_counts,
+    temporal_weights,
+    top_regions,
+)
 
 
 def test_weights_mix_attention_and_dynamics_by_alpha() -> None:

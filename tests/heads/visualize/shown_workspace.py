@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from heads.eval.evaluate import load_ground_truth
-from heads.eval.predictions import QueryPrediction, write_stvg_predictions
-from stvgdata.sample_catalog import DATASET, CatalogVideo, install_catalog, write_video
-from stvgdata.workspace import Workspace
+from stvg.heads.eval.evaluate import load_ground_truth
+from stvg.heads.eval.predictions import QueryPrediction, write_stvg_predictions
+from stvg.stvgdata.sample_catalog import DATASET, CatalogVideo, install_catalog, write_video
+from stvg.stvgdata.workspace import Workspace
 
 FRAMES = 20
 SHIFTS = {"t0-q0": 0.0, "t0-q1": 2.0, "t1-q0": 6.0, "t1-q1": 12.0}  # query -> box shift (px)

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from heads.eval.evaluate import RunInfo, evaluate, load_ground_truth
-from heads.eval.predictions import QueryPrediction, read_stvg_predictions
-from heads.visualize.plots import ablation_bars, plot_ablation, plot_viou, viou_distributions
-from stvgdata.errors import BadInputError
+from stvg.heads.eval.evaluate import RunInfo, evaluate, load_ground_truth
+from stvg.heads.eval.predictions import QueryPrediction, read_stvg_predictions
+from stvg.heads.visualize.plots import ablation_bars, plot_ablation, plot_viou, viou_distributions
+from stvg.stvgdata.errors import BadInputError
 from tests.heads.visualize.shown_workspace import DATASET, build_shown_workspace
 
 

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from heads.eval.evaluate import RunInfo, evaluate
-from heads.eval.predictions import read_stvg_predictions
-from heads.visualize.draw import GT_COLOUR, PRED_COLOUR, annotate_frame, frame_scale
-from heads.visualize.show import ShowRequest, output_paths, show
-from stvgdata.errors import BadInputError
+from stvg.heads.eval.evaluate import RunInfo, evaluate
+from stvg.heads.eval.predictions import read_stvg_predictions
+from stvg.heads.visualize.draw import GT_COLOUR, PRED_COLOUR, annotate_frame, frame_scale
+from stvg.heads.visualize.show import ShowRequest, output_paths, show
+from stvg.stvgdata.errors import BadInputError
 from tests.heads.visualize.shown_workspace import DATASET, SHIFTS, build_shown_workspace
 
 
