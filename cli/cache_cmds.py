@@ -51,11 +51,6 @@ def parse_weights(entries: list[str]) -> dict[str, str]:
     return weights
 
 
-def print_random_init_notice(summary, fmt: OutputFormat = OutputFormat.table) -> None:
-    """The random-init line under an extraction summary (see ``print_random_init_line``)."""
-    print_random_init_line(summary.random_init, fmt)
-
-
 def _summary_table(summary, fmt: OutputFormat) -> pa.Table:
     """One row per model; a table shows sizes and (dry run) times in human units and drops the
     dry-run columns of a real run."""
@@ -205,7 +200,7 @@ def extract(
         f"shard {config.split.shard_index}/{config.split.num_shards}"
     )
     render_arrow(_summary_table(summary, fmt), fmt, title=title)
-    print_random_init_notice(summary, fmt)
+    print_random_init_line(summary.random_init, fmt)
     if fmt is OutputFormat.table and not dry_run:
         console.print(
             f"{summary.shards} shards written, {len(summary.failures)} failures "

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from stvg.cli.cache_cmds import print_random_init_notice
 from stvg.cli.console import (
     FormatOption,
     JsonOption,
@@ -16,6 +15,7 @@ from stvg.cli.console import (
     console,
     output_format,
     print_json,
+    print_random_init_line,
     render_ablation_result,
     render_arrow,
     workspace_of,
@@ -109,7 +109,7 @@ def _report(ws: Workspace, data: DemoData, result: AblationResult) -> None:
         f"({sum(m.cached for m in data.extracted.models)} items already cached)",
         highlight=False,
     )
-    print_random_init_notice(data.extracted)
+    print_random_init_line(data.extracted.random_init)
     render_ablation(result)
     console.print(
         f'Query the runs: stvg --workspace {ws.root} sql "SELECT variant, m_viou, m_tiou, '
