@@ -156,18 +156,23 @@ def replace_part(ws: Workspace, table: str, key: tuple[str, ...], data: pa.Table
     return path
 
 
+def _part_files(ws: Workspace, table: str) -> list[Path]:
+    """The part files of an append-only or keyed ``table``."""
+    part_dir = ws.table_dir(table)
+    return sorted(part_dir.glob("part-*.parquet")) if part_dir.is_dir() else []
+
+
 def _files(pins: VersionPins, table: str) -> list[Path]:
     """The pinned version files of ``table``, then its part files; FaultError when one is
     missing."""
-    files = pins.files(table)
-    part_dir = pins.ws.table_dir(table)
-    if part_dir.is_dir():
-        files.extend(sorted(part_dir.glob("part-*.parquet")))
-    return files
+    return pins.files(table) + _part_files(pins.ws, table)
 
 
 def table_files(ws: Workspace, table: str) -> list[Path]:
-    """Every Parquet file that currently makes up ``table`` (not pinned: small tables only)."""
+    """Every Parquet file that currently makes up ``table`` (not pinned: small tables only).
+    Only dataset tables have version files, so only they read the index."""
+    if table not in DATASET_TABLES:
+        return _part_files(ws, table)
     pins = VersionPins(ws)
     pins.release()
     return _files(pins, table)
@@ -179,14 +184,20 @@ def damaged_part(path: Path, exc: Exception) -> FaultError:
     return FaultError(path, f"damaged Parquet file ({reason}); {REPAIR_HINT}")
 
 
+def file_fault(path: Path, deep: bool = False) -> FaultError | None:
+    """Why ``path`` cannot serve as a Parquet part (footer only, every row with ``deep``)."""
+    if not path.is_file():
+        return FaultError(path, "missing")
+    try:
+        pq.read_table(path) if deep else pq.read_metadata(path)
+    except (OSError, pa.ArrowException) as exc:
+        return damaged_part(path, exc)
+    return None
+
+
 def first_damaged(files: list[Path]) -> FaultError | None:
     """The first file whose Parquet footer cannot be read, as a FaultError."""
-    for path in files:
-        try:
-            pq.read_metadata(path)
-        except (OSError, pa.ArrowException) as exc:
-            return damaged_part(path, exc)
-    return None
+    return next((fault for path in files if (fault := file_fault(path)) is not None), None)
 
 
 def read_table(ws: Workspace, table: str) -> pa.Table:

@@ -17,11 +17,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from stvg.schemas import DATASET_TABLES, TABLES
-from stvg.stvgdata.catalog import damaged_part
+from stvg.stvgdata.catalog import file_fault
 from stvg.stvgdata.catalog_versions import (
     REPAIR_HINT,
     catalog_lock,
@@ -50,24 +47,13 @@ class CatalogProblem:
         return cls(fault.where, fault.reason.removesuffix(f"; {REPAIR_HINT}"), repair)
 
 
-def _file_fault(path: Path, deep: bool) -> FaultError | None:
-    """Why ``path`` cannot serve as a Parquet part (footer only, every row with ``deep``)."""
-    if not path.is_file():
-        return FaultError(path, "missing")
-    try:
-        pq.read_table(path) if deep else pq.read_metadata(path)
-    except (OSError, pa.ArrowException) as exc:
-        return damaged_part(path, exc)
-    return None
-
-
 def _version_fault(ws: Workspace, version: str, deep: bool) -> FaultError | None:
     """The first missing or damaged table file of one version directory."""
     directory = ws.versions_dir / version
     if not directory.is_dir():
         return FaultError(directory, "missing")
     for table in DATASET_TABLES:
-        fault = _file_fault(directory / f"{table}.parquet", deep)
+        fault = file_fault(directory / f"{table}.parquet", deep)
         if fault is not None:
             return fault
     return None
@@ -128,7 +114,7 @@ def _damaged_parts(ws: Workspace, deep: bool) -> list[tuple[str, Path, FaultErro
     for table in TABLES:
         part_dir = ws.table_dir(table)
         for path in sorted(part_dir.glob("part-*.parquet")) if part_dir.is_dir() else []:
-            fault = _file_fault(path, deep)
+            fault = file_fault(path, deep)
             if fault is not None:
                 found.append((table, path, fault))
     return found
