@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from stvg.schemas import empty_table, schema_for, validate_table
 from stvg.stvgdata.adapters import ADAPTERS, Adapter
+from stvg.stvgdata.adapters.base import gc_paused
 from stvg.stvgdata.catalog import failure_row, query, replace_dataset
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.progress import ProgressFn, no_progress
@@ -106,7 +107,8 @@ def import_dataset(
     started = time.perf_counter()
     root = Path(root).expanduser().resolve()
     adapter = choose_adapter(dataset, root, layout)
-    tables = adapter.read(root, dataset, progress)
+    with gc_paused():  # every layout: parsed annotations hold no cycles
+        tables = adapter.read(root, dataset, progress)
     failures = (
         video_failures(dataset, tables.videos, progress)
         if check_videos

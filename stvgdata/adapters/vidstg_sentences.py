@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from stvg.stvgdata.adapters.base import CatalogTables, gc_paused
+from stvg.stvgdata.adapters.base import CatalogTables
 from stvg.stvgdata.adapters.checks import check_range
 from stvg.stvgdata.adapters.fields import (
     check_id,
@@ -165,7 +165,6 @@ def read_split_lists(sentence_dir: Path) -> dict[str, set[str]]:
     return lists
 
 
-@gc_paused()
 def read_vidstg_release(
     sentence_dir: Path,
     trajectory_file: Callable[[str], Path],
