@@ -7,6 +7,7 @@ Thin wrappers over ``stvgdata.importer`` and ``stvgdata.catalog``; none of them 
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ import pyarrow as pa
 import typer
 
 from stvg.cli.console import (
+    FormatOption,
     JsonOption,
     OutputFormat,
     RichProgress,
@@ -26,10 +28,8 @@ from stvg.cli.console import (
 )
 from stvg.stvgdata.adapters import ADAPTERS
 from stvg.stvgdata.catalog import query_batches
-from stvg.stvgdata.catalog_check import repair_catalog, verify_catalog
+from stvg.stvgdata.catalog_check import CatalogProblem, repair_catalog, verify_catalog
 from stvg.stvgdata.importer import ImportSummary, catalog_summary, import_dataset
-
-FORMAT_OPTION = typer.Option("--format", "-f", help="Output format: table, csv or json.")
 
 
 def import_cmd(
@@ -48,7 +48,7 @@ def import_cmd(
         bool,
         typer.Option("--annotations-only", help="Do not check that the video files exist."),
     ] = False,
-    fmt: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.table,
+    fmt: FormatOption = OutputFormat.table,
     as_json: JsonOption = False,
 ) -> None:
     """Import DATASET from its on-disk layout; a re-import replaces it in one atomic step."""
@@ -84,7 +84,7 @@ def _summary_record(summary: ImportSummary) -> dict[str, object]:
 def sql_cmd(
     ctx: typer.Context,
     sql: Annotated[str, typer.Argument(metavar="QUERY", help="SQL over the catalog views.")],
-    fmt: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.table,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Run read-only SQL over the catalog views (videos, queries, boxes, failures, ...).
 
@@ -95,7 +95,7 @@ def sql_cmd(
 
 def info_cmd(
     ctx: typer.Context,
-    fmt: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.table,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Per dataset and split: videos, queries by sentence type, mean tube length."""
     render_arrow(catalog_summary(workspace_of(ctx)), fmt, title="catalog")
@@ -107,7 +107,7 @@ def verify_catalog_cmd(
         bool, typer.Option("--repair", help="Apply the repairs listed (see docs/datasets.md).")
     ] = False,
     deep: Annotated[bool, typer.Option(help="Read every row, not only each footer.")] = False,
-    fmt: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.table,
+    fmt: FormatOption = OutputFormat.table,
     as_json: JsonOption = False,
 ) -> None:
     """Check the catalog's files (index, dataset versions, table parts, leftovers of imports);
@@ -118,12 +118,10 @@ def verify_catalog_cmd(
     fmt = output_format(fmt, as_json)
     if fmt is OutputFormat.json:
         print_json({"ok": repair or not problems, "problems": records})
-    elif fmt is OutputFormat.csv:
-        schema = pa.schema([(name, pa.string()) for name in ("path", "problem", "repair")])
-        render_arrow(pa.Table.from_pylist(records, schema=schema), fmt)
-    elif problems:
+    elif fmt is OutputFormat.csv or problems:
+        schema = pa.schema([(f.name, pa.string()) for f in dataclasses.fields(CatalogProblem)])
         title = "repaired" if repair else "problems (`stvg verify-catalog --repair` fixes them)"
-        render_arrow(pa.Table.from_pylist(records), OutputFormat.table, title)
+        render_arrow(pa.Table.from_pylist(records, schema=schema), fmt, title)
     else:
         checked = "checked deeply" if deep else "checked"
         console.print(f"OK: catalog of {ws.root} {checked}", highlight=False)

@@ -44,14 +44,14 @@ class StvgGroup(TyperGroup):
         except (BadInputError, SchemaMismatch) as exc:
             command = self.get_command(ctx, ctx.invoked_subcommand or "")
             message = error_message(exc, command) if isinstance(exc, BadInputError) else exc
-            err_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+            _print_error(message)
             raise typer.Exit(EXIT_BAD_INPUT) from None
         except FaultError as exc:
             _print_error(exc)
             raise typer.Exit(EXIT_FAULT) from None
 
 
-def _print_error(exc: Exception) -> None:
+def _print_error(exc: object) -> None:
     err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
 
 
