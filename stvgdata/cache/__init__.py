@@ -4,8 +4,6 @@ of work between processes (``plan``) and ``verify``. Only this package knows the
 from stvg.stvgdata.cache.digest import InputCheck, file_stamp, text_digest, video_digest
 from stvg.stvgdata.cache.faults import StorageError, storage_faults
 from stvg.stvgdata.cache.manifest import (
-    cached_by_fingerprint,
-    check_fingerprint,
     drop_items,
     drop_model,
     item_column,
@@ -27,9 +25,7 @@ __all__ = [
     "StorageError",
     "VerifyReport",
     "WorkSplit",
-    "cached_by_fingerprint",
     "cached_rows",
-    "check_fingerprint",
     "drop_items",
     "drop_model",
     "file_stamp",

@@ -17,7 +17,6 @@ import pyarrow.parquet as pq
 from stvg.schemas import TABLES
 from stvg.schemas.arrays import ARRAY_LAYOUTS
 from stvg.stvgdata.catalog import connect, fetch_arrow, table_files, write_parquet
-from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.workspace import Workspace
 
 
@@ -43,52 +42,9 @@ def manifest_rows(ws: Workspace, dataset: str | None = None, model: str | None =
     return _fetch(ws, sql, [value for _, value in clauses])
 
 
-def cached_by_fingerprint(ws: Workspace, dataset: str) -> dict[str, dict[str, set[str]]]:
-    """model -> fingerprint -> ids of the items cached under it, in one manifest query."""
-    rows = _fetch(
-        ws,
-        "SELECT DISTINCT model, fingerprint, video_id, query_id FROM features WHERE dataset = ?",
-        [dataset],
-    ).to_pylist()
-    cached: dict[str, dict[str, set[str]]] = {}
-    for row in rows:
-        items = cached.setdefault(row["model"], {}).setdefault(row["fingerprint"], set())
-        items.add(row[item_column(row["model"])])
-    return cached
-
-
 def referenced_shards(ws: Workspace) -> set[str]:
     """Every shard some manifest row points at."""
     return set(_fetch(ws, "SELECT DISTINCT shard FROM features")["shard"].to_pylist())
-
-
-def check_fingerprint(
-    ws: Workspace,
-    dataset: str,
-    model: str,
-    fingerprint: str,
-    cached: dict[str, dict[str, set[str]]] | None = None,
-) -> None:
-    """Refuse to mix features of different configurations of one model in one dataset's cache.
-
-    A query must read ResNet rows computed with the same weights, fps and preprocessing for
-    every video, so a second fingerprint is an error that says how to proceed. ``cached`` is
-    ``cached_by_fingerprint``'s answer when the caller already has it.
-    """
-    by_fingerprint = (cached if cached is not None else cached_by_fingerprint(ws, dataset)).get(
-        model, {}
-    )
-    others = {fp: len(items) for fp, items in by_fingerprint.items() if fp != fingerprint}
-    if others:
-        old = ", ".join(f"{fp} ({n} items)" for fp, n in others.items())
-        raise BadInputError(
-            ws.features_dir,
-            f"{dataset}/{model}",
-            f"the cache holds {model} features with fingerprint {old}, this run computes "
-            f"{fingerprint} (different weights, fps, size or preprocessing); rerun with "
-            f"`replace_model_cache` to drop the cached {model} features of {dataset}, "
-            "or use another `workspace`",
-        )
 
 
 @contextmanager

@@ -14,8 +14,6 @@ from stvg.stvgdata.cache import (
     ShardWriter,
     StorageConfig,
     WorkSplit,
-    cached_by_fingerprint,
-    check_fingerprint,
     drop_model,
     manifest_rows,
     remove_stale_files,
@@ -23,6 +21,7 @@ from stvg.stvgdata.cache import (
 )
 from stvg.stvgdata.cache.plan import new_shard_name
 from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extract_plan import PlannedRows, other_fingerprint, refuse_other_fingerprint
 from stvg.stvgdata.workspace import Workspace
 from tests.stvgdata.cache_fixtures import RESNET, ROBERTA, commit_random_shard
 
@@ -109,17 +108,20 @@ def test_shard_is_full_after_max_items(ws: Workspace) -> None:
 
 def test_fingerprint_mismatch_is_refused_with_a_way_out(ws: Workspace) -> None:
     commit_random_shard(ws, {"a": 6})
-    check_fingerprint(ws, "vidstg", "resnet101", RESNET.fingerprint)  # same: fine
-    check_fingerprint(ws, "hcstvg-v1", "resnet101", "other")  # other dataset: fine
+    planned = PlannedRows("", 5.0, (2, 2, 8), "float16")
+    refuse_other_fingerprint(ws, "vidstg", "resnet101", RESNET.fingerprint, planned)  # same
+    refuse_other_fingerprint(ws, "hcstvg-v1", "resnet101", "other", planned)  # other dataset
     with pytest.raises(BadInputError, match="`replace_model_cache`") as caught:
-        check_fingerprint(ws, "vidstg", "resnet101", "other")
+        refuse_other_fingerprint(ws, "vidstg", "resnet101", "other", planned)
     assert "fp-resnet" in str(caught.value) and "\n" not in str(caught.value)
 
 
-def test_cached_items_come_from_the_manifest_without_opening_shards(ws: Workspace) -> None:
+def test_cached_fingerprints_come_from_the_manifest_without_opening_shards(ws: Workspace) -> None:
     writer, _ = commit_random_shard(ws, {"a": 6, "b": 6})
     writer.final_path.write_bytes(b"garbage")  # unreadable now; planning must not care
-    assert cached_by_fingerprint(ws, "vidstg") == {"resnet101": {RESNET.fingerprint: {"a", "b"}}}
+    planned = PlannedRows("", 5.0, (2, 2, 8), "float16")
+    other = other_fingerprint(ws, "vidstg", "resnet101", "other", planned)
+    assert other is not None and other.startswith(f"fingerprint {RESNET.fingerprint} (2 rows)")
 
 
 def test_drop_model_removes_rows_then_shards_of_that_model_only(ws: Workspace) -> None:
