@@ -243,13 +243,13 @@ def verify(
     fmt = output_format(fmt, as_json)
     with RichProgress(transient=True) as progress:
         report = verify_cache(workspace_of(ctx), deep=deep, dataset=dataset, progress=progress)
-    problems = pa.Table.from_pylist(
-        [dataclasses.asdict(p) for p in report.problems],
-        schema=pa.schema([(f.name, pa.string()) for f in dataclasses.fields(Problem)]),
-    )
     if fmt is OutputFormat.json:
         print_json({**dataclasses.asdict(report), "ok": report.ok})
     elif fmt is OutputFormat.csv:
+        problems = pa.Table.from_pylist(
+            [dataclasses.asdict(p) for p in report.problems],
+            schema=pa.schema([(f.name, pa.string()) for f in dataclasses.fields(Problem)]),
+        )
         render_arrow(problems, fmt)
     else:
         for problem in report.problems:

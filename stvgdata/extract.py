@@ -28,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 
 from stvg.schemas.arrays import ARRAY_LAYOUTS
+from stvg.schemas.tables import RANDOM_INIT_PREFIX
 from stvg.stvgdata.cache import (
     InputCheck,
     ModelIdentity,
@@ -35,12 +36,12 @@ from stvg.stvgdata.cache import (
     ShardWriter,
     StorageConfig,
     WorkSplit,
-    cached_rows,
     drop_items,
     drop_model,
     file_stamp,
     item_column,
     items_to_redo,
+    manifest_rows,
     new_shard_name,
     remove_stale_files,
     storage_faults,
@@ -143,7 +144,7 @@ class ExtractSummary:
     @property
     def random_init(self) -> bool:
         """Whether any model's features come from random weights."""
-        return any(model.weights.startswith("random-init:") for model in self.models)
+        return any(model.weights.startswith(RANDOM_INIT_PREFIX) for model in self.models)
 
 
 # --------------------------------------------------------------------------------------------
@@ -265,7 +266,7 @@ def _sound_cached_items(
 ) -> tuple[set[str], list[Redo]]:
     """Items of this process's share cached under the run's fingerprint that can stay, and
     those to compute again (stale, damaged or of unknown input)."""
-    rows = cached_rows(ws, config.dataset, summary.model, summary.fingerprint)
+    rows = manifest_rows(ws, config.dataset, summary.model, summary.fingerprint).to_pylist()
     rows = [row for row in rows if config.split.owns(row["video_id"])]
     redo = items_to_redo(ws.features_dir, rows, check, flags)
     cached = {row[item_column(summary.model)] for row in rows}

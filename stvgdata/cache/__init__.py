@@ -10,7 +10,7 @@ from stvg.stvgdata.cache.manifest import (
     manifest_rows,
 )
 from stvg.stvgdata.cache.plan import WorkSplit, new_shard_name, remove_stale_files, worker_lock
-from stvg.stvgdata.cache.repair import Redo, cached_rows, items_to_redo, verify_flags
+from stvg.stvgdata.cache.repair import Redo, items_to_redo, verify_flags
 from stvg.stvgdata.cache.shard import ModelIdentity, ShardReader, ShardWriter, StorageConfig
 from stvg.stvgdata.cache.verify import Problem, VerifyReport, verify_cache
 
@@ -25,7 +25,6 @@ __all__ = [
     "StorageError",
     "VerifyReport",
     "WorkSplit",
-    "cached_rows",
     "drop_items",
     "drop_model",
     "file_stamp",

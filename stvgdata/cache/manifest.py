@@ -34,9 +34,16 @@ def _fetch(ws: Workspace, sql: str, params: list[object] | None = None) -> pa.Ta
         con.close()
 
 
-def manifest_rows(ws: Workspace, dataset: str | None = None, model: str | None = None) -> pa.Table:
-    """Manifest rows (of ``dataset`` and ``model`` when given), ordered by shard."""
-    clauses = [(name, value) for name, value in (("dataset", dataset), ("model", model)) if value]
+def manifest_rows(
+    ws: Workspace,
+    dataset: str | None = None,
+    model: str | None = None,
+    fingerprint: str | None = None,
+) -> pa.Table:
+    """Manifest rows (of ``dataset``, ``model`` and ``fingerprint`` when given), ordered by
+    shard."""
+    given = (("dataset", dataset), ("model", model), ("fingerprint", fingerprint))
+    clauses = [(name, value) for name, value in given if value]
     where = " AND ".join(f"{name} = ?" for name, _ in clauses) or "TRUE"
     sql = f"SELECT * FROM features WHERE {where} ORDER BY shard, array_path, row_start"
     return _fetch(ws, sql, [value for _, value in clauses])

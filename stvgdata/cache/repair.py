@@ -30,15 +30,6 @@ class Redo:
     reason: str
 
 
-def cached_rows(ws: Workspace, dataset: str, model: str, fingerprint: str) -> list[dict[str, Any]]:
-    """Manifest rows of ``dataset``/``model`` under ``fingerprint``."""
-    return query(
-        ws,
-        "SELECT * FROM features WHERE dataset = ? AND model = ? AND fingerprint = ?",
-        [dataset, model, fingerprint],
-    ).to_pylist()
-
-
 def verify_flags(ws: Workspace, dataset: str) -> dict[tuple[str, str], tuple[datetime, str]]:
     """(model, item) -> (time, reason) of the latest problem ``verify`` recorded."""
     rows = query(

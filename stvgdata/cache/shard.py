@@ -230,7 +230,6 @@ class ShardWriter:
         """Append one query's tokens (L,) and features (L, C) to the model's token arrays;
         ``input_digest`` is ``digest.text_digest`` of its sentence."""
         nbytes = feats.size * np.dtype(self.storage.dtype).itemsize
-        self._reserve_space(nbytes)
         path = ARRAY_LAYOUTS[identity.model].array_path(query_id)
         tokens = self._tokens.setdefault(identity.model, _TokenBuffer(identity))
         start, stop = tokens.rows, tokens.rows + len(feats)
@@ -266,6 +265,7 @@ class ShardWriter:
         small write per query would rewrite a whole chunk each time."""
         if not tokens.feats:
             return
+        self._reserve_space(tokens.nbytes)  # once per write, not per buffered query
         model = tokens.identity.model
         path = ARRAY_LAYOUTS[model].array_path("")
         ids_path = TOKEN_IDS_PATH.format(model=model)

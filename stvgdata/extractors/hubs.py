@@ -32,10 +32,6 @@ class WeightsSource:
     label: str
     fingerprint: str
 
-    @property
-    def is_random(self) -> bool:
-        return self.label.startswith("random-init:")
-
 
 def random_source(seed: int) -> WeightsSource:
     tag = random_init_tag(seed)
