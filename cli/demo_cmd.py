@@ -72,7 +72,6 @@ def demo_command(
     preset, best-on-val checkpoint) and scored on the held-out test split beside trivial
     baselines (mean train box, GT tube with the mean box, random tube).
     """
-    from stvg.heads.csdvl.config import preset
     from stvg.heads.eval.baselines import score_baselines
     from stvg.heads.registry import get_method
     from stvg.heads.settings import configure
@@ -87,7 +86,7 @@ def demo_command(
     csdvl = get_method("csdvl")
     schedule = {"epochs": epochs or DEMO_EPOCHS, "val_split": "val", "patience": DEMO_PATIENCE}
     schedule["max_frames"] = DEMO_MAX_FRAMES
-    config = configure(preset("small"), schedule, {})
+    config = configure(csdvl.default_config(), schedule, {})
     with RichProgress(transient=True) as progress:
         data = prepare_demo_data(ws, data_config, progress)
         result = csdvl.ablate(ws, DEMO_DATASET, config, list(range(seeds)), "test", progress)

@@ -81,11 +81,3 @@ def broadcast(value: Any) -> Any:
     box = [value]
     dist.broadcast_object_list(box, src=0)
     return box[0]
-
-
-def barrier() -> None:
-    """Wait for every rank (nothing without a group)."""
-    if distributed():
-        import torch.distributed as dist
-
-        dist.barrier()

@@ -37,6 +37,12 @@ REGIONS_MODEL = "regions"  # lineage entry of the region store's encoder (not a 
 OLD_LAYOUT_FILES = ("config.json", "cospal.pt", "prompts-and-heads.pt", LAST_CHECKPOINT)
 
 
+def run_checkpoint(run_dir: Path) -> Path:
+    """The checkpoint to predict with: the best on val when validated, else the last."""
+    best = run_dir / BEST_CHECKPOINT
+    return best if best.exists() else run_dir / LAST_CHECKPOINT
+
+
 @dataclass
 class Run:
     """One training run of a method, as ``run.json`` stores it."""
@@ -53,9 +59,7 @@ class Run:
 
     @property
     def checkpoint(self) -> Path:
-        """The checkpoint to predict with: the best on val when validated, else the last."""
-        best = self.run_dir / BEST_CHECKPOINT
-        return best if best.exists() else self.run_dir / LAST_CHECKPOINT
+        return run_checkpoint(self.run_dir)
 
     def save(self) -> None:
         """Write ``run.json`` (atomically; the folder is created)."""

@@ -35,6 +35,7 @@ from stvg.heads.runs import (
     load_checkpoint,
     new_run,
     read_run,
+    run_checkpoint,
     save_checkpoint,
     seed_everything,
 )
@@ -60,9 +61,7 @@ class RunResult:
 
     @property
     def checkpoint(self) -> Path:
-        """The checkpoint to evaluate: the best on val when validated, else the last."""
-        best = self.run_dir / BEST_CHECKPOINT
-        return best if best.exists() else self.run_dir / LAST_CHECKPOINT
+        return run_checkpoint(self.run_dir)
 
 
 @dataclass

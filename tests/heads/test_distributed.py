@@ -36,6 +36,11 @@ def test_backend_follows_the_device(device, backend):
     assert backend_for(device) == backend
 
 
-def test_only_rank_zero_writes_runs_rows(monkeypatch, tmp_path):
+def test_only_rank_zero_writes_runs_rows(monkeypatch):
+    import stvg.heads.eval.evaluate as evaluate
+
+    written = []
+    monkeypatch.setattr(evaluate, "append_rows", lambda ws, table, rows: written.append(table))
     _torchrun_env(monkeypatch, rank=1, local_rank=1)
     write_report(None, None, {})  # type: ignore[arg-type]  # returns before touching them
+    assert written == []

@@ -27,6 +27,6 @@ def test_unknown_methods_and_missing_roles_are_one_line_errors():
 
 
 def test_listing_methods_imports_no_torch():
-    code = "import sys, heads.registry as r; r.method_names(); print('torch' in sys.modules)"
+    code = "import sys, stvg.heads.registry as r; r.method_names(); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
