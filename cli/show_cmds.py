@@ -3,7 +3,6 @@ run or predictions file), printing one row per written picture."""
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,16 +18,13 @@ from stvg.cli.console import (
     render_arrow,
     workspace_of,
 )
-from stvg.heads.eval.predictions import FORMATS
-from stvg.heads.eval.protocols import DEFAULT_PROTOCOL, PROTOCOLS
+from stvg.cli.eval_cmd import PredictionFormat, ProtocolName
+from stvg.heads.eval.protocols import DEFAULT_PROTOCOL
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.workspace import Workspace
 
 if TYPE_CHECKING:
     from stvg.heads.visualize.show import ShowRequest
-
-ProtocolName = StrEnum("ProtocolName", {name: name for name in PROTOCOLS})
-PredictionFormat = StrEnum("PredictionFormat", {name: name for name in FORMATS})
 
 
 def show_command(

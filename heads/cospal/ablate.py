@@ -1,5 +1,5 @@
 """CoSPaL's ablation: random-tubelet baseline, TPG alone, TPG + CRG, TPG + CRG + SPS; every
-variant with every seed on data loaded once, runs rows written, mean +- std (ddof 0) in the
+variant with every seed on data loaded once, runs rows written, mean ± sample std (ddof 1) in the
 ``heads.eval.ablation`` result type every method reports."""
 
 from __future__ import annotations

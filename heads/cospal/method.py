@@ -19,7 +19,7 @@ def predict(
     ws: Workspace, run: Run, dataset: str, split: str, progress: ProgressFn = no_progress
 ) -> dict[str, QueryPrediction]:
     del progress
-    return predict_checkpoint(ws, dataset, split, run.checkpoint)[1]
+    return predict_checkpoint(ws, dataset, split, run.checkpoint)
 
 
 METHOD = Method(

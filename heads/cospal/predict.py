@@ -130,11 +130,11 @@ def predict(
 
 def predict_checkpoint(
     ws: Workspace, dataset: str, split: str, checkpoint: Path
-) -> tuple[CospalConfig, dict[str, QueryPrediction]]:
-    """The config of a trained CoSPaL checkpoint and its predictions on ``split``."""
+) -> dict[str, QueryPrediction]:
+    """The predictions of a trained CoSPaL checkpoint on ``split``."""
     payload = load_checkpoint(checkpoint)
     config = CospalConfig(**payload["config"])
     data = load_data(ws, dataset, split, config.use_slowfast, with_train=False)
     model = build_model(*feature_dims(data), config)
     model.load_state_dict(payload["model"])
-    return config, predict(model.to(config.device), data.eval, data.videos, config)
+    return predict(model.to(config.device), data.eval, data.videos, config)

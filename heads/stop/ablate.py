@@ -1,5 +1,6 @@
 """STOP's prompt ablation: no prompts, spatial only, temporal only, both; each variant trained
-and evaluated with every seed on splits loaded once, runs rows written, mean +- std (ddof 0)."""
+and evaluated with every seed on splits loaded once, runs rows written, mean ± sample std
+(ddof 1)."""
 
 from __future__ import annotations
 

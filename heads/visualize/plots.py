@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from stvg.heads.eval.ablation import STVG_METRICS
 from stvg.heads.eval.compare import bootstrap_interval, paired_query_scores
 from stvg.heads.runs import read_run
 from stvg.heads.visualize.write import check_output
@@ -20,7 +21,6 @@ from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.workspace import Workspace
 
 PLOT_SUFFIXES = (".png", ".svg")
-ABLATION_METRICS = ("m_viou", "viou_03", "viou_05", "m_tiou", "m_siou")
 
 # per-query column of the predictions table behind a summary metric (paired intervals)
 PER_QUERY = {"m_viou": "viou", "m_tiou": "tiou", "m_siou": "siou"}
@@ -81,10 +81,10 @@ def ablation_bars(
     metric: str = "m_viou",
     variants: Sequence[str] = (),
 ) -> AblationBars:
-    """Mean and std (ddof 0, as ``stvg ablate`` prints) of ``metric`` over the seeds of each
-    variant in the ``runs`` table (the latest run of each variant and seed)."""
-    if metric not in ABLATION_METRICS:
-        known = ", ".join(ABLATION_METRICS)
+    """Mean and population std (ddof 0; `stvg ablate` prints the sample std) of ``metric`` over
+    the seeds of each variant in the ``runs`` table (the latest run of each variant and seed)."""
+    if metric not in STVG_METRICS:
+        known = ", ".join(STVG_METRICS)
         raise BadInputError.for_field("metric", metric, f"must be one of {known}")
     rows = query(ws, _ABLATION_SQL, [method, dataset, split, protocol]).to_pylist()
     if not rows:
