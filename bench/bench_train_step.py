@@ -18,7 +18,6 @@ import time
 import warnings
 from pathlib import Path
 
-import av
 import numpy as np
 import torch
 
@@ -27,26 +26,10 @@ from stvg.heads.csdvl.losses import csdvl_losses
 from stvg.heads.csdvl.model import FeatureDims, build_csdvl
 from stvg.stvgdata.extractors import ExtractorConfig, RandomInitWarning, build_extractor
 from stvg.stvgdata.loader import collate_queries
+from stvg.stvgdata.sample_catalog import write_video
 from stvg.stvgdata.video import iter_frames
 
 SENTENCE = "the red square moves to the left while the blue circle stays still."
-
-
-def write_video(path: Path, num_frames: int, size: tuple[int, int], fps: int = 25) -> Path:
-    """An H.264 mp4 (H, W) = ``size`` with a square crossing the frame."""
-    height, width = size
-    with av.open(str(path), mode="w") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        for t in range(num_frames):
-            rgb = np.full((height, width, 3), 60, np.uint8)
-            x = (7 * t) % (width - 40)
-            rgb[height // 3 : height // 3 + 40, x : x + 40] = (230, 40, 40)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
 
 
 def query_item(query_id: str, frame_idx: np.ndarray, frame_feats, clip_feats, tokens, size) -> dict:
@@ -99,7 +82,7 @@ def main() -> None:
     head_config = preset("small").model
     stride = 5  # 25 fps video sampled at 5 fps
     with tempfile.TemporaryDirectory() as tmp:
-        video = write_video(Path(tmp) / "bench.mp4", args.frames * stride, size)
+        video = write_video(Path(tmp) / "bench.mp4", args.frames * stride, 25, size)
         frame_idx = np.arange(args.frames) * stride
 
         def extract(query: int) -> dict:

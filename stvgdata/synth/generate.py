@@ -203,10 +203,19 @@ def generate(
         if detections:
             writers.append(DetectionsWriter(staging, dataset))
             summary.detections_file = str(Path(summary.out) / DETECTIONS_FILE)
+        seed_of = {"test": test_seed} if test_seed is not None else {}
         jobs = [
-            VideoJob(dataset, layout, config, split_seed, index, split, staging, write_videos)
+            VideoJob(
+                dataset,
+                layout,
+                config,
+                seed_of.get(split, seed),
+                index,
+                split,
+                staging,
+                write_videos,
+            )
             for index, split in enumerate(assign_splits(videos, config.split_weights))
-            for split_seed in [test_seed if split == "test" and test_seed is not None else seed]
         ]
         for done, plan in enumerate(_made_videos(jobs, workers), 1):
             for writer in writers:
