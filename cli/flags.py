@@ -23,6 +23,14 @@ FIELD_FLAGS = {
     "context_frames": "--context-frames",
     "replace_model_cache": "--replace-model-cache",
     "replace_region_cache": "--replace-region-cache",
+    "preset": "--preset",
+    "s2d": "--no-s2d",
+    "d2s": "--no-d2s",
+    "dynamic_spatial": "--no-spatial",
+    "dynamic_mean_pool": "--no-mean-pool",
+    "features.frame": "--frame-features",
+    "features.clip": "--clip-features",
+    "features.text": "--text-features",
 }
 SET_PARAM = "set_"
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from enum import StrEnum
 from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any
@@ -25,10 +24,8 @@ from stvg.cli.console import (
     workspace_of,
 )
 from stvg.heads.distributed import is_rank_zero
-from stvg.heads.registry import get_method, method_names, train_run
-from stvg.heads.settings import configure, parse_overrides
-from stvg.schemas.batch import FeatureSet
-from stvg.stvgdata.errors import BadInputError
+from stvg.heads.registry import method_names
+from stvg.heads.settings import parse_overrides
 
 if TYPE_CHECKING:
     from stvg.heads.eval.compare import Comparison
@@ -47,8 +44,10 @@ class Fusion(StrEnum):
 
 Dataset = Annotated[str, typer.Option(help="Dataset name in the catalog (features extracted).")]
 PresetOpt = Annotated[
-    PresetName,
-    typer.Option("--preset", help="small: minutes on 2 CPU cores; paper: the paper's sizes."),
+    PresetName | None,
+    typer.Option(
+        "--preset", help="small [default]: minutes on 2 CPU cores; paper: the paper's sizes."
+    ),
 ]
 DModel = Annotated[int | None, typer.Option("--d-model", help="Model width d (default: preset's).")]
 Layers = Annotated[
@@ -58,8 +57,10 @@ Epochs = Annotated[int | None, typer.Option(help="Training epochs (default: the 
 BatchSize = Annotated[int | None, typer.Option(help="Queries per batch (default: the preset's).")]
 LearningRate = Annotated[float | None, typer.Option("--lr", help="AdamW learning rate.")]
 MaxFrames = Annotated[int | None, typer.Option(help="Sampled frames per query at most.")]
-Workers = Annotated[int, typer.Option(help="DataLoader workers reading the cache.")]
-Device = Annotated[str, typer.Option(help="torch device: cpu, cuda, cuda:1, ...")]
+Workers = Annotated[
+    int | None, typer.Option(help="DataLoader workers reading the cache [default: 0].")
+]
+Device = Annotated[str | None, typer.Option(help="torch device: cpu [default], cuda, cuda:1, ...")]
 NoS2D = Annotated[bool, typer.Option("--no-s2d", help="Drop static-to-dynamic transmission.")]
 NoD2S = Annotated[bool, typer.Option("--no-d2s", help="Drop dynamic-to-static transmission.")]
 NoSpatial = Annotated[
@@ -150,45 +151,62 @@ RETRIEVAL_COLUMNS = (
 NOT_PERCENT = ("median_rank",)
 
 
-def base_config(method: str, preset_name: PresetName) -> Any:
-    """The method's default configuration; CSDVL's is its ``--preset``."""
-    if method == CSDVL:
-        from stvg.heads.csdvl.config import preset
+def csdvl_options(
+    d_model: int | None,
+    layers: int | None,
+    max_frames: int | None,
+    val_split: str | None,
+    patience: int | None,
+    anchor: AnchorName | None,
+    collab_warmup: int | None,
+    features: tuple[str | None, str | None, str | None],
+) -> dict[str, Any]:
+    """The named options that set CSDVL's config: config field -> value (None: not given)."""
+    frame, clip, text = features
+    return {
+        "d_model": d_model,
+        "num_layers": layers,
+        "max_frames": max_frames,
+        "val_split": val_split,
+        "patience": patience,
+        "anchor": anchor.value if anchor else None,
+        "collab_warmup": collab_warmup,
+        "features.frame": frame,
+        "features.clip": clip,
+        "features.text": text,
+    }
 
-        return preset(preset_name.value)
-    return get_method(method).default_config()
 
-
-def feature_set(frame: str | None, clip: str | None, text: str | None) -> FeatureSet | None:
-    """The default FeatureSet with the models the user chose; None when none was chosen (the
-    loader checks the names and says which are usable)."""
-    given = (("frame", frame), ("clip", clip), ("text", text))
-    chosen = {name: model for name, model in given if model}
-    return dataclasses.replace(FeatureSet(), **chosen) if chosen else None
-
-
-def reject_csdvl_only(method: str, given: dict[str, bool]) -> None:
-    """One-line error when a CSDVL-only flag (name -> was it given) comes with another method."""
-    flag = next((name for name, used in given.items() if used), None)
-    if flag is not None:
-        raise BadInputError(flag, method, "is a csdvl option; use --set KEY=VALUE for this method")
+def switches(
+    no_s2d: bool, no_d2s: bool, fusion: object, no_spatial: bool, no_mean_pool: bool
+) -> dict[str, Any]:
+    """CSDVL's ablation switches as config field -> value (None: not given)."""
+    return {
+        "s2d": False if no_s2d else None,
+        "d2s": False if no_d2s else None,
+        "fusion": fusion or None,
+        "dynamic_spatial": False if no_spatial else None,
+        "dynamic_mean_pool": False if no_mean_pool else None,
+    }
 
 
 def train_command(
     ctx: typer.Context,
     dataset: Dataset,
-    preset_name: PresetOpt = PresetName.small,
+    preset_name: PresetOpt = None,
     d_model: DModel = None,
     layers: Layers = None,
     epochs: Epochs = None,
     batch_size: BatchSize = None,
     lr: LearningRate = None,
     max_frames: MaxFrames = None,
-    seed: Annotated[int, typer.Option(help="Seed of initialization, shuffling, dropout.")] = 0,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of initialization, shuffling, dropout [default: 0].")
+    ] = None,
     val_split: ValSplit = None,
     patience: Patience = None,
-    device: Device = "cpu",
-    num_workers: Workers = 0,
+    device: Device = None,
+    num_workers: Workers = None,
     no_s2d: NoS2D = False,
     no_d2s: NoD2S = False,
     fusion: Annotated[
@@ -216,69 +234,22 @@ def train_command(
     ] = None,
 ) -> None:
     """Train a head on cached features (CSDVL by default); its run goes to runs/<run_id>/."""
-    from stvg.heads.eval.evaluate import default_eval_split
-
-    features = feature_set(frame_features, clip_features, text_features)
-    csdvl_options = {
-        "d_model": d_model,
-        "num_layers": layers,
-        "max_frames": max_frames,
-        "val_split": val_split,
-        "patience": patience,
-        "s2d": False if no_s2d else None,
-        "d2s": False if no_d2s else None,
-        "fusion": fusion.value if fusion else None,
-        "dynamic_spatial": False if no_spatial else None,
-        "dynamic_mean_pool": False if no_mean_pool else None,
-        "anchor": anchor.value if anchor else None,
-        "collab_warmup": collab_warmup,
-        "features": features,
-    }
-    overrides = parse_overrides(set_ or [])
-    if method != CSDVL:
-        get_method(method)
-        reject_csdvl_only(
-            method,
-            {
-                "--preset": preset_name is not PresetName.small,
-                "--d-model": d_model is not None,
-                "--layers": layers is not None,
-                "--max-frames": max_frames is not None,
-                "--val-split": val_split is not None,
-                "--patience": patience is not None,
-                "--no-s2d": no_s2d,
-                "--no-d2s": no_d2s,
-                "--fusion": fusion is not None,
-                "--no-spatial": no_spatial,
-                "--no-mean-pool": no_mean_pool,
-                "--anchor": anchor is not None,
-                "--collab-warmup": collab_warmup is not None,
-                "--frame-features": frame_features is not None,
-                "--clip-features": clip_features is not None,
-                "--text-features": text_features is not None,
-                "--resume": resume is not None,
-            },
-        )
-        csdvl_options = {}
-    elif eval_split is not None:
-        raise BadInputError("--eval-split", eval_split, "csdvl scores runs with `stvg eval --run`")
-    ws = workspace_of(ctx)
-    if resume is not None:
-        from stvg.heads.csdvl.train import resume_run
-
-        if features is not None or overrides:
-            raise BadInputError("--resume", resume, "a resumed run keeps what it was trained on")
-        with RichProgress(transient=True) as progress:
-            run = resume_run(ws, dataset, resume, epochs, progress)
-    else:
-        common = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed}
-        common |= {"device": device, "num_workers": num_workers}
-        config = configure(base_config(method, preset_name), common | csdvl_options, overrides)
-        split = eval_split or (None if method == CSDVL else default_eval_split(ws, dataset))
-        with RichProgress(transient=True) as progress:
-            run = train_run(get_method(method), ws, dataset, config, split, progress)
+    from stvg.heads.jobs import TrainRequest, train_method
     from stvg.heads.runs import is_random_init
 
+    options = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed}
+    options |= {"device": device, "num_workers": num_workers}
+    options |= switches(no_s2d, no_d2s, fusion and fusion.value, no_spatial, no_mean_pool)
+    features = (frame_features, clip_features, text_features)
+    options |= csdvl_options(
+        d_model, layers, max_frames, val_split, patience, anchor, collab_warmup, features
+    )
+    request = TrainRequest(
+        method, dataset, preset_name and preset_name.value, options,
+        parse_overrides(set_ or []), eval_split, resume,
+    )  # fmt: skip
+    with RichProgress(transient=True) as progress:
+        run = train_method(workspace_of(ctx), request, progress)
     if not is_rank_zero():  # under torchrun: one summary, from rank 0
         return
     record = {"run_id": run.run_id, "variant": run.variant, **run.result}
@@ -354,7 +325,7 @@ def ablate_command(
     no_spatial: NoSpatial = False,
     no_mean_pool: NoMeanPool = False,
     seeds: Annotated[int, typer.Option(help="Seeds per variant (0..K-1): mean ± sample std.")] = 1,
-    preset_name: PresetOpt = PresetName.small,
+    preset_name: PresetOpt = None,
     d_model: DModel = None,
     layers: Layers = None,
     epochs: Epochs = None,
@@ -372,9 +343,11 @@ def ablate_command(
         str | None,
         typer.Option("--eval-split", help="Evaluation split (default: test, else val)."),
     ] = None,
-    protocol: Annotated[str, typer.Option(help="sampled-5fps or all-frames.")] = "all-frames",
-    device: Device = "cpu",
-    num_workers: Workers = 0,
+    protocol: Annotated[
+        str | None, typer.Option(help="sampled-5fps or all-frames [default: all-frames].")
+    ] = None,
+    device: Device = None,
+    num_workers: Workers = None,
     fmt: FormatOption = OutputFormat.table,
     as_json: JsonOption = False,
     method: Method = CSDVL,
@@ -387,68 +360,27 @@ def ablate_command(
     checkpoint and scores it on the evaluation split (test); the table shows mean ± sample std
     over --seeds and, per variant, the paired per-query vIoU difference against "none" with
     its 95% bootstrap interval (as stvg compare)."""
-    from stvg.heads.eval.evaluate import default_eval_split
-
-    if seeds < 1:
-        raise BadInputError("--seeds", seeds, "must be at least 1")
-    chosen = get_method(method)
-    options: dict[str, Any] = {}
-    csdvl_options = {
-        "d_model": d_model,
-        "num_layers": layers,
-        "max_frames": max_frames,
-        "val_split": val_split,
-        "patience": patience,
-        "anchor": anchor.value if anchor else None,
-        "collab_warmup": collab_warmup,
-        "features": feature_set(frame_features, clip_features, text_features),
-    }
-    if method != CSDVL:
-        reject_csdvl_only(
-            method,
-            {
-                "--no-s2d": no_s2d,
-                "--no-d2s": no_d2s,
-                "--fusion": bool(fusion),
-                "--no-spatial": no_spatial,
-                "--no-mean-pool": no_mean_pool,
-                "--preset": preset_name is not PresetName.small,
-                "--d-model": d_model is not None,
-                "--layers": layers is not None,
-                "--max-frames": max_frames is not None,
-                "--val-split": val_split is not None,
-                "--patience": patience is not None,
-                "--anchor": anchor is not None,
-                "--collab-warmup": collab_warmup is not None,
-                "--frame-features": frame_features is not None,
-                "--clip-features": clip_features is not None,
-                "--text-features": text_features is not None,
-                "--protocol": protocol != "all-frames",
-            },
-        )
-        csdvl_options = {}
-    else:
-        from stvg.heads.csdvl.ablate import selected_variants
-
-        fusions = [f.value for f in fusion or []]
-        variants = selected_variants(no_s2d, no_d2s, fusions, no_spatial, no_mean_pool)
-        options = {"variants": variants, "protocol": protocol}
-    common = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "device": device}
-    common |= {"num_workers": num_workers}
-    config = configure(
-        base_config(method, preset_name), common | csdvl_options, parse_overrides(set_ or [])
-    )
-    ws = workspace_of(ctx)
-    eval_split = split or default_eval_split(ws, dataset)
-    with RichProgress(transient=True) as progress:
-        result = chosen.ablate(
-            ws, dataset, config, list(range(seeds)), eval_split, progress, **options
-        )
+    from stvg.heads.jobs import AblationRequest, ablate_method
     from stvg.heads.runs import is_random_init, recorded_features
 
+    options = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "device": device}
+    options |= {"num_workers": num_workers}
+    features = (frame_features, clip_features, text_features)
+    options |= csdvl_options(
+        d_model, layers, max_frames, val_split, patience, anchor, collab_warmup, features
+    )
+    fusions = [f.value for f in fusion] if fusion else None
+    request = AblationRequest(
+        method, dataset, preset_name and preset_name.value, options,
+        parse_overrides(set_ or []), seeds, split, protocol,
+        switches(no_s2d, no_d2s, fusions, no_spatial, no_mean_pool),
+    )  # fmt: skip
+    ws = workspace_of(ctx)
+    with RichProgress(transient=True) as progress:
+        result = ablate_method(ws, request, progress)
     if not is_rank_zero():
         return
-    draw = partial(render_ablation, result, chosen.title)
+    draw = partial(render_ablation, result, request.chosen.title)
     render_ablation_result(result, output_format(fmt, as_json), draw)
     run_ids = [run_id for variant in result.variants for run_id in variant.run_ids]
     random_init = is_random_init(recorded_features(ws, run_ids))

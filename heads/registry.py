@@ -30,14 +30,17 @@ METHODS = {
 }
 
 # train(ws, dataset, config, eval_split, progress) -> the Run, or the method's own result naming
-# the run_id of the folder it saved (``train_run`` reads that back)
+# the run_id of the folder it saved (``heads.jobs.train_method`` reads that back)
 Train = Callable[["Workspace", str, Any, str | None, "ProgressFn"], Any]
 # predict(ws, run, dataset, split, progress) -> {query_id: prediction}
 Predict = Callable[["Workspace", "Run", str, str, "ProgressFn"], dict[str, "QueryPrediction"]]
 # ground(ws, dataset, split, config, protocol, progress) -> the scored, recorded report
 Ground = Callable[["Workspace", str, str, Any, str, "ProgressFn"], "EvalReport"]
-# ablate(ws, dataset, config, seeds, eval_split, progress) -> every variant x seed, recorded
-Ablate = Callable[["Workspace", str, Any, Sequence[int], str, "ProgressFn"], "AblationResult"]
+# ablate(ws, dataset, config, seeds, eval_split, progress, **options) -> every variant x seed,
+# recorded; options: ``variants`` (with select_variants) and ``protocol`` (with chooses_protocol)
+Ablate = Callable[..., "AblationResult"]
+# resume(ws, dataset, run_id, epochs, progress) -> the run, trained on from its last checkpoint
+Resume = Callable[["Workspace", str, str, int | None, "ProgressFn"], "Run"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,12 @@ class Method:
     train: Train | None = None
     predict: Predict | None = None
     ground: Ground | None = None  # training-free grounding of a whole split
+    presets: Callable[[str], Any] | None = None  # preset name -> configuration
+    # the variant switches given (config field -> value) -> the variants ``ablate`` compares
+    select_variants: Callable[[dict[str, Any]], Sequence[Any]] | None = None
+    chooses_protocol: bool = False  # ``ablate`` takes the evaluation protocol
+    scores_training: bool = True  # ``train`` scores the run on an evaluation split
+    resume: Resume | None = None
 
 
 def method_names() -> list[str]:
@@ -72,18 +81,3 @@ def require(method: Method, role: str) -> Callable[..., Any]:
     if chosen is None:
         raise BadInputError.for_field("method", method.name, f"has no {role} step")
     return chosen
-
-
-def train_run(
-    method: Method,
-    ws: Workspace,
-    dataset: str,
-    config: Any,
-    eval_split: str | None,
-    progress: ProgressFn,
-) -> Run:
-    """Train one run of ``method`` and return its record (under DDP each rank's own copy)."""
-    from stvg.heads.runs import Run, read_run
-
-    result = require(method, "train")(ws, dataset, config, eval_split, progress)
-    return result if isinstance(result, Run) else read_run(ws, result.run_id)

@@ -2,9 +2,9 @@
 the common named options, with types coerced from the field annotations and one-line errors
 for unknown keys and bad values.
 
-A configuration may nest dataclasses (CSDVL's ``Preset`` holds ``model`` and ``train``): a key
-names a field of the top level or of one nested dataclass (``d_model``), or spells the path
-(``model.d_model``).
+A configuration may nest dataclasses (CSDVL's ``Preset`` holds ``model`` and ``train``, and
+``train`` its ``features``): a key names a field at any depth (``d_model``; the one nearest the
+top when names repeat), or spells the path (``model.d_model``, ``features.frame``).
 """
 
 from __future__ import annotations
@@ -51,37 +51,45 @@ def _coerce(kind: Any, key: str, text: str) -> Any:
     raise BadInputError(SET_OPTION, f"{key}={text}", f"expected {names}")
 
 
-def _nested(config: Any) -> list[str]:
-    """Names of the fields of ``config`` that hold dataclasses themselves."""
-    return [
-        f.name
-        for f in dataclasses.fields(config)
-        if dataclasses.is_dataclass(getattr(config, f.name))
-    ]
+def _leaves(config: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The path of every field of ``config`` that is not a dataclass itself, at any depth."""
+    paths = []
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if dataclasses.is_dataclass(value):
+            paths += _leaves(value, (*prefix, f.name))
+        else:
+            paths.append((*prefix, f.name))
+    return paths
 
 
 def _path(config: Any, key: str) -> tuple[str, ...] | None:
-    """Where ``key`` lives in ``config``: (field,) or (nested, field); None when nowhere."""
-    if "." in key:
-        outer, _, inner = key.partition(".")
-        if outer in _nested(config) and inner in _names(getattr(config, outer)):
-            return (outer, inner)
-        return None
-    if key in _names(config) and key not in _nested(config):
-        return (key,)
-    found = [(outer, key) for outer in _nested(config) if key in _names(getattr(config, outer))]
-    return found[0] if len(found) == 1 else None
-
-
-def _names(config: Any) -> list[str]:
-    return [f.name for f in dataclasses.fields(config)]
+    """Where ``key`` (a field name or the dotted tail of a path) lives in ``config``: the one
+    field it names nearest the top; None when nowhere (or when two at that depth match)."""
+    tail = tuple(key.split("."))
+    found = [path for path in _leaves(config) if path[-len(tail) :] == tail]
+    nearest = [path for path in found if len(path) == min(map(len, found), default=0)]
+    return nearest[0] if len(nearest) == 1 else None
 
 
 def _settable(config: Any) -> list[str]:
     """Every key a user may set on ``config``."""
-    plain = [name for name in _names(config) if name not in _nested(config)]
-    inner = [name for outer in _nested(config) for name in _names(getattr(config, outer))]
-    return plain + inner
+    return [path[-1] for path in _leaves(config)]
+
+
+def _owner(config: Any, path: tuple[str, ...]) -> Any:
+    for name in path[:-1]:
+        config = getattr(config, name)
+    return config
+
+
+def _replace(config: Config, changes: dict[tuple[str, ...], Any]) -> Config:
+    """A copy of ``config`` with each path set to its value (nested dataclasses copied too)."""
+    top = {path[0]: value for path, value in changes.items() if len(path) == 1}
+    for outer in {path[0] for path in changes if len(path) > 1}:
+        inner = {path[1:]: v for path, v in changes.items() if len(path) > 1 and path[0] == outer}
+        top[outer] = _replace(getattr(config, outer), inner)
+    return dataclasses.replace(config, **top)
 
 
 def apply_overrides(config: Config, values: dict[str, Any]) -> Config:
@@ -96,30 +104,37 @@ def apply_overrides(config: Config, values: dict[str, Any]) -> Config:
                 key,
                 f"unknown setting of {type(config).__name__}; know {_settable(config)}",
             )
-        owner = config if len(path) == 1 else getattr(config, path[0])
         if isinstance(value, str):
+            owner = _owner(config, path)
             value = _coerce(typing.get_type_hints(type(owner))[path[-1]], key, value)
         changes[path] = value
-    inner = {
-        outer: dataclasses.replace(
-            getattr(config, outer),
-            **{p[1]: v for p, v in changes.items() if p[0] == outer and len(p) == 2},
-        )
-        for outer in {p[0] for p in changes if len(p) == 2}
-    }
-    top = {p[0]: v for p, v in changes.items() if len(p) == 1}
-    return dataclasses.replace(config, **top, **inner)
+    return _replace(config, changes)
 
 
-def configure(config: Config, common: dict[str, Any], overrides: dict[str, str]) -> Config:
-    """``config`` with the common options the user gave (name -> value; None: not given; a
-    setting the config lacks is ignored: E3M trains nothing, so it has no ``epochs``), then the
-    ``--set`` values; a value the config rejects is a one-line error naming it."""
-    given = {
-        key: value
-        for key, value in common.items()
-        if value is not None and _path(config, key) is not None
-    }
+def no_such_setting(key: str, value: Any, method: str) -> BadInputError:
+    """The error for an option ``method`` has no setting for (a switch shows no value)."""
+    record = ", ".join(map(str, value)) if isinstance(value, list | tuple) else value
+    record = None if isinstance(value, bool) else record
+    return BadInputError.for_field(key, record, f"{method} has no such setting")
+
+
+def refuse_missing(config: Any, common: dict[str, Any], method: str) -> None:
+    """One-line error for the first option given (not None) that ``config`` has no field for:
+    an option that silently did nothing would mislead."""
+    for key, value in common.items():
+        if value is not None and _path(config, key) is None:
+            raise no_such_setting(key, value, method)
+
+
+def configure(
+    config: Config, common: dict[str, Any], overrides: dict[str, str], method: str | None = None
+) -> Config:
+    """``config`` with the common options the user gave (name or dotted path -> value; None:
+    not given), then the ``--set`` values. A common option the config lacks (E3M trains
+    nothing, so it has no ``epochs``) and a value the config rejects are one-line errors naming
+    the field and ``method`` (default: the config's type)."""
+    given = {key: value for key, value in common.items() if value is not None}
+    refuse_missing(config, given, method or type(config).__name__)
     try:
         return apply_overrides(apply_overrides(config, given), overrides)
     except ValueError as error:

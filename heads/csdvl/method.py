@@ -4,12 +4,13 @@ and training settings), trained on cached frame maps, clip maps and text tokens.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from stvg.heads.csdvl.ablate import Variant, run_ablation, table3_variants
+from stvg.heads.csdvl.ablate import Variant, run_ablation, selected_variants, table3_variants
 from stvg.heads.csdvl.config import Preset, preset
 from stvg.heads.csdvl.predict import predict_run
 from stvg.heads.csdvl.train import METHOD as NAME
-from stvg.heads.csdvl.train import train
+from stvg.heads.csdvl.train import resume_run, train
 from stvg.heads.distributed import process_group
 from stvg.heads.eval.ablation import AblationResult
 from stvg.heads.eval.predictions import QueryPrediction
@@ -32,6 +33,18 @@ def predict(
     ws: Workspace, run: Run, dataset: str, split: str, progress: ProgressFn = no_progress
 ) -> dict[str, QueryPrediction]:
     return predict_run(ws, str(run.checkpoint), dataset, split, progress)[-1]
+
+
+def switched_variants(switches: dict[str, Any]) -> list[Variant]:
+    """The variants the switches given (field -> value: ``s2d`` False, ``fusion`` [kinds], ...)
+    select; Table 3's grid when none is given."""
+    return selected_variants(
+        switches.get("s2d") is False,
+        switches.get("d2s") is False,
+        switches.get("fusion") or (),
+        switches.get("dynamic_spatial") is False,
+        switches.get("dynamic_mean_pool") is False,
+    )
 
 
 def ablate(
@@ -70,4 +83,9 @@ METHOD = Method(
     ablate=ablate,
     train=train_run,
     predict=predict,
+    presets=preset,
+    select_variants=switched_variants,
+    chooses_protocol=True,
+    scores_training=False,
+    resume=resume_run,
 )

@@ -23,9 +23,12 @@ def ablate(
     seeds: Sequence[int],
     eval_split: str,
     progress: ProgressFn = no_progress,
+    protocol: str = DEFAULT_PROTOCOL,
 ) -> AblationResult:
     """Every variant with every k-means seed on ``eval_split``."""
-    return run_e3m_ablation(ws, dataset, eval_split, config, seeds, DEFAULT_PROTOCOL, progress)
+    return run_e3m_ablation(ws, dataset, eval_split, config, seeds, protocol, progress)
 
 
-METHOD = Method(NAME, "E3M", E3MConfig, tuple(VARIANTS), ablate, ground=evaluate_e3m)
+METHOD = Method(
+    NAME, "E3M", E3MConfig, tuple(VARIANTS), ablate, ground=evaluate_e3m, chooses_protocol=True
+)

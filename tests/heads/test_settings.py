@@ -48,9 +48,22 @@ def test_keys_reach_nested_configs_by_name_or_path() -> None:
     assert config == _Outer(_Inner(16), _Config(count=4))
 
 
-def test_common_options_the_config_lacks_are_ignored_and_bad_values_are_one_line() -> None:
-    assert configure(_Outer(), {"rate": 0.1, "epochs": 3, "flag": None}, {}).train.rate == 0.1
+def test_common_options_the_config_lacks_are_refused_and_bad_values_are_one_line() -> None:
+    assert configure(_Outer(), {"rate": 0.1, "flag": None}, {}).train.rate == 0.1
+    with pytest.raises(BadInputError) as error:
+        configure(_Outer(), {"rate": 0.1, "epochs": 3}, {}, method="e3m")
+    assert (error.value.field, str(error.value)) == ("epochs", "epochs: 3: e3m has no such setting")
     with pytest.raises(BadInputError, match="width must be >= 1"):
         configure(_Outer(), {}, {"width": "0"})
     with pytest.raises(BadInputError, match="unknown setting of _Outer"):
         configure(_Outer(), {}, {"nope": "1"})
+
+
+@dataclass(frozen=True)
+class _Deep:
+    outer: _Outer = field(default_factory=_Outer)
+
+
+def test_keys_reach_any_depth_by_unique_name_or_path() -> None:
+    config = apply_overrides(_Deep(), {"width": "16", "train.count": "4", "rate": 0.25})
+    assert config == _Deep(_Outer(_Inner(16), _Config(count=4, rate=0.25)))
