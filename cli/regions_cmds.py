@@ -24,8 +24,7 @@ from stvg.cli.console import (
     render_record,
     workspace_of,
 )
-from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.regions.config import RegionExtractConfig, TrainVLConfig
+from stvg.stvgdata.regions.config import RegionExtractConfig, TrainVLConfig, encoder_weights
 
 DATASET_OPTION = typer.Option("--dataset", help="Dataset in the catalog, e.g. vidstg.")
 TRAIN = TrainVLConfig(dataset="")
@@ -132,15 +131,11 @@ def extract_regions_cmd(
     every query's sentence into the region cache; reruns resume."""
     from stvg.stvgdata.regions.extract import run_region_extraction
 
-    paths = parse_weights(weights or [])
-    unknown = sorted(set(paths) - {encoder})
-    if unknown:
-        raise BadInputError("--weights", unknown[0], f"not the chosen --encoder {encoder}")
     config = RegionExtractConfig(
         dataset=dataset,
         boxes=("tubelets", "detections") if boxes is BoxesChoice.both else (boxes.value,),
         encoder=encoder,
-        weights=Path(paths[encoder]) if encoder in paths else None,
+        weights=encoder_weights(encoder, parse_weights(weights or [])),
         fps=fps,
         batch_size=batch_size,
         device=device,

@@ -4,7 +4,7 @@ run or predictions file), printing one row per written picture."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import pyarrow as pa
 import typer
@@ -20,11 +20,6 @@ from stvg.cli.console import (
 )
 from stvg.cli.eval_cmd import PredictionFormat, ProtocolName
 from stvg.heads.eval.protocols import DEFAULT_PROTOCOL
-from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.workspace import Workspace
-
-if TYPE_CHECKING:
-    from stvg.heads.visualize.show import ShowRequest
 
 
 def show_command(
@@ -91,6 +86,8 @@ def show_command(
         predictions_format=predictions_format.value,
         annotations=annotations,
         max_frames=max_frames,
+        internals=internals,
+        attention_frame=attention_frame,
     )
     ws = workspace_of(ctx)
     with RichProgress(transient=True) as progress:
@@ -106,32 +103,11 @@ def show_command(
         for item in shown
     ]
     if internals:
-        rows += csdvl_internals(
-            ws, request, [item.scene.query_id for item in shown], attention_frame
-        )
+        from stvg.heads.csdvl.show import draw_internals
+
+        drawn = draw_internals(ws, request, [item.scene.query_id for item in shown])
+        rows += [{"query_id": query_id, "path": str(path)} for query_id, path in drawn]
     render_arrow(pa.Table.from_pylist(rows), output_format(fmt, as_json))
-
-
-def csdvl_internals(
-    ws: Workspace, request: ShowRequest, query_ids: list[str], frame: int | None
-) -> list[dict]:
-    """The proposal map and attention pictures of each query, beside the request's output."""
-    from stvg.heads.csdvl.show import plot_attention, plot_proposals, query_internals
-    from stvg.heads.runs import read_run
-    from stvg.heads.visualize.show import file_label
-
-    if request.run is None or read_run(ws, request.run).method != "csdvl":
-        raise BadInputError.for_field("internals", True, "needs `run` of a csdvl run")
-    rows = []
-    for query_id in query_ids:
-        found = query_internals(ws, request.run, query_id, request.dataset)
-        stem = f"{request.out.with_suffix('').name}-{file_label(query_id)}"
-        paths = (
-            plot_proposals(found, query_id, request.out.with_name(f"{stem}-proposals.png")),
-            plot_attention(found, query_id, request.out.with_name(f"{stem}-attention.png"), frame),
-        )
-        rows += [{"query_id": query_id, "path": str(path)} for path in paths]
-    return rows
 
 
 def register(app: typer.Typer) -> None:

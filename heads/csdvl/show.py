@@ -13,8 +13,10 @@ import torch
 from stvg.heads.csdvl.engine import outputs_to_predictions
 from stvg.heads.csdvl.predict import load_model, resolve_checkpoint
 from stvg.heads.eval.predictions import QueryPrediction
+from stvg.heads.runs import read_run
 from stvg.heads.visualize.draw import GT_COLOUR, PRED_COLOUR
 from stvg.heads.visualize.plots import pyplot, save_figure
+from stvg.heads.visualize.show import ShowRequest, file_label
 from stvg.stvgdata.catalog import connect, fetch_arrow
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.video import iter_frames
@@ -176,3 +178,21 @@ def plot_attention(
     seconds = frame_idx / internals.info.fps
     fig.suptitle(f"{query_id} - frame {frame_idx} ({seconds:.2f} s)", fontsize=10)
     return save_figure(fig, out)
+
+
+def draw_internals(
+    ws: Workspace, request: ShowRequest, query_ids: list[str]
+) -> list[tuple[str, Path]]:
+    """The proposal map and attention pictures of each query, beside the request's output:
+    (query_id, path) per picture."""
+    if read_run(ws, request.run).method != "csdvl":
+        raise BadInputError.for_field("internals", True, "needs `run` of a csdvl run")
+    drawn = []
+    for query_id in query_ids:
+        found = query_internals(ws, request.run, query_id, request.dataset)
+        stem = request.out.with_name(f"{request.out.with_suffix('').name}-{file_label(query_id)}")
+        proposals = plot_proposals(found, query_id, stem.with_name(f"{stem.name}-proposals.png"))
+        attention = stem.with_name(f"{stem.name}-attention.png")
+        attention = plot_attention(found, query_id, attention, request.attention_frame)
+        drawn += [(query_id, proposals), (query_id, attention)]
+    return drawn

@@ -46,6 +46,8 @@ class ShowRequest:
     predictions_format: str = "auto"
     annotations: Path | None = None
     max_frames: int = 16
+    internals: bool = False  # CSDVL runs: also the proposal map and attention pictures
+    attention_frame: int | None = None  # of the attention picture (None: mid GT)
 
     def __post_init__(self) -> None:
         if (self.run is None) == (self.predictions is None):
@@ -58,6 +60,8 @@ class ShowRequest:
             )
         if self.max_frames < 1:
             raise BadInputError.for_field("max_frames", self.max_frames, "must be 1 or more")
+        if self.internals and self.run is None:
+            raise BadInputError.for_field("internals", True, "needs `run` of a csdvl run")
 
 
 @dataclass(frozen=True)

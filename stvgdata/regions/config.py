@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.regions.base import SUBSTITUTE
 
 
@@ -63,3 +64,12 @@ class RegionExtractConfig:
     device: str = "cpu"  # where the encoder runs: cpu, cuda, cuda:1, ...
     videos_per_shard: int = 16
     replace_region_cache: bool = False  # drop regions of another encoder first
+
+
+def encoder_weights(encoder: str, weights: dict[str, str]) -> Path | None:
+    """The weights given for ``encoder`` among ``weights`` (encoder -> directory or hub name);
+    weights for another encoder would be silently unused, so they are an error."""
+    unknown = sorted(set(weights) - {encoder})
+    if unknown:
+        raise BadInputError.for_field("weights", unknown[0], f"not the chosen `encoder` {encoder}")
+    return Path(weights[encoder]) if encoder in weights else None

@@ -171,3 +171,15 @@ def test_interrupted_run_keeps_committed_videos_and_resumes(ws, weights, monkeyp
     monkeypatch.setattr(extract_module, "_embed_video", real)
     resumed = extract(ws, weights)
     assert (resumed.videos_cached, resumed.videos_done, resumed.sentences) == (1, 1, 4)
+
+
+def test_weights_of_another_encoder_are_refused_naming_the_field():
+    from pathlib import Path
+
+    from stvg.stvgdata.errors import BadInputError
+    from stvg.stvgdata.regions.config import encoder_weights
+
+    assert encoder_weights("clip", {"clip": "/m"}) == Path("/m")
+    with pytest.raises(BadInputError) as error:
+        encoder_weights("stvg-vl-synth", {"clip": "/m"})
+    assert error.value.field == "weights" and "`encoder`" in error.value.reason

@@ -79,6 +79,7 @@ def test_worst_and_best_rank_by_viou_within_a_sentence_type(shown, tmp_path):
         ({"query_ids": ["nope"]}, "no such query"),
         ({"worst": 1, "sentence_type": "rhetorical"}, "no such queries"),
         ({"worst": 0}, "1 or more"),
+        ({"query_ids": ["t0-q0"], "internals": True}, "needs `run` of a csdvl run"),
     ],
 )
 def test_bad_requests_are_one_line_errors(shown, tmp_path, kwargs, message):
