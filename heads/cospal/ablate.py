@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from stvg.heads.cospal.config import CospalConfig
 from stvg.heads.cospal.data import load_data
 from stvg.heads.cospal.train import PROTOCOL, RANDOM_VARIANT, random_baseline, train_cospal
-from stvg.heads.eval.ablation import AblationResult, VariantResult
+from stvg.heads.eval.ablation import AblationResult, run_grid, summary_metrics
 from stvg.stvgdata.progress import ProgressFn, no_progress
 from stvg.stvgdata.workspace import Workspace
 
@@ -26,18 +26,17 @@ def run_cospal_ablation(
     eval_split: str,
     progress: ProgressFn = no_progress,
 ) -> AblationResult:
-    """Seed-major: all variants with seed 0 first, so early rows form a complete comparison."""
+    """Seed-major (``heads.eval.ablation.run_grid``) on data loaded once."""
     data = load_data(ws, dataset, eval_split, base.use_slowfast)
-    names = [RANDOM_VARIANT, *VARIANTS]
-    results = {name: VariantResult(name, list(seeds)) for name in names}
-    total, done = len(names) * len(seeds), 0
-    for seed in seeds:
-        runs = [random_baseline(ws, dataset, data, seed)]
-        for crg, sps in VARIANTS.values():
-            config = dataclasses.replace(base, crg=crg, sps=sps, seed=seed)
-            runs.append(train_cospal(ws, dataset, config, eval_split, data=data))
-        for run in runs:
-            results[run.variant].add_summary(run.run_id, run.summary)
-            done += 1
-            progress("ablation", done, total)
-    return AblationResult(dataset, eval_split, PROTOCOL, list(results.values()))
+
+    def run_one(switches: tuple[bool, bool] | None, seed: int) -> tuple[str, dict]:
+        if switches is None:
+            run = random_baseline(ws, dataset, data, seed)
+        else:
+            config = dataclasses.replace(base, crg=switches[0], sps=switches[1], seed=seed)
+            run = train_cospal(ws, dataset, config, eval_split, data=data)
+        return run.run_id, summary_metrics(run.summary)
+
+    variants = {RANDOM_VARIANT: None, **VARIANTS}
+    results = run_grid(variants, seeds, run_one, progress=progress)
+    return AblationResult(dataset, eval_split, PROTOCOL, results)

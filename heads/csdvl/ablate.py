@@ -22,7 +22,7 @@ from stvg.heads.csdvl.config import CSDVLConfig, TrainConfig, config_to_dict
 from stvg.heads.csdvl.predict import predict_run
 from stvg.heads.csdvl.train import check_warmup, train
 from stvg.heads.distributed import broadcast, is_rank_zero
-from stvg.heads.eval.ablation import AblationResult, VariantResult
+from stvg.heads.eval.ablation import AblationResult, run_grid, summary_metrics
 from stvg.heads.eval.compare import compare_runs
 from stvg.heads.eval.evaluate import RunInfo, evaluate
 from stvg.heads.eval.metrics import Summary
@@ -110,36 +110,32 @@ def run_ablation(
     """Train and evaluate every variant with every seed; runs rows carry the variant name (with
     any non-default anchor) and the checkpoint rule (in ``config``). Under torchrun, inside one
     ``heads.distributed.process_group``: rank 0 scores and records, every rank gets its summaries.
-
-    Seed-major order (all variants with seed 0, then seed 1, ...), so the runs table holds a
-    complete comparison for the first seeds while later ones are still training."""
+    Seed-major (``heads.eval.ablation.run_grid``)."""
     check_splits(train_config, eval_split)
     for variant in variants:  # refuse a bad warm start before the first run, not mid-grid
         check_warmup(variant.apply(base_config), train_config)
-    names = {v.name: v.name + v.apply(base_config).anchor_suffix() for v in variants}
-    results = {v.name: VariantResult(names[v.name], list(seeds)) for v in variants}
     rule = checkpoint_rule(train_config)
-    total, done = len(variants) * len(seeds), 0
-    for seed in seeds:
+
+    def run_one(variant: Variant, seed: int) -> tuple[str, dict[str, Any]]:
         seeded = dataclasses.replace(train_config, seed=seed)
-        for variant in variants:
-            config = variant.apply(base_config)
-            run = train(ws, dataset, config, seeded, progress)
-            info = RunInfo(
-                run_id=run.run_id,
-                method="csdvl",
-                variant=names[variant.name],
-                seed=seed,
-                config=config_to_dict(config, seeded) | {"checkpoint_rule": rule},
-                checkpoint=str(run.checkpoint),
-                features=run.run.features,
-            )
-            summary = _score(ws, dataset, info, eval_split, protocol) if is_rank_zero() else None
-            results[variant.name].add_summary(run.run_id, broadcast(summary))
-            done += 1
-            progress("ablation", done, total)
+        config = variant.apply(base_config)
+        run = train(ws, dataset, config, seeded, progress)
+        info = RunInfo(
+            run_id=run.run_id,
+            method="csdvl",
+            variant=variant.name + config.anchor_suffix(),
+            seed=seed,
+            config=config_to_dict(config, seeded) | {"checkpoint_rule": rule},
+            checkpoint=str(run.checkpoint),
+            features=run.run.features,
+        )
+        summary = _score(ws, dataset, info, eval_split, protocol) if is_rank_zero() else None
+        return run.run_id, summary_metrics(broadcast(summary))
+
+    named = {v.name + v.apply(base_config).anchor_suffix(): v for v in variants}
+    results = run_grid(named, seeds, run_one, progress=progress)
     setting = f"preset {preset_name}, anchor {base_config.anchor}, checkpoint {rule}"
-    result = AblationResult(dataset, eval_split, protocol, list(results.values()), setting)
+    result = AblationResult(dataset, eval_split, protocol, results, setting)
     return paired_with_baseline(ws, result) if is_rank_zero() else result
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from stvg.heads.e3m.config import E3MConfig
 from stvg.heads.e3m.predict import evaluate_e3m
-from stvg.heads.eval.ablation import AblationResult, VariantResult
+from stvg.heads.eval.ablation import AblationResult, run_grid, summary_metrics
 from stvg.heads.eval.protocols import DEFAULT_PROTOCOL
 from stvg.stvgdata.progress import ProgressFn, no_progress
 from stvg.stvgdata.workspace import Workspace
@@ -33,14 +33,12 @@ def run_e3m_ablation(
     protocol: str = DEFAULT_PROTOCOL,
     progress: ProgressFn = no_progress,
 ) -> AblationResult:
-    """Every variant of ``VARIANTS`` on ``split`` for each k-means seed, as an AblationResult."""
-    results = []
-    for name, overrides in VARIANTS.items():
-        result = VariantResult(name, list(seeds))
-        for seed in seeds:
-            config = dataclasses.replace(base, seed=seed, **overrides)
-            report = evaluate_e3m(ws, dataset, split, config, protocol)
-            result.add_summary(report.run.run_id, report.summaries["all"])
-        results.append(result)
-        progress("ablation", len(results), len(VARIANTS))
+    """Every variant of ``VARIANTS`` on ``split`` for each k-means seed, seed-major."""
+
+    def run_one(overrides: dict, seed: int) -> tuple[str, dict]:
+        config = dataclasses.replace(base, seed=seed, **overrides)
+        report = evaluate_e3m(ws, dataset, split, config, protocol)
+        return report.run.run_id, summary_metrics(report.summaries["all"])
+
+    results = run_grid(VARIANTS, seeds, run_one, progress=progress)
     return AblationResult(dataset, split, protocol, results)

@@ -7,15 +7,20 @@ are named, so STVG summaries and retrieval scores fit the same type; a metric a 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from stvg.heads.eval.compare import Comparison
 from stvg.heads.eval.metrics import Summary
+from stvg.stvgdata.progress import ProgressFn, no_progress
 
 STVG_METRICS = ("m_viou", "viou_03", "viou_05", "m_tiou", "m_siou")
+Variant = TypeVar("Variant")
+# run_one(variant, seed) -> (run_id, metric name -> value) of the run it trained and scored
+RunOne = Callable[[Variant, int], tuple[str, dict[str, Any]]]
 
 
 @dataclass
@@ -35,7 +40,7 @@ class VariantResult:
 
     def add_summary(self, run_id: str, summary: Summary) -> None:
         """Record one seed's STVG summary (all its fields, as ``to_dict`` reports them)."""
-        self.add(run_id, dataclasses.asdict(summary))
+        self.add(run_id, summary_metrics(summary))
 
     def values(self, metric: str) -> np.ndarray:
         """Per-seed values of ``metric`` (NaN where a seed has none)."""
@@ -101,3 +106,28 @@ class AblationResult:
             "variants": [v.to_dict() for v in self.variants],
             "baselines": [v.to_dict() for v in self.baselines],
         }
+
+
+def summary_metrics(summary: Summary) -> dict[str, Any]:
+    """An STVG summary's fields, as ``VariantResult`` records them."""
+    return dataclasses.asdict(summary)
+
+
+def run_grid(
+    variants: Mapping[str, Variant],
+    seeds: Sequence[int],
+    run_one: RunOne,
+    metrics: tuple[str, ...] = STVG_METRICS,
+    progress: ProgressFn = no_progress,
+) -> list[VariantResult]:
+    """Every variant (table name -> what ``run_one`` takes) with every seed, seed-major: all
+    variants with seed 0 first, so the runs table holds a complete comparison for the first
+    seeds while later ones still run. One ``VariantResult`` per variant, in table order."""
+    results = {name: VariantResult(name, list(seeds), metrics) for name in variants}
+    total, done = len(variants) * len(seeds), 0
+    for seed in seeds:
+        for name, variant in variants.items():
+            results[name].add(*run_one(variant, seed))
+            done += 1
+            progress("ablation", done, total)
+    return list(results.values())

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from stvg.heads.eval.ablation import AblationResult, VariantResult
+from stvg.heads.eval.ablation import AblationResult, run_grid
 from stvg.heads.stop.config import StopConfig
 from stvg.heads.stop.train import PROTOCOL, StopRun, load_data, train_stop
 from stvg.stvgdata.progress import ProgressFn, no_progress
@@ -42,15 +42,13 @@ def run_stop_ablation(
     eval_split: str,
     progress: ProgressFn = no_progress,
 ) -> AblationResult:
-    """Every variant with every seed, seed-major (complete comparisons come first)."""
+    """Seed-major (``heads.eval.ablation.run_grid``) on splits loaded once."""
     data = load_data(ws, dataset, base, eval_split)
-    results = {name: VariantResult(name, list(seeds), METRICS) for name in VARIANTS}
-    total, done = len(VARIANTS) * len(seeds), 0
-    for seed in seeds:
-        for name, (spatial, temporal) in VARIANTS.items():
-            config = dataclasses.replace(base, spatial=spatial, temporal=temporal, seed=seed)
-            run = train_stop(ws, dataset, config, eval_split, progress, data)
-            results[name].add(run.run_id, run_metrics(run))
-            done += 1
-            progress("ablation", done, total)
-    return AblationResult(dataset, eval_split, PROTOCOL, list(results.values()))
+
+    def run_one(prompts: tuple[bool, bool], seed: int) -> tuple[str, dict]:
+        config = dataclasses.replace(base, spatial=prompts[0], temporal=prompts[1], seed=seed)
+        run = train_stop(ws, dataset, config, eval_split, progress, data)
+        return run.run_id, run_metrics(run)
+
+    results = run_grid(VARIANTS, seeds, run_one, METRICS, progress)
+    return AblationResult(dataset, eval_split, PROTOCOL, results)

@@ -30,3 +30,21 @@ def test_variant_result_treats_a_missing_metric_as_nan_and_keeps_the_method_metr
     assert record["r_at_1_mean"] == pytest.approx(0.6)
     assert record["accuracy_mean"] != record["accuracy_mean"]  # NaN
     assert "m_viou_mean" not in record
+
+
+def test_run_grid_runs_seed_major_and_collects_each_variant_in_table_order():
+    from stvg.heads.eval.ablation import run_grid
+
+    calls, ticks = [], []
+
+    def run_one(scale: float, seed: int) -> tuple[str, dict]:
+        calls.append((scale, seed))
+        return f"r{scale}-{seed}", {"score": scale * (seed + 1)}
+
+    results = run_grid(
+        {"a": 1.0, "b": 2.0}, [0, 1], run_one, ("score",), lambda *tick: ticks.append(tick)
+    )
+    assert calls == [(1.0, 0), (2.0, 0), (1.0, 1), (2.0, 1)]  # all variants with seed 0 first
+    assert [r.variant for r in results] == ["a", "b"]
+    assert results[1].run_ids == ["r2.0-0", "r2.0-1"] and results[1].mean("score") == 3.0
+    assert ticks[-1] == ("ablation", 4, 4)
