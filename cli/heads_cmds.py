@@ -234,7 +234,7 @@ def train_command(
     ] = None,
 ) -> None:
     """Train a head on cached features (CSDVL by default); its run goes to runs/<run_id>/."""
-    from stvg.heads.jobs import TrainRequest, train_method
+    from stvg.heads.jobs import TrainJob, train_method
     from stvg.heads.runs import is_random_init
 
     options = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed}
@@ -244,7 +244,7 @@ def train_command(
     options |= csdvl_options(
         d_model, layers, max_frames, val_split, patience, anchor, collab_warmup, features
     )
-    request = TrainRequest(
+    request = TrainJob(
         method, dataset, preset_name and preset_name.value, options,
         parse_overrides(set_ or []), eval_split, resume,
     )  # fmt: skip
@@ -360,7 +360,7 @@ def ablate_command(
     checkpoint and scores it on the evaluation split (test); the table shows mean ± sample std
     over --seeds and, per variant, the paired per-query vIoU difference against "none" with
     its 95% bootstrap interval (as stvg compare)."""
-    from stvg.heads.jobs import AblationRequest, ablate_method
+    from stvg.heads.jobs import AblationJob, ablate_method
     from stvg.heads.runs import is_random_init, recorded_features
 
     options = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "device": device}
@@ -370,7 +370,7 @@ def ablate_command(
         d_model, layers, max_frames, val_split, patience, anchor, collab_warmup, features
     )
     fusions = [f.value for f in fusion] if fusion else None
-    request = AblationRequest(
+    request = AblationJob(
         method, dataset, preset_name and preset_name.value, options,
         parse_overrides(set_ or []), seeds, split, protocol,
         switches(no_s2d, no_d2s, fusions, no_spatial, no_mean_pool),

@@ -54,7 +54,7 @@ def _given(values: dict[str, Any]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class TrainRequest(Settings):
+class TrainJob(Settings):
     """One run; ``eval_split`` scores it right after training (methods that do, default: test,
     else val); ``resume`` continues that run id (settings: ``epochs`` only)."""
 
@@ -79,10 +79,10 @@ class TrainRequest(Settings):
             )
 
 
-def train_method(ws: Workspace, request: TrainRequest, progress: ProgressFn = no_progress) -> Run:
+def train_method(ws: Workspace, request: TrainJob, progress: ProgressFn = no_progress) -> Run:
     """Train (or resume) one run of the request's method and return its record."""
     from stvg.heads.eval.evaluate import default_eval_split
-    from stvg.heads.runs import Run, read_run
+    from stvg.heads.runs import Run, TrainRequest, read_run
 
     method = request.chosen
     if request.resume is not None:
@@ -92,12 +92,12 @@ def train_method(ws: Workspace, request: TrainRequest, progress: ProgressFn = no
     if split is None and method.scores_training:
         split = default_eval_split(ws, request.dataset)
     train = require(method, "train")
-    result = train(ws, request.dataset, request.config(), split, progress)
+    result = train(TrainRequest(ws, request.dataset, request.config(), split, progress))
     return result if isinstance(result, Run) else read_run(ws, result.run_id)
 
 
 @dataclass(frozen=True)
-class AblationRequest(Settings):
+class AblationJob(Settings):
     """Every variant x ``seeds`` seeds (0..seeds-1); ``switches`` (variant switch field ->
     value, None where not given) select the variants of a method that has switches."""
 
@@ -127,7 +127,7 @@ class AblationRequest(Settings):
 
 
 def ablate_method(
-    ws: Workspace, request: AblationRequest, progress: ProgressFn = no_progress
+    ws: Workspace, request: AblationJob, progress: ProgressFn = no_progress
 ) -> AblationResult:
     """Run the request's grid on its evaluation split (default: test, else val)."""
     from stvg.heads.eval.evaluate import default_eval_split

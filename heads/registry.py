@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from stvg.heads.eval.ablation import AblationResult
     from stvg.heads.eval.evaluate import EvalReport
     from stvg.heads.eval.predictions import QueryPrediction
-    from stvg.heads.runs import Run
+    from stvg.heads.runs import Run, TrainRequest
     from stvg.stvgdata.progress import ProgressFn
     from stvg.stvgdata.workspace import Workspace
 
@@ -29,9 +29,9 @@ METHODS = {
     "cospal": "stvg.heads.cospal.method",
 }
 
-# train(ws, dataset, config, eval_split, progress) -> the Run, or the method's own result naming
-# the run_id of the folder it saved (``heads.jobs.train_method`` reads that back)
-Train = Callable[["Workspace", str, Any, str | None, "ProgressFn"], Any]
+# train(request) -> the Run, or the method's own result naming the run_id of the folder it saved
+# (``heads.jobs.train_method`` reads that back)
+Train = Callable[["TrainRequest"], Any]
 # predict(ws, run, dataset, split, progress) -> {query_id: prediction}
 Predict = Callable[["Workspace", "Run", str, str, "ProgressFn"], dict[str, "QueryPrediction"]]
 # ground(ws, dataset, split, config, protocol, progress) -> the scored, recorded report

@@ -24,6 +24,7 @@ from stvg.schemas.tables import RANDOM_INIT_PREFIX
 from stvg.stvgdata.atomic import atomic_output, write_bytes_atomic
 from stvg.stvgdata.catalog import query
 from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.progress import ProgressFn, no_progress
 from stvg.stvgdata.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -35,6 +36,19 @@ BEST_CHECKPOINT = "checkpoint-best.pt"
 REGIONS_MODEL = "regions"  # lineage entry of the region store's encoder (not a features model)
 # files that mark a run folder of an older layout (before run.json)
 OLD_LAYOUT_FILES = ("config.json", "cospal.pt", "prompts-and-heads.pt", LAST_CHECKPOINT)
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """One run for a method's ``train`` to fit: its ``config`` (the method's dataclass) on
+    ``dataset``, scored on ``eval_split`` right after training (None: the method scores
+    later), reporting through ``progress``."""
+
+    ws: Workspace
+    dataset: str
+    config: Any
+    eval_split: str | None = None
+    progress: ProgressFn = no_progress
 
 
 def run_checkpoint(run_dir: Path) -> Path:

@@ -11,6 +11,7 @@ from stvg.heads.cospal.config import CospalConfig
 from stvg.heads.cospal.data import load_data
 from stvg.heads.cospal.train import PROTOCOL, RANDOM_VARIANT, random_baseline, train_cospal
 from stvg.heads.eval.ablation import AblationResult, run_grid, summary_metrics
+from stvg.heads.runs import TrainRequest
 from stvg.stvgdata.progress import ProgressFn, no_progress
 from stvg.stvgdata.workspace import Workspace
 
@@ -34,7 +35,7 @@ def run_cospal_ablation(
             run = random_baseline(ws, dataset, data, seed)
         else:
             config = dataclasses.replace(base, crg=switches[0], sps=switches[1], seed=seed)
-            run = train_cospal(ws, dataset, config, eval_split, data=data)
+            run = train_cospal(TrainRequest(ws, dataset, config, eval_split), data)
         return run.run_id, summary_metrics(run.summary)
 
     variants = {RANDOM_VARIANT: None, **VARIANTS}

@@ -30,8 +30,15 @@ from stvg.heads.cospal.predict import predict, random_tubelet_prediction
 from stvg.heads.eval.ablation import STVG_METRICS
 from stvg.heads.eval.evaluate import RunInfo, evaluate, new_run_id
 from stvg.heads.eval.metrics import Summary
-from stvg.heads.runs import Run, new_run, region_lineage, save_checkpoint, seed_everything
-from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.heads.runs import (
+    Run,
+    TrainRequest,
+    new_run,
+    region_lineage,
+    save_checkpoint,
+    seed_everything,
+)
+from stvg.stvgdata.progress import ProgressFn
 from stvg.stvgdata.workspace import Workspace
 
 METHOD = "cospal"
@@ -80,17 +87,11 @@ def fit(
     return history
 
 
-def train_cospal(
-    ws: Workspace,
-    dataset: str,
-    config: CospalConfig,
-    eval_split: str,
-    progress: ProgressFn = no_progress,
-    data: CospalData | None = None,
-) -> CospalRun:
-    """Train one CoSPaL variant weakly, evaluate on ``eval_split``, record it in ``runs`` and
-    keep its weights and ``run.json`` in ``runs/<run_id>/``."""
-    data = data or load_data(ws, dataset, eval_split, config.use_slowfast)
+def train_cospal(request: TrainRequest, data: CospalData | None = None) -> CospalRun:
+    """Train one CoSPaL variant weakly, evaluate on the request's ``eval_split``, record it in
+    ``runs`` and keep its weights and ``run.json`` in ``runs/<run_id>/`` (``data``: loaded)."""
+    ws, dataset, config, progress = request.ws, request.dataset, request.config, request.progress
+    data = data or load_data(ws, dataset, request.eval_split, config.use_slowfast)
     if data.use_slowfast != config.use_slowfast:
         raise ValueError("data loaded with a different use_slowfast than the config asks for")
     seed_everything(config.seed, config.device)

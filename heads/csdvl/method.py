@@ -16,17 +16,15 @@ from stvg.heads.eval.ablation import AblationResult
 from stvg.heads.eval.predictions import QueryPrediction
 from stvg.heads.eval.protocols import DEFAULT_PROTOCOL
 from stvg.heads.registry import Method
-from stvg.heads.runs import Run
+from stvg.heads.runs import Run, TrainRequest
 from stvg.stvgdata.progress import ProgressFn, no_progress
 from stvg.stvgdata.workspace import Workspace
 
 
-def train_run(
-    ws: Workspace, dataset: str, config: Preset, eval_split: None, progress: ProgressFn
-) -> Run:
+def train_run(request: TrainRequest) -> Run:
     """Train (nothing is scored: ``stvg eval --run`` scores a CSDVL run)."""
-    del eval_split
-    return train(ws, dataset, config.model, config.train, progress).run
+    config: Preset = request.config
+    return train(request.ws, request.dataset, config.model, config.train, request.progress).run
 
 
 def predict(

@@ -8,6 +8,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from stvg.heads.eval.ablation import AblationResult, run_grid
+from stvg.heads.runs import TrainRequest
 from stvg.heads.stop.config import StopConfig
 from stvg.heads.stop.train import PROTOCOL, StopRun, load_data, train_stop
 from stvg.stvgdata.progress import ProgressFn, no_progress
@@ -47,7 +48,7 @@ def run_stop_ablation(
 
     def run_one(prompts: tuple[bool, bool], seed: int) -> tuple[str, dict]:
         config = dataclasses.replace(base, spatial=prompts[0], temporal=prompts[1], seed=seed)
-        run = train_stop(ws, dataset, config, eval_split, progress, data)
+        run = train_stop(TrainRequest(ws, dataset, config, eval_split, progress), data)
         return run.run_id, run_metrics(run)
 
     results = run_grid(VARIANTS, seeds, run_one, METRICS, progress)

@@ -21,7 +21,14 @@ import torch.nn.functional as F
 
 from stvg.heads.distributed import is_rank_zero
 from stvg.heads.eval.retrieval import RetrievalSummary
-from stvg.heads.runs import LAST_CHECKPOINT, Run, new_run, save_checkpoint, seed_everything
+from stvg.heads.runs import (
+    LAST_CHECKPOINT,
+    Run,
+    TrainRequest,
+    new_run,
+    save_checkpoint,
+    seed_everything,
+)
 from stvg.heads.stop.config import StopConfig
 from stvg.heads.stop.data import TEXT_MODEL, VIDEO_MODEL, RetrievalSplit, load_split
 from stvg.heads.stop.frozen import build_frozen_top
@@ -245,17 +252,11 @@ def runs_row(run: StopRun, dataset: str, created_at: datetime) -> pa.Table:
     return pa.Table.from_pylist([row])
 
 
-def train_stop(
-    ws: Workspace,
-    dataset: str,
-    config: StopConfig,
-    eval_split: str,
-    progress: ProgressFn = no_progress,
-    data: StopData | None = None,
-) -> StopRun:
+def train_stop(request: TrainRequest, data: StopData | None = None) -> StopRun:
     """Train, evaluate and record one STOP run (``data``: splits already loaded)."""
-    data = data or load_data(ws, dataset, config, eval_split)
-    run = run_stop(ws, dataset, config, data, progress)
+    ws, dataset, config = request.ws, request.dataset, request.config
+    data = data or load_data(ws, dataset, config, request.eval_split)
+    run = run_stop(ws, dataset, config, data, request.progress)
     if is_rank_zero():  # under torchrun, one row for the run
         append_rows(ws, "runs", runs_row(run, dataset, datetime.now(UTC)))
     return run

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from stvg.heads.jobs import AblationRequest, TrainRequest
+from stvg.heads.jobs import AblationJob, TrainJob
 from stvg.stvgdata.errors import BadInputError
 
 
 @pytest.mark.parametrize(
     "make, field",
     [
-        (lambda: AblationRequest("stop", "d", seeds=0), "seeds"),
-        (lambda: AblationRequest("stop", "d", protocol="sampled-5fps"), "protocol"),
-        (lambda: AblationRequest("cospal", "d", switches={"s2d": False}), "s2d"),
-        (lambda: AblationRequest("e3m", "d", preset="paper"), "preset"),
-        (lambda: TrainRequest("csdvl", "d", eval_split="test"), "eval_split"),
-        (lambda: TrainRequest("stop", "d", resume="r1"), "resume"),
-        (lambda: TrainRequest("csdvl", "d", options={"lr": 0.1}, resume="r1"), "resume"),
+        (lambda: AblationJob("stop", "d", seeds=0), "seeds"),
+        (lambda: AblationJob("stop", "d", protocol="sampled-5fps"), "protocol"),
+        (lambda: AblationJob("cospal", "d", switches={"s2d": False}), "s2d"),
+        (lambda: AblationJob("e3m", "d", preset="paper"), "preset"),
+        (lambda: TrainJob("csdvl", "d", eval_split="test"), "eval_split"),
+        (lambda: TrainJob("stop", "d", resume="r1"), "resume"),
+        (lambda: TrainJob("csdvl", "d", options={"lr": 0.1}, resume="r1"), "resume"),
     ],
 )
 def test_bad_combinations_name_the_field(make, field) -> None:
@@ -27,9 +27,9 @@ def test_bad_combinations_name_the_field(make, field) -> None:
 
 
 def test_a_request_builds_the_methods_config_with_its_settings() -> None:
-    request = AblationRequest("csdvl", "d", "paper", {"epochs": 2, "features.frame": "x"})
+    request = AblationJob("csdvl", "d", "paper", {"epochs": 2, "features.frame": "x"})
     config = request.config()
     assert (config.name, config.train.epochs, config.train.features.frame) == ("paper", 2, "x")
-    switched = AblationRequest("csdvl", "d", switches={"s2d": False, "fusion": None})
+    switched = AblationJob("csdvl", "d", switches={"s2d": False, "fusion": None})
     assert [v.name for v in switched.ablate_options()["variants"]] == ["s2d+d2s", "no-s2d"]
-    assert TrainRequest("csdvl", "d", options={"epochs": 3}, resume="r1").resume == "r1"
+    assert TrainJob("csdvl", "d", options={"epochs": 3}, resume="r1").resume == "r1"

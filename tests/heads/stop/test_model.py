@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 import torch
 
-from stvg.heads.runs import LAST_CHECKPOINT, read_run
+from stvg.heads.runs import LAST_CHECKPOINT, TrainRequest, read_run
 from stvg.heads.stop.config import StopConfig
 from stvg.heads.stop.frozen import build_frozen_top
 from stvg.heads.stop.train import build_model, load_data, train_stop, training_step
@@ -103,7 +103,7 @@ def test_tokens_of_another_network_are_refused(workspace_and_data) -> None:
 
 def test_a_run_is_recorded_with_retrieval_metrics_only(workspace_and_data) -> None:
     ws, data = workspace_and_data
-    run = train_stop(ws, DATASET, CONFIG, "test", data=data)
+    run = train_stop(TrainRequest(ws, DATASET, CONFIG, "test"), data)
     assert (run.run_dir / LAST_CHECKPOINT).is_file()
     record = read_run(ws, run.run_id)
     assert (record.method, record.variant, record.result["split"]) == (
