@@ -2,7 +2,7 @@
 mean +- sample std over seeds (ddof 1: the seeds are a sample of the training noise; NaN with
 one seed), and each variant's paired per-query comparison with the baseline variant. Metrics
 are named, so STVG summaries and retrieval scores fit the same type; a metric a seed lacks
-(None) is NaN in the statistics."""
+(None) is NaN in the statistics and null in ``to_dict`` (JSON has no NaN)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ class VariantResult:
             "variant": self.variant,
             "seeds": self.seeds,
             "run_ids": self.run_ids,
-            **{f"{m}_mean": self.mean(m) for m in self.metrics},
+            **{f"{m}_mean": _finite(self.mean(m)) for m in self.metrics},
             **{f"{m}_std": _finite(self.std(m)) for m in self.metrics},
             "per_seed": self.per_seed,
         }

@@ -58,6 +58,8 @@ def test_ablate_method_stop_sweeps_the_four_prompt_variants(run_cli, stop_ws) ->
     variants = json.loads(result.stdout)["variants"]
     assert [v["variant"] for v in variants] == ["none", "spatial", "temporal", "spatial+temporal"]
     assert all(len(v["run_ids"]) == 1 and v["r_at_1_std"] is None for v in variants)
+    assert all(v["accuracy_mean"] is None for v in variants)  # no labels: null, not NaN
+    json.loads(result.stdout, parse_constant=lambda name: pytest.fail(f"{name} in JSON"))
     table = run_cli(
         "ablate", "--dataset", DATASET, "--method", "stop", "--epochs", "1", *TINY_SETS,
         workspace_path=stop_ws,

@@ -1,8 +1,10 @@
 """The ablation result every method reports: mean and sample std over seeds."""
 
+import json
+
 import pytest
 
-from stvg.heads.eval.ablation import VariantResult
+from stvg.heads.eval.ablation import AblationResult, VariantResult
 from stvg.heads.eval.metrics import Summary
 
 
@@ -22,14 +24,16 @@ def test_variant_result_reports_mean_and_sample_std_over_seeds():
     assert len(record["per_seed"]) == 2
 
 
-def test_variant_result_treats_a_missing_metric_as_nan_and_keeps_the_method_metrics():
+def test_a_metric_no_seed_has_is_nan_in_the_statistics_and_null_in_json():
     result = VariantResult("none", [0, 1], ("r_at_1", "accuracy"))
     result.add("r0", {"r_at_1": 0.5, "accuracy": None})
     result.add("r1", {"r_at_1": 0.7, "accuracy": None})
+    assert result.mean("accuracy") != result.mean("accuracy")  # NaN
     record = result.to_dict()
     assert record["r_at_1_mean"] == pytest.approx(0.6)
-    assert record["accuracy_mean"] != record["accuracy_mean"]  # NaN
+    assert record["accuracy_mean"] is None and record["accuracy_std"] is None
     assert "m_viou_mean" not in record
+    json.dumps(AblationResult("d", "test", "p", [result]).to_dict(), allow_nan=False)
 
 
 def test_run_grid_runs_seed_major_and_collects_each_variant_in_table_order():
