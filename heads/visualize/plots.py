@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from stvg.heads.eval.ablation import STVG_METRICS
+from stvg.heads.eval.ablation import STVG_METRICS, VariantResult
 from stvg.heads.eval.compare import bootstrap_interval, paired_query_scores
 from stvg.heads.runs import read_run
 from stvg.heads.visualize.write import check_output
@@ -81,8 +81,9 @@ def ablation_bars(
     metric: str = "m_viou",
     variants: Sequence[str] = (),
 ) -> AblationBars:
-    """Mean and population std (ddof 0; `stvg ablate` prints the sample std) of ``metric`` over
-    the seeds of each variant in the ``runs`` table (the latest run of each variant and seed)."""
+    """Mean and sample std (``VariantResult.std``, ddof 1, as `stvg ablate` prints; NaN for one
+    seed) of ``metric`` over the seeds of each variant in the ``runs`` table (the latest run of
+    each variant and seed)."""
     if metric not in STVG_METRICS:
         known = ", ".join(STVG_METRICS)
         raise BadInputError.for_field("metric", metric, f"must be one of {known}")
@@ -96,16 +97,24 @@ def ablation_bars(
     missing = [v for v in order if v not in by_variant]
     if missing:
         raise BadInputError.for_field("variants", missing[0], "no runs of this variant")
-    values = [np.array([r[metric] for r in by_variant[v]], dtype=np.float64) for v in order]
-    run_ids = [[r["run_id"] for r in by_variant[v]] for v in order]
+    results = [_variant_result(v, by_variant[v], metric) for v in order]
     return AblationBars(
         metric,
         order,
-        np.array([v.mean() for v in values]),
-        np.array([v.std() for v in values]),
-        [len(v) for v in values],
-        [None] + [paired_interval(ws, ids, run_ids[0], metric) for ids in run_ids[1:]],
+        np.array([r.mean(metric) for r in results]),
+        np.array([r.std(metric) for r in results]),
+        [len(r.seeds) for r in results],
+        [None] + [paired_interval(ws, r.run_ids, results[0].run_ids, metric) for r in results[1:]],
     )
+
+
+def _variant_result(variant: str, rows: list[dict], metric: str) -> VariantResult:
+    """``rows`` (one runs row per seed) as the ablation result type, so its statistics are the
+    ones `stvg ablate` prints."""
+    result = VariantResult(variant, [r["seed"] for r in rows], (metric,))
+    for row in rows:
+        result.add(row["run_id"], {metric: row[metric]})
+    return result
 
 
 def paired_interval(
@@ -129,14 +138,15 @@ def plot_ablation(bars: AblationBars, title: str, out: Path) -> Path:
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(bars.variants), 3.4), dpi=100)
     x = np.arange(len(bars.variants))
-    ax.bar(x, 100 * bars.means, yerr=100 * bars.stds, capsize=4, color="#4c72b0")
+    stds = np.nan_to_num(bars.stds)  # one seed: no error bar
+    ax.bar(x, 100 * bars.means, yerr=100 * stds, capsize=4, color="#4c72b0")
     pairs = zip(bars.variants, bars.seed_counts, strict=True)
     labels = [f"{v}\n({n} seed{'s' * (n != 1)})" for v, n in pairs]
     ax.set_xticks(x, labels, fontsize=8)
     for i, interval in enumerate(bars.intervals):
         if interval is not None:  # paired 95% interval of the difference from the first bar
             low, high = (100 * v for v in interval)
-            top = 100 * (bars.means[i] + bars.stds[i])
+            top = 100 * (bars.means[i] + stds[i])
             ax.annotate(
                 f"[{low:+.1f}, {high:+.1f}]", (i, top), ha="center", va="bottom", fontsize=7
             )

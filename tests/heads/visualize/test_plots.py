@@ -10,6 +10,7 @@ from PIL import Image
 from stvg.heads.eval.evaluate import RunInfo, evaluate, load_ground_truth
 from stvg.heads.eval.predictions import QueryPrediction, read_stvg_predictions
 from stvg.heads.visualize.plots import ablation_bars, plot_ablation, plot_viou, viou_distributions
+from stvg.stvgdata.catalog import query
 from stvg.stvgdata.errors import BadInputError
 from tests.heads.visualize.shown_workspace import DATASET, build_shown_workspace
 
@@ -43,6 +44,9 @@ def test_ablation_bars_are_mean_and_std_over_seeds(recorded, tmp_path):
     bars = ablation_bars(ws, "toy", DATASET, "test", "all-frames", variants=["near", "far"])
     assert bars.variants == ["near", "far"] and bars.seed_counts == [2, 2]
     assert bars.means[0] > bars.means[1] and np.all(bars.stds > 0)
+    recorded_viou = query(ws, "SELECT m_viou FROM runs WHERE variant = 'near' AND sentence_type"
+                          " = 'all' ORDER BY seed")["m_viou"].to_pylist()  # fmt: skip
+    assert bars.stds[0] == pytest.approx(np.std(recorded_viou, ddof=1))  # as `stvg ablate`
     low, high = bars.intervals[1]  # far - near, paired over the queries
     assert bars.intervals[0] is None and low <= high < 0
     out = plot_ablation(bars, "toy", tmp_path / "ablation.png")
