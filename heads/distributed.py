@@ -14,9 +14,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from stvg.stvgdata.errors import BadInputError
+
 
 def world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def refuse_torchrun(method: str) -> None:
+    """One-line error under torchrun for a method without a process group: every rank would
+    train (and record) a run of its own."""
+    if world_size() > 1:
+        raise BadInputError.for_field(
+            "method",
+            method,
+            f"trains in one process; run it without torchrun (WORLD_SIZE={world_size()})",
+        )
 
 
 def rank() -> int:

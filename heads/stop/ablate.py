@@ -7,10 +7,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
+from stvg.heads.distributed import refuse_torchrun
 from stvg.heads.eval.ablation import AblationResult, run_grid
 from stvg.heads.runs import TrainRequest
 from stvg.heads.stop.config import StopConfig
-from stvg.heads.stop.train import PROTOCOL, StopRun, load_data, train_stop
+from stvg.heads.stop.train import METHOD, PROTOCOL, StopRun, load_data, train_stop
 from stvg.stvgdata.progress import ProgressFn, no_progress
 from stvg.stvgdata.workspace import Workspace
 
@@ -43,7 +44,8 @@ def run_stop_ablation(
     eval_split: str,
     progress: ProgressFn = no_progress,
 ) -> AblationResult:
-    """Seed-major (``heads.eval.ablation.run_grid``) on splits loaded once."""
+    """Seed-major (``heads.eval.ablation.run_grid``) on splits loaded once; one process only."""
+    refuse_torchrun(METHOD)
     data = load_data(ws, dataset, base, eval_split)
 
     def run_one(prompts: tuple[bool, bool], seed: int) -> tuple[str, dict]:

@@ -19,7 +19,7 @@ import pyarrow as pa
 import torch
 import torch.nn.functional as F
 
-from stvg.heads.distributed import is_rank_zero
+from stvg.heads.distributed import refuse_torchrun
 from stvg.heads.eval.retrieval import RetrievalSummary
 from stvg.heads.runs import (
     LAST_CHECKPOINT,
@@ -253,10 +253,11 @@ def runs_row(run: StopRun, dataset: str, created_at: datetime) -> pa.Table:
 
 
 def train_stop(request: TrainRequest, data: StopData | None = None) -> StopRun:
-    """Train, evaluate and record one STOP run (``data``: splits already loaded)."""
+    """Train, evaluate and record one STOP run (``data``: splits already loaded); one process
+    only (no process group)."""
+    refuse_torchrun(METHOD)
     ws, dataset, config = request.ws, request.dataset, request.config
     data = data or load_data(ws, dataset, config, request.eval_split)
     run = run_stop(ws, dataset, config, data, request.progress)
-    if is_rank_zero():  # under torchrun, one row for the run
-        append_rows(ws, "runs", runs_row(run, dataset, datetime.now(UTC)))
+    append_rows(ws, "runs", runs_row(run, dataset, datetime.now(UTC)))
     return run

@@ -44,3 +44,20 @@ def test_only_rank_zero_writes_runs_rows(monkeypatch):
     _torchrun_env(monkeypatch, rank=1, local_rank=1)
     write_report(None, None, {})  # type: ignore[arg-type]  # returns before touching them
     assert written == []
+
+
+def test_stop_refuses_torchrun_before_any_work(monkeypatch):
+    """STOP has no process group: under torchrun every rank would train a run of its own."""
+    from stvg.heads.runs import TrainRequest
+    from stvg.heads.stop.ablate import run_stop_ablation
+    from stvg.heads.stop.config import StopConfig
+    from stvg.heads.stop.train import train_stop
+    from stvg.stvgdata.errors import BadInputError
+
+    _torchrun_env(monkeypatch, rank=0, local_rank=0, world=2)
+    no_workspace = None  # the refusal comes before the workspace is touched
+    with pytest.raises(BadInputError, match="stop: .*WORLD_SIZE=2") as error:
+        train_stop(TrainRequest(no_workspace, "d", StopConfig(), "test"))  # type: ignore[arg-type]
+    assert len(str(error.value).splitlines()) == 1
+    with pytest.raises(BadInputError, match="torchrun"):
+        run_stop_ablation(no_workspace, "d", StopConfig(), [0], "test")  # type: ignore[arg-type]
