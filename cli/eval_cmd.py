@@ -24,18 +24,12 @@ from stvg.cli.console import (
     render_arrow,
     workspace_of,
 )
-from stvg.heads.eval.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth, new_run_id
-from stvg.heads.eval.predictions import (
-    FORMATS,
-    TUBEDETR_FRAME_SHIFT,
-    read_predictions,
-    tubedetr_id_map,
-)
+from stvg.heads.eval.evaluate import EvalReport
+from stvg.heads.eval.predictions import FORMATS
 from stvg.heads.eval.protocols import DEFAULT_PROTOCOL, PROTOCOLS, get_protocol
-from stvg.heads.registry import METHODS, get_method, require
-from stvg.heads.runs import check_features_unchanged, is_random_init, read_run
-from stvg.heads.settings import configure, parse_overrides
-from stvg.stvgdata.errors import BadInputError
+from stvg.heads.jobs import EvalJob, evaluate_job
+from stvg.heads.runs import is_random_init
+from stvg.heads.settings import parse_overrides
 
 ProtocolName = StrEnum("ProtocolName", {name: name for name in PROTOCOLS})
 PredictionFormat = StrEnum("PredictionFormat", {name: name for name in FORMATS})
@@ -122,63 +116,13 @@ def eval_command(
 ) -> None:
     """Score predictions (of a run, or a file from another codebase) against the catalog;
     with --method e3m and neither, ground the split with training-free E3M and score it."""
-    if predictions is None and run is None and grounds(method):
-        report = ground_split(ctx, method, dataset, split, protocol.value, set_)
-        show_report(report, output_format(fmt, as_json))
-        return
-    if set_:
-        raise BadInputError("--set", set_[0], "sets a method's config: --method NAME only")
-    if (predictions is None) == (run is None):
-        raise BadInputError("stvg eval", None, "give exactly one of --predictions or --run")
-    ws = workspace_of(ctx)
-    ground_truth = load_ground_truth(ws, dataset, split)
-    config = {"dataset": dataset, "split": split, "protocol": protocol.value}
-    if predictions is not None:
-        shift = TUBEDETR_FRAME_SHIFT.get(dataset, 0)
-        id_map = tubedetr_id_map(ground_truth.queries, annotations, shift)
-        preds = read_predictions(predictions, predictions_format.value, id_map, shift)
-        config |= {"predictions": str(predictions.resolve()), "format": predictions_format.value}
-        info = RunInfo(new_run_id("eval"), method or "external", variant, config=config)
-    else:
-        trained = read_run(ws, run)
-        check_features_unchanged(ws, trained)
-        predict = require(get_method(trained.method), "predict")
-        with RichProgress(transient=True) as progress:
-            preds = predict(ws, trained, dataset, split, progress)
-        info = RunInfo(
-            trained.run_id,
-            method or trained.method,
-            trained.variant,
-            trained.seed,
-            config=config | trained.config | {"run": run},
-            features=trained.features,
-        )
+    job = EvalJob(
+        dataset, split, protocol.value, run, predictions, predictions_format.value, annotations,
+        method, variant, parse_overrides(set_ or []),
+    )  # fmt: skip
     with RichProgress(transient=True) as progress:
-        report = evaluate(
-            ws, dataset, split, preds, protocol.value, info, progress, ground_truth=ground_truth
-        )
+        report = evaluate_job(workspace_of(ctx), job, progress)
     show_report(report, output_format(fmt, as_json))
-
-
-def grounds(method: str | None) -> bool:
-    """Whether ``method`` is a registered training-free method (it grounds a split itself)."""
-    return method in METHODS and get_method(method).ground is not None
-
-
-def ground_split(
-    ctx: typer.Context,
-    method: str,
-    dataset: str,
-    split: str,
-    protocol: str,
-    settings: list[str] | None,
-) -> EvalReport:
-    """Ground every query of ``split`` with a training-free method (its config with the
-    ``--set`` values), score it and record it in ``runs``."""
-    chosen = get_method(method)
-    config = configure(chosen.default_config(), {}, parse_overrides(settings or []))
-    with RichProgress(transient=True) as progress:
-        return chosen.ground(workspace_of(ctx), dataset, split, config, protocol, progress)
 
 
 def show_report(report: EvalReport, fmt: OutputFormat) -> None:

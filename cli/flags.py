@@ -24,6 +24,7 @@ FIELD_FLAGS = {
     "replace_model_cache": "--replace-model-cache",
     "replace_region_cache": "--replace-region-cache",
     "preset": "--preset",
+    "set": "--set",
     "s2d": "--no-s2d",
     "d2s": "--no-d2s",
     "dynamic_spatial": "--no-spatial",

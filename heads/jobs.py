@@ -1,4 +1,5 @@
-"""What a command asks of a method: one training run or an ablation grid, built from the
+"""What a command asks of a method: one training run, an ablation grid or the scoring of a
+split, built from the
 options a user gave (config field -> value, None where not given) and ``--set`` values. The
 checks on option combinations live in the requests' ``__post_init__``; every error names the
 config field, and the CLI writes it as its flag."""
@@ -6,15 +7,17 @@ config field, and the CLI writes it as its flag."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stvg.heads.registry import Method, get_method, require
+from stvg.heads.registry import METHODS, Method, get_method, require
 from stvg.heads.settings import configure, no_such_setting
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.progress import ProgressFn, no_progress
 
 if TYPE_CHECKING:
     from stvg.heads.eval.ablation import AblationResult
+    from stvg.heads.eval.evaluate import EvalReport
     from stvg.heads.runs import Run
     from stvg.stvgdata.workspace import Workspace
 
@@ -137,4 +140,72 @@ def ablate_method(
     config = request.config()
     return request.chosen.ablate(
         ws, request.dataset, config, seeds, split, progress, **request.ablate_options()
+    )
+
+
+@dataclass(frozen=True)
+class EvalJob:
+    """Score ``dataset``/``split`` under ``protocol``: the predictions of a trained ``run``, or
+    of a ``predictions`` file (``fmt``, TubeDETR ``annotations``; recorded as ``method`` or
+    "external", ``variant``), or, with neither, a training-free ``method``'s grounding with
+    its config ``overrides``."""
+
+    dataset: str
+    split: str
+    protocol: str
+    run: str | None = None
+    predictions: Path | None = None
+    fmt: str = "auto"
+    annotations: Path | None = None
+    method: str | None = None
+    variant: str = "full"
+    overrides: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.grounds:
+            return
+        if self.overrides:
+            key = next(iter(self.overrides))
+            raise BadInputError.for_field(
+                "set", key, "sets the config of a training-free `method` only"
+            )
+        if (self.predictions is None) == (self.run is None):
+            raise BadInputError.for_field(
+                "run", self.run, "give exactly one of `predictions` or `run`"
+            )
+
+    @property
+    def grounds(self) -> bool:
+        """Whether the job grounds the split with a training-free method."""
+        if self.predictions is not None or self.run is not None or self.method not in METHODS:
+            return False
+        return get_method(self.method).ground is not None
+
+
+def evaluate_job(ws: Workspace, job: EvalJob, progress: ProgressFn = no_progress) -> EvalReport:
+    """Predict (or read, or ground), score and record the job's split in ``runs``."""
+    from stvg.heads.eval.evaluate import RunInfo, evaluate, load_ground_truth, new_run_id
+    from stvg.heads.eval.predictions import read_file_predictions, run_predictions
+    from stvg.heads.runs import read_run
+
+    if job.grounds:
+        method = get_method(job.method)
+        config = configure(method.default_config(), {}, job.overrides, method.name)
+        return method.ground(ws, job.dataset, job.split, config, job.protocol, progress)
+    truth = load_ground_truth(ws, job.dataset, job.split)
+    setting = {"dataset": job.dataset, "split": job.split, "protocol": job.protocol}
+    if job.predictions is not None:
+        predictions = read_file_predictions(
+            job.predictions, job.fmt, job.dataset, truth.queries, job.annotations
+        )
+        setting |= {"predictions": str(job.predictions.resolve()), "format": job.fmt}
+        info = RunInfo(new_run_id("eval"), job.method or "external", job.variant, config=setting)
+    else:
+        run = read_run(ws, job.run)
+        predictions = run_predictions(ws, run, job.dataset, job.split, progress)
+        method = job.method or run.method
+        setting |= run.config | {"run": job.run}
+        info = RunInfo(run.run_id, method, run.variant, run.seed, setting, features=run.features)
+    return evaluate(
+        ws, job.dataset, job.split, predictions, job.protocol, info, progress, ground_truth=truth
     )

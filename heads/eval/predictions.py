@@ -17,6 +17,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import orjson
@@ -24,6 +25,11 @@ import pyarrow as pa
 
 from stvg.stvgdata.atomic import write_bytes_atomic
 from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.workspace import Workspace
+
+if TYPE_CHECKING:
+    from stvg.heads.runs import Run
 
 STVG_FORMAT = "stvg-predictions"
 STVG_VERSION = 1
@@ -305,6 +311,29 @@ def read_predictions(
     if fmt == "stvg" or (fmt == "auto" and declares_stvg):
         return _stvg_from_document(path, document)
     return _tubedetr_from_document(path, document, id_map, tubedetr_frame_shift)
+
+
+def read_file_predictions(
+    path: Path, fmt: str, dataset: str, queries: pa.Table, annotations: Path | None = None
+) -> dict[str, QueryPrediction]:
+    """A predictions file (``fmt``: one of FORMATS) for the catalog ``queries`` of ``dataset``:
+    TubeDETR ids resolve through the catalog (and ``annotations``), TubeDETR frames shift by
+    the dataset's ``TUBEDETR_FRAME_SHIFT``."""
+    shift = TUBEDETR_FRAME_SHIFT.get(dataset, 0)
+    return read_predictions(path, fmt, tubedetr_id_map(queries, annotations, shift), shift)
+
+
+def run_predictions(
+    ws: Workspace, run: Run, dataset: str, split: str, progress: ProgressFn = no_progress
+) -> dict[str, QueryPrediction]:
+    """A trained run's predictions on ``dataset``/``split``, made by its method; refused in
+    one line when a feature set the run read has another fingerprint in the cache now."""
+    # imported here: the registry's methods and heads.runs import this module
+    from stvg.heads.registry import get_method, require
+    from stvg.heads.runs import check_features_unchanged
+
+    check_features_unchanged(ws, run)
+    return require(get_method(run.method), "predict")(ws, run, dataset, split, progress)
 
 
 def tubedetr_id_map(

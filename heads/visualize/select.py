@@ -1,6 +1,7 @@
 """Which predictions to draw: a run's (predicted now by its method) or a predictions file's
-(any file ``stvg eval`` accepts), scored per query as ``stvg eval`` scores them; and which
-queries: named ones, or the N worst / best by vIoU, optionally of one sentence type."""
+(any file ``stvg eval`` accepts; both read by ``heads.eval.predictions``), scored per query as
+``stvg eval`` scores them; and which queries: named ones, or the N worst / best by vIoU,
+optionally of one sentence type."""
 
 from __future__ import annotations
 
@@ -11,18 +12,10 @@ import numpy as np
 
 from stvg.heads.eval.evaluate import GroundTruth, load_ground_truth, score_all
 from stvg.heads.eval.metrics import QueryScore
-from stvg.heads.eval.predictions import (
-    TUBEDETR_FRAME_SHIFT,
-    QueryPrediction,
-    read_predictions,
-    tubedetr_id_map,
-)
+from stvg.heads.eval.predictions import QueryPrediction, read_file_predictions
 from stvg.heads.eval.protocols import get_protocol
-from stvg.heads.registry import get_method, require
-from stvg.heads.runs import Run
 from stvg.stvgdata.catalog import query
 from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.progress import ProgressFn, no_progress
 from stvg.stvgdata.workspace import Workspace
 
 
@@ -46,14 +39,6 @@ def query_split(ws: Workspace, dataset: str, query_id: str) -> str:
     if not rows:
         raise BadInputError("catalog", query_id, f"no such query in dataset {dataset}")
     return rows[0]["split"]
-
-
-def run_predictions(
-    ws: Workspace, run: Run, dataset: str, split: str, progress: ProgressFn = no_progress
-) -> dict[str, QueryPrediction]:
-    """A training run's predictions on ``dataset``/``split``, made by its method."""
-    predict = require(get_method(run.method), "predict")
-    return predict(ws, run, dataset, split, progress)
 
 
 _RECORDED_SQL = """
@@ -124,9 +109,7 @@ def file_predictions(
 ) -> ScoredPredictions:
     """A predictions file's predictions for ``dataset``/``split``, scored."""
     ground_truth = load_ground_truth(ws, dataset, split)
-    shift = TUBEDETR_FRAME_SHIFT.get(dataset, 0)
-    id_map = tubedetr_id_map(ground_truth.queries, annotations, shift)
-    predictions = read_predictions(path, fmt, id_map, shift)
+    predictions = read_file_predictions(path, fmt, dataset, ground_truth.queries, annotations)
     return scored(ws, dataset, split, Path(path).name, predictions, protocol, ground_truth)
 
 

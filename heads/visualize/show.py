@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stvg.heads.eval.evaluate import default_eval_split
+from stvg.heads.eval.predictions import run_predictions
 from stvg.heads.eval.protocols import DEFAULT_PROTOCOL
 from stvg.heads.runs import RUN_FILE, read_run
 from stvg.heads.visualize.scene import QueryScene, build_scenes
@@ -19,7 +20,6 @@ from stvg.heads.visualize.select import (
     query_split,
     recorded_predictions,
     recorded_setting,
-    run_predictions,
     scored,
 )
 from stvg.heads.visualize.write import check_output, write_scene

@@ -57,17 +57,23 @@ def test_eval_rows_carry_the_runs_features(run_cli, lineage_ws, trained):
     assert rows["features"].to_pylist() == [record["features"]]
 
 
-def test_eval_refuses_features_whose_fingerprint_changed(run_cli, lineage_ws, trained):
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("eval", "--dataset", DATASET, "--eval-split", "test"),
+        ("show", "--worst", "1", "--out", "unwritten.png"),
+    ],
+)
+def test_eval_and_show_refuse_features_whose_fingerprint_changed(
+    run_cli, lineage_ws, trained, command
+):
     _, record = trained
     changed = {**record, "run_id": "changed-run"}
     changed["features"] = [{"model": "resnet101", "fingerprint": "0ld", "weights": "IMAGENET1K_V2"}]
     run_dir = lineage_ws.runs_dir / "changed-run"
-    run_dir.mkdir()
+    run_dir.mkdir(exist_ok=True)
     (run_dir / "run.json").write_text(json.dumps(changed))
-    result = run_cli(
-        "eval", "--dataset", DATASET, "--eval-split", "test", "--run", "changed-run",
-        workspace_path=lineage_ws.root,
-    )  # fmt: skip
+    result = run_cli(*command, "--run", "changed-run", workspace_path=lineage_ws.root)
     assert result.exit_code == 2 and result.exception is None
     message = result.stderr.strip()
     assert len(message.splitlines()) == 1

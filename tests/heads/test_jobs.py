@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from stvg.heads.jobs import AblationJob, TrainJob
+from stvg.heads.jobs import AblationJob, EvalJob, TrainJob
 from stvg.stvgdata.errors import BadInputError
 
 
@@ -33,3 +35,22 @@ def test_a_request_builds_the_methods_config_with_its_settings() -> None:
     switched = AblationJob("csdvl", "d", switches={"s2d": False, "fusion": None})
     assert [v.name for v in switched.ablate_options()["variants"]] == ["s2d+d2s", "no-s2d"]
     assert TrainJob("csdvl", "d", options={"epochs": 3}, resume="r1").resume == "r1"
+
+
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({}, "run"),  # neither a run nor a file (and no training-free method)
+        ({"run": "r1", "predictions": Path("p.json")}, "run"),
+        ({"run": "r1", "overrides": {"iterations": "1"}}, "set"),
+    ],
+)
+def test_an_eval_job_scores_exactly_one_source(kwargs, field) -> None:
+    with pytest.raises(BadInputError) as error:
+        EvalJob("d", "test", "all-frames", **kwargs)
+    assert error.value.field == field
+
+
+def test_a_training_free_method_alone_grounds_the_split() -> None:
+    assert EvalJob("d", "test", "all-frames", method="e3m", overrides={"iterations": "1"}).grounds
+    assert not EvalJob("d", "test", "all-frames", run="r1", method="e3m").grounds
