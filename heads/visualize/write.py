@@ -1,14 +1,13 @@
 """Write a query scene as a picture chosen by the output's extension: ``.png`` (a contact sheet
 of at most ``max_frames`` frames), ``.gif`` (at most ``max_frames`` frames, animated) or
-``.mp4`` (every shown frame, H.264 through PyAV at the rate the frames were sampled)."""
+``.mp4`` (every shown frame, H.264 through ``stvgdata.video.encode`` at the rate the frames
+were sampled)."""
 
 from __future__ import annotations
 
 import os
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 from PIL import Image
 
@@ -17,6 +16,7 @@ from stvg.heads.visualize.scene import QueryScene
 from stvg.stvgdata.atomic import atomic_output
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.video import iter_frames
+from stvg.stvgdata.video.encode import write_mp4
 
 SUFFIXES = (".png", ".gif", ".mp4")
 
@@ -49,20 +49,6 @@ def annotated_frames(scene: QueryScene, rows: np.ndarray) -> list[Image.Image]:
     return [annotate_frame(scene, int(row), rgb) for row, (_, rgb) in pairs]
 
 
-def _write_mp4(path: Path, pictures: list[Image.Image], fps: float) -> None:
-    """H.264 (yuv420p, so sizes are padded to even numbers) at ``fps`` frames per second."""
-    width, height = (v + v % 2 for v in pictures[0].size)
-    with av.open(str(path), mode="w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1000))
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        for picture in pictures:
-            padded = Image.new("RGB", (width, height))
-            padded.paste(picture)
-            frame = av.VideoFrame.from_ndarray(np.asarray(padded), format="rgb24")
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode())
-
-
 def write_scene(scene: QueryScene, out: Path, max_frames: int = 16) -> Path:
     """Write ``scene`` to ``out`` (kind by extension, see the module docstring)."""
     out = check_output(out)
@@ -82,5 +68,5 @@ def write_scene(scene: QueryScene, out: Path, max_frames: int = 16) -> Path:
                 tmp, format="GIF", save_all=True, append_images=rest, duration=duration, loop=0
             )
         else:
-            _write_mp4(tmp, pictures, scene.shown_fps)
+            write_mp4(tmp, (np.asarray(picture) for picture in pictures), scene.shown_fps)
     return out

@@ -1,41 +1,5 @@
-"""Streaming H.264 (or MPEG-4) encoding with PyAV: frames go in one at a time, so memory does
-not grow with the video's length."""
+"""The synthetic videos' MP4 writer: the data layer's one (``stvgdata.video.encode``)."""
 
-from __future__ import annotations
+from stvg.stvgdata.video.encode import write_mp4
 
-from collections.abc import Iterable
-from fractions import Fraction
-from pathlib import Path
-
-import av
-import numpy as np
-
-
-def write_mp4(
-    path: Path,
-    frames: Iterable[np.ndarray],
-    fps: float,
-    codec: str = "libx264",
-    crf: int = 18,
-) -> int:
-    """Encode (H, W, 3) uint8 RGB frames to ``path``; returns the number of frames written.
-
-    yuv420p keeps the files playable everywhere; one encoder thread keeps the output
-    identical from run to run.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    written = 0
-    with av.open(str(path), mode="w", format="mp4") as container:
-        stream = container.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
-        stream.pix_fmt = "yuv420p"
-        stream.thread_count = 1
-        if codec == "libx264":
-            stream.options = {"crf": str(crf), "preset": "veryfast"}
-        for frame in frames:
-            if written == 0:
-                stream.height, stream.width = frame.shape[:2]
-            video_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
-            container.mux(stream.encode(video_frame))
-            written += 1
-        container.mux(stream.encode(None))
-    return written
+__all__ = ["write_mp4"]
