@@ -1,7 +1,9 @@
 """Where named pretrained weights come from: torch.hub's checkpoint cache and the Hugging Face
 hub cache, the places torchvision, pytorchvideo and transformers users already fill.
 
-A checkpoint published at a URL (torchvision, pytorchvideo) lives in
+A Hugging Face model is named by a local directory or a hub name, resolved one way for every
+model (``hf_directory``, ``hf_weights``). A checkpoint published at a URL (torchvision,
+pytorchvideo) lives in
 ``$TORCH_HOME/hub/checkpoints/<file name of the URL>``; a hub model (``roberta-base``) in
 ``$HF_HOME/hub/models--<name>/snapshots/<revision>/``. A cached copy is used as it is; a missing
 one is downloaded unless ``HF_HUB_OFFLINE`` or ``TRANSFORMERS_OFFLINE`` is set. When neither
@@ -124,3 +126,19 @@ def hf_snapshot(model: str, name: str) -> Path:
 def hf_source(name: str, snapshot: Path) -> WeightsSource:
     """``NAME@<revision>`` (the snapshot's commit) plus the hash of its files."""
     return file_source(snapshot, f"{name}@{snapshot.name[:12]}")
+
+
+def hf_directory(model: str, weights: Path | str) -> Path:
+    """The local directory of ``weights``: itself when it is a path that exists (``~``
+    expanded), else the Hugging Face cache's snapshot of that hub name."""
+    path = Path(str(weights)).expanduser()
+    return path if path.exists() else hf_snapshot(model, str(weights))
+
+
+def hf_weights(model: str, weights: Path | str) -> tuple[Path, WeightsSource]:
+    """(local directory, weights source) of ``weights`` as ``hf_directory`` resolves it: a local
+    directory is ``file:<hash>``, a hub name ``NAME@<revision>``."""
+    directory = hf_directory(model, weights)
+    if directory == Path(str(weights)).expanduser():
+        return directory, file_source(directory)
+    return directory, hf_source(str(weights), directory)

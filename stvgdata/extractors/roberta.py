@@ -29,13 +29,7 @@ from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.extractors.base import TextExtractor, torch_dtype
 from stvg.stvgdata.extractors.config import ExtractorConfig
 from stvg.stvgdata.extractors.fingerprint import Fingerprint, make_fingerprint
-from stvg.stvgdata.extractors.hubs import (
-    WeightsSource,
-    file_source,
-    hf_snapshot,
-    hf_source,
-    random_source,
-)
+from stvg.stvgdata.extractors.hubs import hf_weights, random_source
 from stvg.stvgdata.extractors.random_init import seeded, warn_random_init
 
 Tokenize = Callable[[list[str]], tuple[torch.Tensor, torch.Tensor]]
@@ -150,15 +144,6 @@ def _quiet_transformers() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
-def _locate(weights: Path | str | None) -> tuple[Path, WeightsSource]:
-    """(local directory, weights source) of a directory, or of a hub name via the hub cache."""
-    name = DEFAULT_WEIGHTS if weights is None else str(weights)
-    if Path(name).exists():
-        return Path(name), file_source(Path(name))
-    snapshot = hf_snapshot(RobertaExtractor.model, name)
-    return snapshot, hf_source(name, snapshot)
-
-
 def _load_pretrained(source: Path) -> tuple[RobertaModel, Tokenize]:
     """(encoder, tokenizer) from a local Hugging Face directory."""
     if not source.is_dir():
@@ -211,7 +196,8 @@ def build_roberta(config: ExtractorConfig) -> RobertaExtractor:
         tokenize, tokenizer_name = ByteTokenizer(), ByteTokenizer.NAME
         weights = random_source(config.seed)
     else:
-        directory, weights = _locate(config.weights)
+        name = DEFAULT_WEIGHTS if config.weights is None else config.weights
+        directory, weights = hf_weights(RobertaExtractor.model, name)
         encoder, tokenize = _load_pretrained(directory)
         tokenizer_name = "hf-tokenizer(from weights)"
     arch = encoder.config

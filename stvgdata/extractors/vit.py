@@ -27,13 +27,7 @@ from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.extractors.base import FrameExtractor, frame_fingerprint
 from stvg.stvgdata.extractors.config import ExtractorConfig
 from stvg.stvgdata.extractors.fingerprint import DIGEST_CHARS
-from stvg.stvgdata.extractors.hubs import (
-    WeightsSource,
-    file_source,
-    hf_snapshot,
-    hf_source,
-    random_source,
-)
+from stvg.stvgdata.extractors.hubs import WeightsSource, hf_weights, random_source
 from stvg.stvgdata.extractors.random_init import seeded, warn_random_init
 from stvg.stvgdata.extractors.roberta import _quiet_transformers as quiet_transformers
 
@@ -99,11 +93,9 @@ def _network(
         with seeded(seed):
             network = CLIPVisionModel(CLIPVisionConfig(**VIT_ARCHS[arch]))
         source = random_source(seed)
-    elif Path(weights).exists():
-        network, source = _load_pretrained(Path(weights)), file_source(Path(weights))
     else:
-        snapshot = hf_snapshot(VitExtractor.model, str(weights))
-        network, source = _load_pretrained(snapshot), hf_source(str(weights), snapshot)
+        directory, source = hf_weights(VitExtractor.model, weights)
+        network = _load_pretrained(directory)
     shape = network.config
     description = (
         f"clip-vit hidden={shape.hidden_size} layers={shape.num_hidden_layers} "

@@ -21,7 +21,7 @@ from transformers import AutoTokenizer, CLIPModel
 
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.extractors.fingerprint import hash_weights, make_fingerprint
-from stvg.stvgdata.extractors.hubs import hf_snapshot
+from stvg.stvgdata.extractors.hubs import hf_directory
 from stvg.stvgdata.regions.base import CLIP as NAME
 from stvg.stvgdata.regions.crops import images_to_tensor
 
@@ -32,9 +32,7 @@ OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
 
 def clip_directory(weights: Path | str | None) -> Path:
     """The local directory of ``weights``: itself, or the hub cache's snapshot of a name."""
-    name = DEFAULT_WEIGHTS if weights is None else str(weights)
-    path = Path(name).expanduser()
-    return path if path.exists() else hf_snapshot(NAME, name)
+    return hf_directory(NAME, DEFAULT_WEIGHTS if weights is None else weights)
 
 
 def _normalization(directory: Path) -> tuple[tuple[float, ...], tuple[float, ...]]:

@@ -202,3 +202,32 @@ def test_full_size_default_loads_from_the_torch_hub_cache(
     assert all(
         torch.equal(loaded[name], tensor.to(loaded[name].dtype)) for name, tensor in state.items()
     )
+
+
+def test_one_resolution_of_hub_names_and_local_directories(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stvg.stvgdata.extractors import hubs
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    local = tmp_path / "weights"
+    local.mkdir()
+    (local / "config.json").write_text("{}")
+    directory, source = hubs.hf_weights("vit", "~/weights")  # ~ is expanded for every model
+    assert directory == local and source.label.startswith("file:")
+    snapshot = hf_snapshot_dir(tmp_path, "org/model")
+    snapshot.mkdir(parents=True)
+    (snapshot / "model.safetensors").write_bytes(b"0")
+    assert hubs.hf_directory("clip", "org/model") == snapshot
+    assert hubs.hf_weights("roberta", "org/model")[1].label == f"org/model@{REVISION[:12]}"
+
+
+def test_vit_weights_in_a_home_relative_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    shape = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2}
+    config = CLIPVisionConfig(num_attention_heads=2, patch_size=16, image_size=64, **shape)
+    CLIPVisionModel(config).save_pretrained(tmp_path / "clip")
+    extractor = build_extractor("vit", ExtractorConfig(input_size=SIZE, weights="~/clip"))
+    assert extractor.weights.startswith("file:")
