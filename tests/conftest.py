@@ -43,3 +43,12 @@ def run_cli(workspace: Path):
         return CliResult(result.exit_code, result.stdout, result.stderr, exception)
 
     return run
+
+
+@pytest.fixture
+def quiet_random_init():
+    """No ``RandomInitWarning`` during the test (modules opt in with ``usefixtures``)."""
+    from tests.helpers import quiet_random_init
+
+    with quiet_random_init():
+        yield

@@ -4,25 +4,18 @@ the one-line errors of the --method / --set dispatch."""
 from __future__ import annotations
 
 import json
-import warnings
 
 import pytest
 
-from stvg.stvgdata.extractors import RandomInitWarning
 from tests.heads.stop.stop_workspace import DATASET, TINY_SETS, build_stop_workspace
+from tests.helpers import quiet_random_init
 
-
-@pytest.fixture(autouse=True)
-def _quiet_random_init():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RandomInitWarning)
-        yield
+pytestmark = pytest.mark.usefixtures("quiet_random_init")
 
 
 @pytest.fixture(scope="module")
 def stop_ws(tmp_path_factory):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RandomInitWarning)
+    with quiet_random_init():
         return build_stop_workspace(tmp_path_factory.mktemp("stop-cli")).root
 
 

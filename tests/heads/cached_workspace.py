@@ -15,9 +15,9 @@ from stvg.stvgdata.sample_catalog import (
     VIDEO_FPS,
     CatalogVideo,
     install_catalog,
-    write_video,
 )
 from stvg.stvgdata.workspace import Workspace
+from tests.helpers import split_videos
 
 VIDEOS = {"train": ("a", "b", "c"), "test": ("t",)}
 FRAMES = 16
@@ -55,11 +55,7 @@ def build_cached_workspace(root: Path, weights: str = "") -> Workspace:
     """3 train videos and 1 test video of 16 frames, 2 queries each, features cached (every
     model's ``weights`` label as given)."""
     ws = Workspace(root)
-    videos = [
-        CatalogVideo(vid, write_video(root / "videos" / f"{vid}.mp4", FRAMES), FRAMES, split)
-        for split, ids in VIDEOS.items()
-        for vid in ids
-    ]
+    videos = split_videos(root, VIDEOS, FRAMES)
     install_catalog(ws, videos, queries_per_video=2)
     queries = [(f"{v.video_id}-q{q}", v.video_id) for v in videos for q in range(2)]
     _write_features(ws, videos, queries, weights)

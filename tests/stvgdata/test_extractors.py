@@ -3,7 +3,6 @@ fingerprints and the random-init calibration, on tiny configs."""
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -17,15 +16,14 @@ from stvg.stvgdata.extractors import (
     RandomInitWarning,
     build_extractor,
 )
+from tests.helpers import build_random
 
 SIZE = (64, 96)  # (H, W) -> a 2 x 3 feature grid
 TINY = ExtractorConfig(input_size=SIZE, tiny=True, random_init=True, clip_frames=8, alpha=4)
 
 
 def build_quietly(model: str, config: ExtractorConfig) -> FrameExtractor:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RandomInitWarning)
-        return build_extractor(model, config)
+    return build_random(model, config)
 
 
 def moving_box_frames(num_frames: int, seed: int = 0) -> np.ndarray:

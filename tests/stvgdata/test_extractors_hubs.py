@@ -4,7 +4,6 @@ backbone keys, and the readable weights label beside the fingerprint."""
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from stvg.stvgdata.extractors import ExtractorConfig, RandomInitWarning, build_e
 from stvg.stvgdata.extractors.fingerprint import hash_weights
 from stvg.stvgdata.extractors.resnet import PUBLISHED as RESNET_URLS
 from stvg.stvgdata.extractors.slowfast import PUBLISHED as SLOWFAST_URLS
+from tests.helpers import build_random
 from tests.stvgdata.test_extractors_roberta import hf_directory  # noqa: F401 (fixture)
 
 SIZE = (64, 64)
@@ -36,9 +36,7 @@ def empty_caches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def random_trunk(model: str, seed: int):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RandomInitWarning)
-        return build_extractor(model, replace(TINY, seed=seed)).network
+    return build_random(model, replace(TINY, seed=seed)).network
 
 
 def torch_hub_file(tmp_path: Path, url: str) -> Path:
@@ -188,9 +186,7 @@ def test_full_size_default_loads_from_the_torch_hub_cache(
     tmp_path: Path, model: str, url: str, label: str
 ) -> None:
     full = ExtractorConfig(input_size=SIZE, clip_frames=8, random_init=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RandomInitWarning)
-        trunk = build_extractor(model, full).network
+    trunk = build_random(model, full).network
     state = {  # float16 halves the file; loading casts to the trunk's float32
         name: tensor.half() if tensor.is_floating_point() else tensor
         for name, tensor in trunk.state_dict().items()

@@ -14,6 +14,7 @@ from transformers import BertConfig, BertModel, PreTrainedTokenizerFast, Roberta
 
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.extractors import ExtractorConfig, RandomInitWarning, build_extractor
+from tests.helpers import build_random
 
 TINY = ExtractorConfig(tiny=True, random_init=True)
 SENTENCES = ["the man in red walks to the car", "who?", "", "a café — naïve"]
@@ -21,9 +22,7 @@ TINY_SIZES = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 
 
 
 def fallback(**changes):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RandomInitWarning)
-        return build_extractor("roberta", replace(TINY, **changes))
+    return build_random("roberta", replace(TINY, **changes))
 
 
 @pytest.fixture(scope="module")

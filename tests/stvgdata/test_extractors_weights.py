@@ -13,6 +13,7 @@ from torchvision.models.resnet import BasicBlock, ResNet
 
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.extractors import ExtractorConfig, RandomInitWarning, build_extractor
+from tests.helpers import build_random
 
 SIZE = (64, 64)
 TINY = ExtractorConfig(input_size=SIZE, tiny=True, random_init=True, clip_frames=8)
@@ -44,9 +45,7 @@ def torchvision_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
 def slowfast_checkpoint(tmp_path_factory: pytest.TempPathFactory):
     """A pytorchvideo-style checkpoint: nested under model_state, DataParallel prefixes and a
     classifier head, holding the trunk of a seed-3 tiny SlowFast; and that extractor."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RandomInitWarning)
-        source = build_extractor("slowfast", replace(TINY, seed=3))
+    source = build_random("slowfast", replace(TINY, seed=3))
     state = {f"module.{k}": v for k, v in source.network.state_dict().items()}
     state["module.blocks.6.proj.weight"] = torch.zeros(80, 576)
     path = tmp_path_factory.mktemp("weights") / "slowfast_tiny.pyth"

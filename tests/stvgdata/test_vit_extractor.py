@@ -3,8 +3,6 @@ direct forward of the bottom layers, weights from a local HF directory, one-line
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 import torch
@@ -12,17 +10,12 @@ from transformers import CLIPConfig, CLIPModel
 
 from stvg.stvgdata.cache import ShardReader, manifest_rows
 from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.extractors import ExtractorConfig, RandomInitWarning, build_extractor
+from stvg.stvgdata.extractors import ExtractorConfig, build_extractor
 from stvg.stvgdata.extractors.vit import bottom_tokens, build_vit_network, vit_layer
 from stvg.stvgdata.video import iter_frames
 from tests.heads.stop.stop_workspace import DATASET, FRAME_SIZE, build_stop_workspace
 
-
-@pytest.fixture(autouse=True)
-def _quiet_random_init():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RandomInitWarning)
-        yield
+pytestmark = pytest.mark.usefixtures("quiet_random_init")
 
 
 def test_cached_rows_are_the_bottom_layers_tokens_of_each_frame(tmp_path) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import warnings
 
 import numpy as np
 import pytest
@@ -16,7 +15,6 @@ from stvg.heads.stop.config import StopConfig
 from stvg.heads.stop.frozen import build_frozen_top
 from stvg.stvgdata.cache import ShardReader, manifest_rows
 from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.extractors import RandomInitWarning
 from stvg.stvgdata.extractors.vit_pretrain import (
     PROVENANCE_FILE,
     FramePairs,
@@ -34,11 +32,7 @@ from tests.heads.stop.stop_workspace import DATASET, FRAME_SIZE, build_stop_work
 COLOURS = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (30, 40, 220)}
 
 
-@pytest.fixture(autouse=True)
-def _quiet_random_init():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RandomInitWarning)
-        yield
+pytestmark = pytest.mark.usefixtures("quiet_random_init")
 
 
 def _toy_pairs() -> FramePairs:

@@ -6,15 +6,14 @@ shapes and what training may read - never what the embeddings mean."""
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from pathlib import Path
 
 from stvg.stvgdata.extract import run_extraction
-from stvg.stvgdata.extractors import RandomInitWarning
 from stvg.stvgdata.regions.config import RegionExtractConfig
 from stvg.stvgdata.regions.extract import run_region_extraction
 from stvg.stvgdata.sample_catalog import DATASET, VIDEO_FPS, install_catalog, make_videos
 from stvg.stvgdata.workspace import Workspace
+from tests.helpers import quiet_random_init
 from tests.stvgdata.cache_fixtures import tiny_config
 from tests.stvgdata.regions_fixtures import install_boxes, tiny_substitute
 
@@ -37,8 +36,7 @@ def build_cospal_workspace(root: Path, with_slowfast: bool = False) -> Workspace
         ws, RegionExtractConfig(dataset=DATASET, weights=weights, fps=float(VIDEO_FPS))
     )
     if with_slowfast:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RandomInitWarning)
+        with quiet_random_init():
             run_extraction(ws, tiny_config(models=("slowfast",)))
     return ws
 

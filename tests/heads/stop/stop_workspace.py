@@ -3,19 +3,16 @@ queries on one tube each) with tiny vit tokens and roberta features really extra
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 from stvg.stvgdata.extract import ExtractConfig, run_extraction
-from stvg.stvgdata.extractors import RandomInitWarning
 from stvg.stvgdata.sample_catalog import (
     DATASET,
     VIDEO_FPS,
-    CatalogVideo,
     install_catalog,
-    write_video,
 )
 from stvg.stvgdata.workspace import Workspace
+from tests.helpers import quiet_random_init, split_videos
 
 VIDEOS = {"train": ("a", "b", "c"), "test": ("t",)}
 FRAMES = 12
@@ -26,11 +23,7 @@ TINY_SETS = ("--set", "vit_tiny=true", "--set", "frames=3", "--set", "num_spatia
 
 def build_stop_workspace(root: Path) -> Workspace:
     ws = Workspace(root)
-    videos = [
-        CatalogVideo(vid, write_video(root / "videos" / f"{vid}.mp4", FRAMES), FRAMES, split)
-        for split, ids in VIDEOS.items()
-        for vid in ids
-    ]
+    videos = split_videos(root, VIDEOS, FRAMES)
     install_catalog(ws, videos, queries_per_video=2)
     config = ExtractConfig(
         dataset=DATASET,
@@ -40,8 +33,7 @@ def build_stop_workspace(root: Path) -> Workspace:
         tiny=True,
         random_init=True,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RandomInitWarning)
+    with quiet_random_init():
         run_extraction(ws, config)
     return ws
 

@@ -5,7 +5,6 @@ labels leave every training clip unlabelled."""
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,18 +16,20 @@ from stvg.heads.stop.config import StopConfig
 from stvg.heads.stop.labels import MOTIONS, SYNTHETIC_MOTION, load_labels, motion_class
 from stvg.heads.stop.train import build_model, load_data, training_step
 from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.extractors import RandomInitWarning
 from tests.heads.stop.stop_workspace import DATASET, build_stop_workspace
+from tests.helpers import quiet_random_init
 
 CONFIG = StopConfig(vit_tiny=True, frames=3, num_spatial=2, max_temporal=3, epochs=1)
 # the tiny workspace's train queries: videos a, b, c with two queries on one tube each
 LABELS = {"a-q0": "wave", "a-q1": "wave", "b-q0": "run", "b-q1": "run", "c-q0": "wave"}
 
 
+pytestmark = pytest.mark.usefixtures("quiet_random_init")
+
+
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RandomInitWarning)
+    with quiet_random_init():
         return build_stop_workspace(tmp_path_factory.mktemp("stop-labels"))
 
 

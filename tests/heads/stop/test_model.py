@@ -4,7 +4,6 @@ heads but never the frozen ViT layers, and the refusal of tokens cut from anothe
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from datetime import UTC, datetime
 
 import pyarrow as pa
@@ -18,25 +17,20 @@ from stvg.heads.stop.train import build_model, load_data, train_stop, training_s
 from stvg.schemas.tables import OPTIONAL_COLUMNS, RUNS, validate_table
 from stvg.stvgdata.catalog import connect
 from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.extractors import RandomInitWarning
 from tests.heads.stop.stop_workspace import DATASET, FRAME_SIZE, build_stop_workspace
+from tests.helpers import quiet_random_init
 
 CONFIG = StopConfig(vit_tiny=True, frames=3, num_spatial=2, max_temporal=3, epochs=1)
 GRID = (FRAME_SIZE[0] // 16, FRAME_SIZE[1] // 16)
 PATCHES = GRID[0] * GRID[1]
 
 
-@pytest.fixture(autouse=True)
-def _quiet_random_init():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RandomInitWarning)
-        yield
+pytestmark = pytest.mark.usefixtures("quiet_random_init")
 
 
 @pytest.fixture(scope="module")
 def workspace_and_data(tmp_path_factory):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RandomInitWarning)
+    with quiet_random_init():
         ws = build_stop_workspace(tmp_path_factory.mktemp("stop"))
         return ws, load_data(ws, DATASET, CONFIG, "test")
 
