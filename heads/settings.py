@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from stvg.stvgdata.errors import BadInputError
 
 Config = TypeVar("Config")
-SET_OPTION = "--set"
+SETTINGS = "set"  # the field errors about KEY=VALUE settings name (the CLI: its --set)
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 _NONE = ("none", "null")
 
@@ -28,7 +28,7 @@ def parse_overrides(items: list[str]) -> dict[str, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise BadInputError(SET_OPTION, item, "expected KEY=VALUE")
+            raise BadInputError.for_field(SETTINGS, item, "expected KEY=VALUE")
         overrides[key.strip()] = value.strip()
     return overrides
 
@@ -48,7 +48,7 @@ def _coerce(kind: Any, key: str, text: str) -> Any:
             except ValueError:
                 continue
     names = " or ".join(getattr(o, "__name__", str(o)) for o in options)
-    raise BadInputError(SET_OPTION, f"{key}={text}", f"expected {names}")
+    raise BadInputError.for_field(SETTINGS, f"{key}={text}", f"expected {names}")
 
 
 def _leaves(config: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -99,8 +99,8 @@ def apply_overrides(config: Config, values: dict[str, Any]) -> Config:
     for key, value in values.items():
         path = _path(config, key)
         if path is None:
-            raise BadInputError(
-                SET_OPTION,
+            raise BadInputError.for_field(
+                SETTINGS,
                 key,
                 f"unknown setting of {type(config).__name__}; know {_settable(config)}",
             )

@@ -67,3 +67,10 @@ class _Deep:
 def test_keys_reach_any_depth_by_unique_name_or_path() -> None:
     config = apply_overrides(_Deep(), {"width": "16", "train.count": "4", "rate": 0.25})
     assert config == _Deep(_Outer(_Inner(16), _Config(count=4, rate=0.25)))
+
+
+def test_setting_errors_name_the_settings_field_not_a_flag() -> None:
+    for bad in (lambda: parse_overrides(["nokey"]), lambda: apply_overrides(_Config(), {"x": "1"})):
+        with pytest.raises(BadInputError) as error:
+            bad()
+        assert error.value.field == "set" and not error.value.file.startswith("-")
