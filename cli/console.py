@@ -20,8 +20,10 @@ from stvg.cli.tables import arrow_table, cell_text, column_values
 from stvg.stvgdata.errors import FaultError
 from stvg.stvgdata.workspace import Workspace
 
-console = Console()
-err_console = Console(stderr=True)
+# Markup off: cells and titles are data (variant names such as "d2s[anchor=static+d2s]" would
+# otherwise lose their bracketed part as a style tag).
+console = Console(markup=False)
+err_console = Console(stderr=True, markup=False)
 
 
 # Catalog column -> the label papers use, in the order STVG tables print them.

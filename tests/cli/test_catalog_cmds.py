@@ -82,6 +82,14 @@ def test_sql_formats(run_cli, tmp_path):
     assert "query_id" in table_out.stdout and "30" in table_out.stdout
 
 
+def test_tables_print_bracketed_values_as_text(run_cli, tmp_path):
+    """Variant names carry "[anchor=...]"; a table must not read it as a style tag."""
+    run_cli("import", "hcstvg-v1", "--root", write_hcstvg(tmp_path / "h", hcstvg_sample()))
+    sql = "SELECT 'd2s[anchor=static+d2s]' AS variant, '[bold]' AS tag FROM queries LIMIT 1"
+    out = run_cli("sql", sql)
+    assert "d2s[anchor=static+d2s]" in out.stdout and "[bold]" in out.stdout
+
+
 def test_writing_sql_is_refused_in_one_line(run_cli):
     line = one_line_error(run_cli("sql", "DROP VIEW queries"))
     assert line == "error: sql: DROP statements are not allowed: the catalog is read-only"
