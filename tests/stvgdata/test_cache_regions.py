@@ -4,6 +4,8 @@ a one-line error for regions cached in the layout of older versions."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import h5py
 import numpy as np
 import pyarrow as pa
@@ -27,18 +29,15 @@ from tests.stvgdata.regions_fixtures import regions_workspace, tiny_substitute
 
 
 @pytest.fixture
-def ws(tmp_path):
-    return regions_workspace(tmp_path)
-
-
-@pytest.fixture
-def weights(tmp_path):
-    return tiny_substitute(tmp_path / "encoder")
+def setup(tmp_path):
+    """A workspace with tubelets on two tiny videos, and a tiny encoder's weights."""
+    return regions_workspace(tmp_path), tiny_substitute(tmp_path / "encoder")
 
 
 def extract(ws, weights, **overrides):
-    values = dict(dataset=DATASET, boxes=("tubelets",), weights=weights, fps=10.0)
-    return run_region_extraction(ws, RegionExtractConfig(**(values | overrides)))
+    """Tubelet regions at the test videos' own 10 fps."""
+    config = RegionExtractConfig(DATASET, ("tubelets",), weights=weights, fps=10.0)
+    return run_region_extraction(ws, replace(config, **overrides))
 
 
 def region_row(ws, part: str, video_id: str) -> dict:
@@ -48,14 +47,16 @@ def region_row(ws, part: str, video_id: str) -> dict:
     )
 
 
-def test_region_extraction_takes_the_feature_writers_lock(ws, weights) -> None:
+def test_region_extraction_takes_the_feature_writers_lock(setup) -> None:
+    ws, weights = setup
     refused = pytest.raises(BadInputError, match="another extraction .extract or extract-regions")
     with worker_lock(ws, DATASET, WorkSplit()), refused:
         extract(ws, weights)
     assert extract(ws, weights).videos_done == 2  # released: the run goes ahead
 
 
-def test_verify_checks_region_rows_and_the_next_run_repairs_them(ws, weights) -> None:
+def test_verify_checks_region_rows_and_the_next_run_repairs_them(setup) -> None:
+    ws, weights = setup
     extract(ws, weights)
     rows = manifest_rows(ws, DATASET, REGIONS_MODEL)
     assert set(rows["kind"].to_pylist()) == {"region-set"}
@@ -77,7 +78,8 @@ def test_verify_checks_region_rows_and_the_next_run_repairs_them(ws, weights) ->
     assert verify_cache(ws, deep=True).ok
 
 
-def test_verify_names_a_region_group_that_does_not_match(ws, weights) -> None:
+def test_verify_names_a_region_group_that_does_not_match(setup) -> None:
+    ws, weights = setup
     extract(ws, weights)
     row = region_row(ws, "frames", "v2")
     with h5py.File(ws.features_dir / row["shard"], "r+") as handle:
@@ -88,7 +90,8 @@ def test_verify_names_a_region_group_that_does_not_match(ws, weights) -> None:
     ]
 
 
-def test_region_rows_carry_the_encoder_config(ws, weights) -> None:
+def test_region_rows_carry_the_encoder_config(setup) -> None:
+    ws, weights = setup
     summary = extract(ws, weights)
     config = feature_config(ws, DATASET, REGIONS_MODEL)
     assert (config["encoder"], config["dim"], config["context_frames"]) == ("stvg-vl-synth", 8, 1)
@@ -97,7 +100,8 @@ def test_region_rows_carry_the_encoder_config(ws, weights) -> None:
     ]
 
 
-def test_regions_of_the_older_layout_are_one_line_saying_re_extract(ws, weights) -> None:
+def test_regions_of_the_older_layout_are_one_line_saying_re_extract(setup) -> None:
+    ws, weights = setup
     old = ws.table_dir("regions") / "part-old.parquet"
     write_parquet(old, pa.table({"dataset": [DATASET], "kind": ["frames"]}))
     (ws.features_dir / "regions" / DATASET).mkdir(parents=True)
