@@ -237,7 +237,8 @@ def verify(
     fmt: FormatOption = OutputFormat.table,
     as_json: JsonOption = False,
 ) -> None:
-    """Check every manifest row against its shard; exit 1 on any mismatch."""
+    """Check every manifest row (features and region sets) against its shard; exit 1 on any
+    mismatch."""
     from stvg.stvgdata.cache import Problem, verify_cache
 
     fmt = output_format(fmt, as_json)

@@ -31,6 +31,9 @@ def test_train_extract_probe(run_cli, ws):
     record = json.loads(extracted.stdout)
     assert record["encoder"] == summary["fingerprint"]
     assert (record["videos_done"], record["regions"], record["sentences"]) == (2, 112, 4)
+    verified = run_cli("verify", "--deep", "--json", workspace_path=ws.root)  # one verify
+    assert verified.exit_code == 0, verified.stderr
+    assert json.loads(verified.stdout)["rows_checked"] == 2 * 3 + 4  # 3 parts per video
     probed = run_cli(
         "diagnose", "probe-regions", "--dataset", "vidstg", "--eval-split", "train",
         "--format", "json",
