@@ -40,9 +40,7 @@ def item_of(row: dict[str, Any]) -> str:
 
 def row_kind(row: dict[str, Any]) -> str:
     """The layout kind of a manifest row (rows written before the column: the model's)."""
-    return row.get("kind") or (
-        kind_of(row["model"]) if row["model"] != REGIONS_MODEL else "region-set"
-    )
+    return row.get("kind") or kind_of(row["model"])
 
 
 def _fetch(ws: Workspace, sql: str, params: list[object] | None = None) -> pa.Table:

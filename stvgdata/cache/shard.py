@@ -156,7 +156,7 @@ class ShardFile:
 class ShardWriter(ShardFile):
     """Writes one shard of the array kinds (one process, one file)."""
 
-    dataset: str = ""
+    dataset: str
     storage: StorageConfig = field(default_factory=StorageConfig)
 
     def __post_init__(self) -> None:
