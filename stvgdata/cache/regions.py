@@ -238,8 +238,8 @@ class RegionWriter(ShardFile):
     def __init__(
         self, ws: Workspace, relative_path: str, dataset: str, identity: ModelIdentity
     ) -> None:
-        super().__init__(ws, relative_path)
-        self.dataset, self.identity = dataset, identity
+        super().__init__(ws, relative_path, dataset)
+        self.identity = identity
         self._sentences: list[tuple[str, str, str, np.ndarray]] = []
 
     @property
@@ -276,25 +276,19 @@ class RegionWriter(ShardFile):
         digest: str,
     ) -> None:
         self._rows.append(
-            {
-                "dataset": self.dataset,
-                "video_id": video_id,
-                "query_id": query_id,
-                "model": self.identity.model,
-                "kind": self.identity.kind,
-                "fingerprint": self.identity.fingerprint,
-                "config": self.identity.config,
-                "weights": self.identity.weights,
-                "shard": self.relative_path,
-                "array_path": path,
-                "row_start": rows[0],
-                "row_end": rows[1],
-                "fps": None,
-                "frame_idx": [],
-                "shape": [dim],
-                "dtype": "float32",
-                "input_digest": digest,
-            }
+            self._manifest_row(
+                self.identity,
+                video_id=video_id,
+                query_id=query_id,
+                array_path=path,
+                row_start=rows[0],
+                row_end=rows[1],
+                fps=None,
+                frame_idx=[],
+                shape=[dim],
+                dtype="float32",
+                input_digest=digest,
+            )
         )
 
     def add_frames(

@@ -109,6 +109,7 @@ class ShardFile:
 
     ws: Workspace
     relative_path: str  # shard path relative to ``ws.features_dir``
+    dataset: str
 
     def __post_init__(self) -> None:
         self.final_path = self.ws.features_dir / self.relative_path
@@ -119,6 +120,20 @@ class ShardFile:
 
     def _flush(self) -> None:
         """Write what the kind's writer still buffers (called by ``commit``)."""
+
+    def _manifest_row(self, identity: ModelIdentity, **fields: Any) -> dict[str, Any]:
+        """A manifest row of this shard for ``identity``'s item; ``fields`` give where it lies
+        (video/query, array path, rows) and its fps, frames, shape, dtype and input digest."""
+        return {
+            "dataset": self.dataset,
+            "model": identity.model,
+            "kind": identity.kind,
+            "fingerprint": identity.fingerprint,
+            "config": identity.config,
+            "weights": identity.weights,
+            "shard": self.relative_path,
+            **fields,
+        }
 
     def commit(self) -> int:
         """Close, rename into place, then append the manifest rows; returns rows committed.
@@ -156,7 +171,6 @@ class ShardFile:
 class ShardWriter(ShardFile):
     """Writes one shard of the array kinds (one process, one file)."""
 
-    dataset: str
     storage: StorageConfig = field(default_factory=StorageConfig)
 
     def __post_init__(self) -> None:
@@ -195,20 +209,6 @@ class ShardWriter(ShardFile):
             "doc": registered.doc if registered else KINDS[identity.kind].doc,
         }
 
-    def _row(self, identity: ModelIdentity, **fields: Any) -> dict[str, Any]:
-        """A manifest row of this shard for ``identity``'s array."""
-        return {
-            "dataset": self.dataset,
-            "model": identity.model,
-            "kind": identity.kind,
-            "fingerprint": identity.fingerprint,
-            "config": identity.config,
-            "weights": identity.weights,
-            "shard": self.relative_path,
-            "dtype": self.storage.dtype,
-            **fields,
-        }
-
     def _create(self, path: str, shape: tuple[int, ...], dtype: str, maxshape=None) -> h5py.Dataset:
         row_bytes = int(np.prod(shape[1:], dtype=np.int64)) * np.dtype(dtype).itemsize
         rows = max(1, self.storage.chunk_bytes // max(row_bytes, 1))
@@ -241,7 +241,7 @@ class ShardWriter(ShardFile):
         data = self._create(path, (num_rows, *row_shape), self.storage.dtype)
         data.attrs.update(self._attributes(identity))
         data.attrs.update(video_id=video_id, fps=fps, frame_idx=np.asarray(frame_idx, np.int64))
-        manifest = self._row(
+        manifest = self._manifest_row(
             identity,
             video_id=video_id,
             query_id=None,
@@ -251,6 +251,7 @@ class ShardWriter(ShardFile):
             fps=float(fps),
             frame_idx=[int(f) for f in frame_idx],
             shape=list(row_shape),
+            dtype=self.storage.dtype,
             input_digest=input_digest,
         )
         self._open[path] = _OpenArray(path, num_rows, 0, manifest)
@@ -303,7 +304,7 @@ class ShardWriter(ShardFile):
             self._flush_tokens(tokens)
         self.nbytes += nbytes
         self._rows.append(
-            self._row(
+            self._manifest_row(
                 identity,
                 video_id=video_id,
                 query_id=query_id,
@@ -313,6 +314,7 @@ class ShardWriter(ShardFile):
                 fps=None,
                 frame_idx=[],
                 shape=[int(feats.shape[1])],
+                dtype=self.storage.dtype,
                 input_digest=input_digest,
             )
         )
