@@ -17,6 +17,7 @@ from stvg.stvgdata.cache import (
     STORAGE,
     ModelIdentity,
     ShardWriter,
+    drop_items,
     feature_config,
     manifest_rows,
     verify_cache,
@@ -67,6 +68,7 @@ def test_rows_written_before_the_kind_column_get_the_model_kind(tmp_path) -> Non
     with pytest.raises(BadInputError, match="re-extract") as caught:
         feature_config(ws, DATASET, "resnet101")
     assert "\n" not in str(caught.value)
+    assert drop_items(ws, DATASET, "resnet101", {"a"}) == 1  # older parts are rewritten too
 
 
 def test_feature_config_reads_the_config_column(tmp_path) -> None:
