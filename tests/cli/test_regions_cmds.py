@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 
+import pyarrow as pa
 import pytest
 
+from stvg.stvgdata.catalog import write_parquet
 from tests.stvgdata.regions_fixtures import regions_workspace
 
 
@@ -69,3 +71,12 @@ def test_bad_input_is_one_line(run_cli, ws, args, message):
     result = run_cli(*args, workspace_path=ws.root)
     assert result.exit_code == 2, (result.stdout, result.stderr)
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_regions_of_an_older_layout_are_one_line_saying_re_extract(run_cli, ws):
+    write_parquet(ws.table_dir("regions") / "part-old.parquet", pa.table({"dataset": ["vidstg"]}))
+    args = ("diagnose", "probe-regions", "--dataset", "vidstg", "--eval-split", "train")
+    result = run_cli(*args, workspace_path=ws.root)
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "older stvg; re-extract" in result.stderr and "--replace-region-cache" in result.stderr
