@@ -22,6 +22,7 @@ from stvg.cli.console import (
     workspace_of,
 )
 from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extractors import EXTRACTORS  # the registry only: no torch
 
 EXIT_MISMATCH = 1
 REDO_LINES = 20  # items listed when extract recomputes cached ones; the rest are counted
@@ -71,7 +72,8 @@ def extract(
     ctx: typer.Context,
     dataset: Annotated[str, typer.Option(help="Dataset in the catalog: vidstg, hcstvg-v1, ...")],
     features: Annotated[
-        str, typer.Option(help="Comma-separated models to extract.")
+        str,
+        typer.Option(help=f"Comma-separated models to extract, of: {', '.join(EXTRACTORS)}."),
     ] = "resnet101,slowfast,roberta",
     split: Annotated[
         list[str] | None,
@@ -237,7 +239,8 @@ def verify(
     fmt: FormatOption = OutputFormat.table,
     as_json: JsonOption = False,
 ) -> None:
-    """Check every manifest row against its shard; exit 1 on any mismatch."""
+    """Check every manifest row (features and region sets) against its shard; exit 1 on any
+    mismatch."""
     from stvg.stvgdata.cache import Problem, verify_cache
 
     fmt = output_format(fmt, as_json)

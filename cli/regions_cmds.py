@@ -128,7 +128,7 @@ def extract_regions_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Embed every box (tubelets and/or detections) and sampled frame of the dataset's videos and
-    every query's sentence into the region cache; reruns resume."""
+    every query's sentence into the feature store as region sets; reruns resume."""
     from stvg.stvgdata.regions.extract import run_region_extraction
 
     config = RegionExtractConfig(

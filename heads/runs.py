@@ -162,7 +162,7 @@ def recorded_features(ws: Workspace, run_ids: list[str]) -> list[dict[str, str |
 
 def region_lineage(ws: Workspace, dataset: str) -> dict[str, str]:
     """The region store's encoder as a feature set a run read (model ``regions``)."""
-    from stvg.stvgdata.regions.store import dataset_encoder  # h5py: only runs that read regions
+    from stvg.stvgdata.regions import dataset_encoder  # h5py: only runs that read regions
 
     fingerprint, weights = dataset_encoder(ws, dataset)
     return {"model": REGIONS_MODEL, "fingerprint": fingerprint, "weights": weights}

@@ -1,114 +1,86 @@
-"""Layouts of the arrays in the feature cache's HDF5 shards.
+"""Layout kinds of the feature store's HDF5 shards.
 
-A shard is one HDF5 file written by one process. Inside it:
-- frame-timeline models (``resnet101``, ``slowfast``, ``vl-synth-map``, ``vl-synth-motion-map``;
-  ``vit`` with (T, N, C)) store one dataset per video at ``/<model>/<video_id>`` with shape
-  (T, H, W, C): row t is the feature map of the t-th sampled frame, whose absolute source frame
-  index is the manifest's ``frame_idx[t]``;
-- token models (``roberta``, ``vl-synth-text``) store all queries of the shard concatenated
-  along the token axis: ``/<model>/features`` (N_tokens, C) and ``/<model>/token_ids``
-  (N_tokens,), a query owning rows ``[row_start, row_end)`` of both.
-Every dataset carries the attributes named in ``ArrayLayout.attributes``.
+A shard is one HDF5 file written by one process; every manifest row names the layout *kind* of
+the array it points at, and the store reads and writes each kind through the writer/reader pair
+registered for it. Kinds know axes and paths, never concrete models: which model writes which
+kind is the extractor registry's business (``stvgdata.extractors``).
+
+- ``frame-map`` (T, H, W, C) and ``frame-tokens`` (T, N, C): one dataset per video at
+  ``/<model>/<video key>``; row t is the t-th sampled frame, whose absolute source frame index
+  is the manifest's ``frame_idx[t]``.
+- ``text-tokens`` (L, C): all queries of the shard concatenated along the token axis,
+  ``/<model>/features`` (N_tokens, C) and ``/<model>/token_ids`` (N_tokens,); a query owns rows
+  ``[row_start, row_end)`` of both.
+- ``region-set``: per video one group per part (``REGION_LAYOUT``), and the sentences of all
+  queries of the shard as rows of one dataset.
+Every dataset carries the attributes named in its kind's ``attributes``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class ArrayLayout:
-    """How one model's features are laid out in a shard."""
-
-    model: str
-    timeline: str  # "frame": one row per sampled frame; "token": one row per text token
-    axes: tuple[str, ...]  # axis names of one item's array, first axis = rows
-    default_channels: int  # C of the full-size model (tiny test configs use fewer)
-    doc: str
-    # attributes every HDF5 dataset of this model carries (h5ls -v shows them)
-    attributes: tuple[str, ...] = ("model", "fingerprint", "axes", "dataset")
-
-    def array_path(self, key: str) -> str:
-        """HDF5 path of the array holding ``key`` (a video id; ignored for token models)."""
-        if self.timeline == "token":
-            return f"/{self.model}/features"
-        return f"/{self.model}/{key}"
-
+FRAME_MAP = "frame-map"
+FRAME_TOKENS = "frame-tokens"
+TEXT_TOKENS = "text-tokens"
+REGION_SET = "region-set"
 
 FRAME_ATTRIBUTES = ("model", "fingerprint", "axes", "dataset", "video_id", "fps", "frame_idx")
 TOKEN_ATTRIBUTES = ("model", "fingerprint", "axes", "dataset")
+REGION_ATTRIBUTES = ("encoder", "weights", "dataset", "kind", "doc")
 
-ARRAY_LAYOUTS: dict[str, ArrayLayout] = {
-    "resnet101": ArrayLayout(
-        model="resnet101",
-        timeline="frame",
-        axes=("T", "H", "W", "C"),
-        default_channels=2048,
-        doc="ResNet-101 pre-pool map (stride 32) of each sampled frame.",
-        attributes=FRAME_ATTRIBUTES,
-    ),
-    "slowfast": ArrayLayout(
-        model="slowfast",
-        timeline="frame",
-        axes=("T", "H", "W", "C"),
-        default_channels=2304,
-        doc=(
-            "SlowFast trunk maps on the same frame timeline as resnet101: fast-pathway channels "
-            "(256) concatenated after the slow pathway's (2048, repeated over its alpha frames)."
+
+@dataclass(frozen=True)
+class LayoutKind:
+    """How one kind of array is laid out in a shard."""
+
+    name: str
+    timeline: str  # "frame": a row per sampled frame; "token": a row per text token; "region"
+    axes: tuple[str, ...]  # axis names of one item's array, first axis = rows
+    doc: str
+    # attributes every HDF5 dataset of this kind carries (h5ls -v shows them)
+    attributes: tuple[str, ...] = TOKEN_ATTRIBUTES
+
+    def array_path(self, group: str, key: str) -> str:
+        """HDF5 path of the array holding ``key`` (a video key; ignored for text tokens) in the
+        group ``group`` (the model, or a region part)."""
+        if self.timeline == "token":
+            return f"/{group}/features"
+        return f"/{group}/{key}"
+
+
+KINDS: dict[str, LayoutKind] = {
+    kind.name: kind
+    for kind in (
+        LayoutKind(
+            FRAME_MAP,
+            "frame",
+            ("T", "H", "W", "C"),
+            "A feature map of each sampled frame (rows = sampled frames).",
+            FRAME_ATTRIBUTES,
         ),
-        attributes=FRAME_ATTRIBUTES,
-    ),
-    "vit": ArrayLayout(
-        model="vit",
-        timeline="frame",
-        axes=("T", "N", "C"),
-        default_channels=768,
-        doc=(
-            "CLIP-style ViT tokens of each sampled frame after layer k (CLS first, then the "
-            "patches row-major): the input of the frozen top layers a prompt head runs."
+        LayoutKind(
+            FRAME_TOKENS,
+            "frame",
+            ("T", "N", "C"),
+            "Tokens of each sampled frame (rows = sampled frames).",
+            FRAME_ATTRIBUTES,
         ),
-        attributes=FRAME_ATTRIBUTES,
-    ),
-    "roberta": ArrayLayout(
-        model="roberta",
-        timeline="token",
-        axes=("L", "C"),
-        default_channels=768,
-        doc="RoBERTa-base last hidden state of each token of a query (with <s> and </s>).",
-        attributes=TOKEN_ATTRIBUTES,
-    ),
-    "vl-synth-map": ArrayLayout(
-        model="vl-synth-map",
-        timeline="frame",
-        axes=("T", "H", "W", "C"),
-        default_channels=128,
-        doc=(
-            "stvg-vl-synth image tower run densely over each sampled frame, cells projected "
-            "into the joint image-text space, stride 32 (the offline stand-in for MDETR's "
-            "text-aligned backbone)."
+        LayoutKind(
+            TEXT_TOKENS,
+            "token",
+            ("L", "C"),
+            "Per-token features of a query (rows = tokens).",
+            TOKEN_ATTRIBUTES,
         ),
-        attributes=FRAME_ATTRIBUTES,
-    ),
-    "vl-synth-motion-map": ArrayLayout(
-        model="vl-synth-motion-map",
-        timeline="frame",
-        axes=("T", "H", "W", "C"),
-        default_channels=128,
-        doc=(
-            "motion-aware stvg-vl-synth image tower (trained with context_frames c > 1) run "
-            "densely over each sampled frame stacked with its neighbours, stride 32 (the "
-            "offline stand-in for SlowFast's clip maps)."
+        LayoutKind(
+            REGION_SET,
+            "region",
+            ("N", "D"),
+            "Region, whole-frame and sentence embeddings of one encoder.",
+            REGION_ATTRIBUTES,
         ),
-        attributes=FRAME_ATTRIBUTES,
-    ),
-    "vl-synth-text": ArrayLayout(
-        model="vl-synth-text",
-        timeline="token",
-        axes=("L", "C"),
-        default_channels=128,
-        doc="stvg-vl-synth text tower: each word token of a query in the joint space.",
-        attributes=TOKEN_ATTRIBUTES,
-    ),
+    )
 }
 
 TOKEN_IDS_PATH = "/{model}/token_ids"
@@ -116,18 +88,18 @@ TOKEN_IDS_PATH = "/{model}/token_ids"
 
 @dataclass(frozen=True)
 class RegionLayout:
-    """How the region cache lays out one shard (``stvgdata.regions.store`` reads and writes it).
+    """How the ``region-set`` kind lays out one shard.
 
-    Video items live in one group per (kind, video): ``/<kind>/<video key>`` holding
+    Video items live in one group per (part, video): ``/<part>/<video key>`` holding
     ``frame_idx`` (N,) int32 absolute frames and ``embeddings`` (N, D) float32 L2-normalized;
-    box kinds (tubelets, detections) add ``boxes`` (N, 4) float32 pixel xyxy, ``tubelet_id``
+    box parts (tubelets, detections) add ``boxes`` (N, 4) float32 pixel xyxy, ``tubelet_id``
     (N,) int64 (-1 for raw detections), ``scores`` (N,) float32 (nan where the tracker bridged
     a miss) and ``labels`` (N,) strings. Sentences of all queries of the shard are rows of
     ``/sentences/embeddings`` (Q, D) with ``/sentences/query_id`` (Q,) beside them.
     """
 
-    video_kinds: tuple[str, ...] = ("frames", "tubelets", "detections")
-    box_kinds: tuple[str, ...] = ("tubelets", "detections")
+    video_parts: tuple[str, ...] = ("frames", "tubelets", "detections")
+    box_parts: tuple[str, ...] = ("tubelets", "detections")
     frame_arrays: tuple[str, ...] = ("frame_idx", "embeddings")
     box_arrays: tuple[str, ...] = (
         "frame_idx",
@@ -137,10 +109,13 @@ class RegionLayout:
         "labels",
         "embeddings",
     )
+    sentence_part: str = "sentences"
     sentence_path: str = "/sentences/embeddings"
     sentence_ids_path: str = "/sentences/query_id"
-    # attributes of every group and of the sentence dataset (h5ls -v shows them)
-    attributes: tuple[str, ...] = ("encoder", "weights", "dataset", "kind", "doc")
+
+    def part_of(self, array_path: str) -> str:
+        """The part (frames, tubelets, detections, sentences) an array path belongs to."""
+        return array_path.strip("/").split("/", 1)[0]
 
 
 REGION_LAYOUT = RegionLayout()

@@ -95,14 +95,31 @@ FAILURES = _schema(
 RANDOM_INIT_PREFIX = "random-init:"  # weights label of a seeded random-init backbone
 
 FEATURES = _schema(
-    "Manifest of the feature cache: each row points at rows of one array in one HDF5 shard.",
+    "Manifest of the feature store: each row points at rows of one array (or one group of "
+    "region arrays) in one HDF5 shard; ``kind`` names its layout (schemas.arrays.KINDS).",
     DATASET,
     _field(
         "video_id", pa.string(), "Video the array belongs to (null for per-query arrays).", True
     ),
     _field("query_id", pa.string(), "Query the array belongs to (text features).", True),
-    _field("model", pa.string(), "Feature model: resnet101, slowfast, roberta, ..."),
+    _field("model", pa.string(), "Feature model: resnet101, slowfast, roberta, ..., regions."),
+    _field(
+        "kind",
+        pa.string(),
+        "Layout kind: frame-map, frame-tokens, text-tokens or region-set (null in manifests "
+        "written before the column: the model's registered kind).",
+        True,
+    ),
     _field("fingerprint", pa.string(), "Digest of model, config, weights, preprocessing, fps."),
+    _field(
+        "config",
+        pa.string(),
+        "The extractor's full configuration as a JSON object (size, fps, dtype, autocast, "
+        "weights, tiny, channels, ...; region sets: encoder, weights path, dim); read it with "
+        "stvgdata.cache.feature_config, never from the fingerprint's description. Null in "
+        "manifests written before the column.",
+        True,
+    ),
     _field(
         "weights",
         pa.string(),
@@ -251,32 +268,6 @@ TUBELETS = _schema(
     _field("source", pa.string(), "The detections source the tubelet was tracked from."),
 )
 
-REGIONS = _schema(
-    "Manifest of the region cache: each row points at one item's arrays in one HDF5 shard "
-    "(layout in schemas.arrays.REGION_LAYOUT).",
-    DATASET,
-    VIDEO_ID,
-    _field("query_id", pa.string(), "Query of a sentence embedding (null for video items).", True),
-    _field(
-        "kind",
-        pa.string(),
-        "frames (whole sampled frames), tubelets or detections (boxes), sentences (queries).",
-    ),
-    _field("encoder", pa.string(), "Encoder fingerprint, e.g. stvg-vl-synth:<digest>."),
-    _field("weights", pa.string(), "Path of the encoder's weights (file or directory)."),
-    _field("shard", pa.string(), "Shard file, relative to the workspace's features directory."),
-    _field("array_path", pa.string(), "HDF5 group (video items) or dataset (sentences)."),
-    _field("row_start", pa.int64(), "First row of this item in its arrays (inclusive)."),
-    _field("row_end", pa.int64(), "End row of this item in its arrays (exclusive)."),
-    _field(
-        "input_digest",
-        pa.string(),
-        "Digest of what was embedded (boxes, frame indices or sentence): changed input is redone.",
-    ),
-    _field("dim", pa.int32(), "Embedding dimension D."),
-    _field("created_at", pa.timestamp("us", tz="UTC"), "When the shard was committed."),
-)
-
 TABLES: dict[str, pa.Schema] = {
     "videos": VIDEOS,
     "queries": QUERIES,
@@ -288,7 +279,6 @@ TABLES: dict[str, pa.Schema] = {
     "predicted_boxes": PREDICTED_BOXES,
     "detections": DETECTIONS,
     "tubelets": TUBELETS,
-    "regions": REGIONS,
 }
 
 # Tables written by `stvg import` as one versioned unit per dataset (replaced atomically).
@@ -312,7 +302,7 @@ def empty_table(table: str) -> pa.Table:
 # nullable and filled with nulls), so adding a metric never breaks the writers of other heads.
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "runs": ("r_at_1", "r_at_5", "r_at_10", "median_rank", "accuracy", "features"),
-    "features": ("input_digest",),
+    "features": ("input_digest", "kind", "config"),
 }
 
 

@@ -14,6 +14,7 @@ run with one ``StorageError`` line and leaves nothing half-written.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import queue
@@ -27,8 +28,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from stvg.schemas.arrays import ARRAY_LAYOUTS
 from stvg.schemas.tables import RANDOM_INIT_PREFIX
+from stvg.stvgdata.adapters.sampling import sampling_of
 from stvg.stvgdata.cache import (
     InputCheck,
     ModelIdentity,
@@ -39,7 +40,7 @@ from stvg.stvgdata.cache import (
     drop_items,
     drop_model,
     file_stamp,
-    item_column,
+    item_of,
     items_to_redo,
     manifest_rows,
     new_shard_name,
@@ -58,6 +59,7 @@ from stvg.stvgdata.extract_plan import (
     probe_seconds_per_row,
     refuse_other_fingerprint,
 )
+from stvg.stvgdata.extractors import EXTRACTORS, is_text_model
 from stvg.stvgdata.launch import default_decode_threads
 from stvg.stvgdata.progress import ProgressFn, no_progress
 from stvg.stvgdata.video import VideoDecodeError, iter_frames, probe, sample_frame_indices
@@ -65,11 +67,7 @@ from stvg.stvgdata.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-ALL_MODELS = ("resnet101", "slowfast", "roberta")
-# TubeDETR samples every dataset at 5 fps; frames are resized (no crop) to 224x384, which suits
-# the 16:9 videos of VidOR and HC-STVG and gives a 7x12 feature grid at stride 32.
-DEFAULT_FPS = {"vidstg": 5.0, "hcstvg-v1": 5.0, "hcstvg-v2": 5.0}
-DEFAULT_INPUT_SIZE = {"vidstg": (224, 384), "hcstvg-v1": (224, 384), "hcstvg-v2": (224, 384)}
+ALL_MODELS = ("resnet101", "slowfast", "roberta")  # the default run: CSDVL's three inputs
 TEXT_CHUNK = 256  # sentences per encode call (the extractor batches inside); progress step
 TOKENS_PER_WORD = 1.3  # dry-run estimate of BPE tokens per word (+2 special tokens)
 
@@ -81,8 +79,8 @@ class ExtractConfig:
     dataset: str
     splits: tuple[str, ...] = ()  # empty: every split
     models: tuple[str, ...] = ALL_MODELS
-    fps: float | None = None  # None: DEFAULT_FPS of the dataset
-    input_size: tuple[int, int] | None = None  # (H, W); None: DEFAULT_INPUT_SIZE of the dataset
+    fps: float | None = None  # None: the dataset's sampling (stvgdata.adapters.sampling)
+    input_size: tuple[int, int] | None = None  # (H, W); None: the dataset's sampling
     weights: dict[str, str] = field(default_factory=dict)  # model -> weights name or path
     random_init: bool = False  # models without ``weights`` get seeded random weights
     device: str = "auto"  # "auto": cuda when available, else cpu
@@ -103,11 +101,11 @@ class ExtractConfig:
 
     @property
     def target_fps(self) -> float:
-        return self.fps or DEFAULT_FPS.get(self.dataset, 5.0)
+        return self.fps or sampling_of(self.dataset).fps
 
     @property
     def frame_size(self) -> tuple[int, int]:
-        return self.input_size or DEFAULT_INPUT_SIZE.get(self.dataset, (224, 384))
+        return self.input_size or sampling_of(self.dataset).frame_size
 
 
 @dataclass
@@ -188,41 +186,55 @@ def _catalog_work(ws: Workspace, config: ExtractConfig) -> tuple[list[_Video], p
     return owned, queries.filter(pa.array(mask, pa.bool_()))
 
 
+def extractor_config(config: ExtractConfig, model: str) -> Any:
+    """The ``ExtractorConfig`` this run builds ``model`` from."""
+    from stvg.stvgdata.extractors import ExtractorConfig, resolve_device
+
+    return ExtractorConfig(
+        fps=config.target_fps,
+        input_size=config.frame_size,
+        weights=config.weights.get(model),
+        random_init=config.random_init,
+        seed=config.seed,
+        device=resolve_device(config.device),
+        tiny=config.tiny,
+        dtype=config.compute_dtype,
+        autocast=config.autocast,
+        clip_frames=config.clip_frames,
+        vit_arch=config.vit_arch,
+        vit_layer=config.vit_layer,
+    )
+
+
 def build_extractors(config: ExtractConfig) -> dict[str, Any]:
     """The configured models' extractors (also used by the benchmarks)."""
-    from stvg.stvgdata.extractors import ExtractorConfig, build_extractor, resolve_device
+    return {model: extractor for model, (extractor, _) in _build(config).items()}
 
-    unknown = [model for model in config.models if model not in ARRAY_LAYOUTS]
+
+def _build(config: ExtractConfig) -> dict[str, tuple[Any, ModelIdentity]]:
+    """model -> (its extractor, the identity its rows carry: fingerprint, weights, config)."""
+    from stvg.stvgdata.extractors import build_extractor, config_record
+
+    unknown = [model for model in config.models if model not in EXTRACTORS]
     if unknown:
         raise BadInputError.for_field(
-            "models", ",".join(unknown), f"unknown model; know {sorted(ARRAY_LAYOUTS)}"
+            "models", ",".join(unknown), f"unknown model; know {sorted(EXTRACTORS)}"
         )
     stray = [model for model in config.weights if model not in config.models]
     if stray:
         raise BadInputError.for_field(
             "weights", stray[0], f"not a model of this run; models: {','.join(config.models)}"
         )
-    device = resolve_device(config.device)
-    return {
-        model: build_extractor(
-            model,
-            ExtractorConfig(
-                fps=config.target_fps,
-                input_size=config.frame_size,
-                weights=config.weights.get(model),
-                random_init=config.random_init,
-                seed=config.seed,
-                device=device,
-                tiny=config.tiny,
-                dtype=config.compute_dtype,
-                autocast=config.autocast,
-                clip_frames=config.clip_frames,
-                vit_arch=config.vit_arch,
-                vit_layer=config.vit_layer,
-            ),
+    built = {}
+    for model in config.models:
+        settings = extractor_config(config, model)
+        extractor = build_extractor(model, settings)
+        record = json.dumps(config_record(settings, extractor), sort_keys=True)
+        identity = ModelIdentity(
+            model, extractor.fingerprint, extractor.fingerprint_text, extractor.weights, record
         )
-        for model in config.models
-    }
+        built[model] = (extractor, identity)
+    return built
 
 
 def _sampled_count(video: _Video, target_fps: float) -> int:
@@ -234,7 +246,7 @@ def _estimate(
 ) -> None:
     """Planned rows and stored bytes of the items still to do (from catalog metadata only)."""
     itemsize = np.dtype(config.storage.dtype).itemsize
-    if ARRAY_LAYOUTS[summary.model].timeline == "token":
+    if is_text_model(summary.model):
         summary.rows = sum(int(len(s.split()) * TOKENS_PER_WORD) + 2 for s in todo)
         summary.bytes = summary.rows * extractor.channels * itemsize
     else:
@@ -248,7 +260,7 @@ def _check_fingerprint(
     ws: Workspace, config: ExtractConfig, summary: ModelSummary, extractor: Any
 ) -> None:
     """Refuse another cached fingerprint of the model (a dry run notes it instead)."""
-    text = ARRAY_LAYOUTS[summary.model].timeline == "token"
+    text = is_text_model(summary.model)
     planned = planned_rows(extractor, None if text else config.target_fps, config.storage.dtype)
     args = (ws, config.dataset, summary.model, summary.fingerprint, planned)
     if config.dry_run:
@@ -269,7 +281,7 @@ def _sound_cached_items(
     rows = manifest_rows(ws, config.dataset, summary.model, summary.fingerprint).to_pylist()
     rows = [row for row in rows if config.split.owns(row["video_id"])]
     redo = items_to_redo(ws.features_dir, rows, check, flags)
-    cached = {row[item_column(summary.model)] for row in rows}
+    cached = {item_of(row) for row in rows}
     return cached - {entry.item for entry in redo}, redo
 
 
@@ -689,11 +701,9 @@ def run_extraction(
     """Extract the missing features of this process's share of ``config.dataset``."""
     progress = progress or no_progress
     videos, queries = _catalog_work(ws, config)
-    extractors = build_extractors(config)
-    identities = {
-        m: ModelIdentity(m, e.fingerprint, e.fingerprint_text, e.weights)
-        for m, e in extractors.items()
-    }
+    built = _build(config)
+    extractors = {model: extractor for model, (extractor, _) in built.items()}
+    identities = {model: identity for model, (_, identity) in built.items()}
     summary = ExtractSummary(
         config.dataset,
         config.dry_run,
@@ -721,7 +731,7 @@ def run_extraction(
         done, redo = _sound_cached_items(ws, config, model_summary, check, flags)
         summary.redo.extend(redo)
         model_summary.redone = len(redo)
-        if ARRAY_LAYOUTS[model].timeline == "token":
+        if is_text_model(model):
             todo_q = [q for q in query_rows if q["query_id"] not in done]
             model_summary.owned, text_todo[model] = len(query_rows), todo_q
             planned: list[Any] = [q["sentence"] for q in todo_q]
@@ -793,8 +803,6 @@ def _write(
 
 __all__ = [
     "ALL_MODELS",
-    "DEFAULT_FPS",
-    "DEFAULT_INPUT_SIZE",
     "ExtractConfig",
     "ExtractSummary",
     "ModelSummary",

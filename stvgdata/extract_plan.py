@@ -9,13 +9,14 @@ never the fingerprint's description text.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from stvg.stvgdata.catalog import query
-from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.cache.manifest import cached_fingerprints
+from stvg.stvgdata.cache.manifest import refuse_other_fingerprint as store_refusal
 from stvg.stvgdata.workspace import Workspace
 
 PROBE_FRAMES = 8  # frames per timed forward (rounded up to whole chunks)
@@ -53,41 +54,32 @@ def differences(cached: dict[str, Any], planned: PlannedRows) -> list[str]:
     return [f"{what} {old} -> {new}" for what, (old, new) in pairs.items() if old != new]
 
 
+def _describe(planned: PlannedRows) -> Callable[[dict[str, Any]], str]:
+    """Words for a cached fingerprint's row: what differs from ``planned`` (weights, size,
+    fps, dtype; else the preprocessing or network options)."""
+
+    def describe(old: dict[str, Any]) -> str:
+        changed = ", ".join(differences(old, planned)) or "preprocessing or network options"
+        return f"fingerprint {old['fingerprint']} ({old['items']} rows), which differs in {changed}"
+
+    return describe
+
+
 def other_fingerprint(
     ws: Workspace, dataset: str, model: str, fingerprint: str, planned: PlannedRows
 ) -> str | None:
     """When ``dataset``'s cache holds ``model`` under another fingerprint: that fingerprint, its
-    row count and what differs (weights, size, fps, dtype; else the preprocessing or network
-    options), in words; None otherwise."""
-    rows = query(
-        ws,
-        "SELECT fingerprint, any_value(weights) AS weights, any_value(fps) AS fps,"
-        " any_value(shape) AS shape, any_value(dtype) AS dtype, count(*) AS items"
-        " FROM features WHERE dataset = ? AND model = ? AND fingerprint <> ?"
-        " GROUP BY fingerprint ORDER BY fingerprint",
-        [dataset, model, fingerprint],
-    ).to_pylist()
-    if not rows:
-        return None
-    old = rows[0]
-    changed = ", ".join(differences(old, planned)) or "preprocessing or network options"
-    return f"fingerprint {old['fingerprint']} ({old['items']} rows), which differs in {changed}"
+    row count and what differs, in words; None otherwise."""
+    cached = cached_fingerprints(ws, dataset, model, fingerprint)
+    return _describe(planned)(cached[0]) if cached else None
 
 
 def refuse_other_fingerprint(
     ws: Workspace, dataset: str, model: str, fingerprint: str, planned: PlannedRows
 ) -> None:
     """Refuse to mix two configurations of ``model`` in ``dataset``'s cache, naming what
-    differs."""
-    other = other_fingerprint(ws, dataset, model, fingerprint, planned)
-    if other is not None:
-        raise BadInputError(
-            ws.features_dir,
-            f"{dataset}/{model}",
-            f"the cache holds {model} features of {other} from this run's {fingerprint}; "
-            f"rerun with `replace_model_cache` to drop the cached {model} features of "
-            f"{dataset}, or use another `workspace`",
-        )
+    differs (the store's one fingerprint check)."""
+    store_refusal(ws, dataset, model, fingerprint, _describe(planned))
 
 
 def probe_seconds_per_row(extractor: Any) -> float:

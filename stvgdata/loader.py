@@ -23,11 +23,12 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from stvg.schemas.arrays import ARRAY_LAYOUTS
+from stvg.schemas.arrays import FRAME_MAP, TEXT_TOKENS
 from stvg.schemas.batch import MAP_FIELDS, FeatureSet
 from stvg.stvgdata.cache import InputCheck, ShardReader, item_column
 from stvg.stvgdata.catalog import connect, fetch_arrow
 from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extractors import models_of
 from stvg.stvgdata.geometry import xyxy_to_cxcywh_norm
 from stvg.stvgdata.workspace import Workspace
 
@@ -133,12 +134,12 @@ class RowCache:
 
 def map_models() -> tuple[str, ...]:
     """Models whose cached rows are (T, h, w, C) maps, usable as frame or clip features."""
-    return tuple(m for m, layout in ARRAY_LAYOUTS.items() if layout.axes == ("T", "H", "W", "C"))
+    return models_of(FRAME_MAP)
 
 
 def token_models() -> tuple[str, ...]:
     """Models whose cached rows are per-token query features, usable as text features."""
-    return tuple(m for m, layout in ARRAY_LAYOUTS.items() if layout.timeline == "token")
+    return models_of(TEXT_TOKENS)
 
 
 def check_feature_set(features: FeatureSet) -> None:

@@ -23,8 +23,8 @@ from stvg.heads.cospal.phrases import split_sentence
 from stvg.stvgdata.cache import ShardReader
 from stvg.stvgdata.catalog import query as catalog_query
 from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.regions import VideoRegions, load_text_encoder, read_video_regions
 from stvg.stvgdata.regions.base import TextEncoder
-from stvg.stvgdata.regions.store import VideoRegions, load_text_encoder, read_video_regions
 from stvg.stvgdata.workspace import Workspace
 
 TRAIN_SPLIT = "train"

@@ -20,7 +20,7 @@ from stvg.heads.eval.predictions import QueryPrediction
 from stvg.heads.eval.protocols import DEFAULT_PROTOCOL
 from stvg.heads.runs import region_lineage
 from stvg.stvgdata.progress import ProgressFn, no_progress
-from stvg.stvgdata.regions.store import VideoRegions, read_query_embeddings, read_video_regions
+from stvg.stvgdata.regions import VideoRegions, read_query_embeddings, read_video_regions
 from stvg.stvgdata.workspace import Workspace
 
 METHOD = "e3m"

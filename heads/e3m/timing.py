@@ -19,7 +19,7 @@ from stvg.heads.e3m.model.em import region_positions
 from stvg.heads.e3m.predict import iter_groundings
 from stvg.heads.eval.evaluate import load_ground_truth
 from stvg.stvgdata.geometry import pairwise_box_iou
-from stvg.stvgdata.regions.store import VideoRegions
+from stvg.stvgdata.regions import VideoRegions
 from stvg.stvgdata.workspace import Workspace
 
 SCORES = ("frame", "best-region", "target-tubelet", "gamma")

@@ -1,13 +1,27 @@
-"""The feature cache: HDF5 shards (``shard``), the Parquet manifest (``manifest``), the split
-of work between processes (``plan``) and ``verify``. Only this package knows the HDF5 layout."""
+"""The one feature store: HDF5 shards of every layout kind (``shard`` for feature arrays,
+``regions`` for region sets, registered by kind in ``kinds``), the one Parquet manifest
+(``manifest``: commit, drop, lock, fingerprint check, configs), the split of work between
+processes (``plan``) and ``verify``. Only this package knows the HDF5 layout."""
 
-from stvg.stvgdata.cache.digest import InputCheck, file_stamp, text_digest, video_digest
+from stvg.stvgdata.cache.digest import (
+    InputCheck,
+    array_digest,
+    file_stamp,
+    text_digest,
+    video_digest,
+)
 from stvg.stvgdata.cache.faults import StorageError, storage_faults
+from stvg.stvgdata.cache.kinds import STORAGE, KindStorage, storage_of
 from stvg.stvgdata.cache.manifest import (
+    REGIONS_MODEL,
     drop_items,
     drop_model,
+    feature_config,
     item_column,
+    item_of,
     manifest_rows,
+    refuse_other_fingerprint,
+    row_kind,
 )
 from stvg.stvgdata.cache.plan import WorkSplit, new_shard_name, remove_stale_files, worker_lock
 from stvg.stvgdata.cache.repair import Redo, items_to_redo, verify_flags
@@ -15,7 +29,10 @@ from stvg.stvgdata.cache.shard import ModelIdentity, ShardReader, ShardWriter, S
 from stvg.stvgdata.cache.verify import Problem, VerifyReport, verify_cache
 
 __all__ = [
+    "REGIONS_MODEL",
+    "STORAGE",
     "InputCheck",
+    "KindStorage",
     "ModelIdentity",
     "Problem",
     "Redo",
@@ -25,15 +42,21 @@ __all__ = [
     "StorageError",
     "VerifyReport",
     "WorkSplit",
+    "array_digest",
     "drop_items",
     "drop_model",
+    "feature_config",
     "file_stamp",
     "item_column",
+    "item_of",
     "items_to_redo",
     "manifest_rows",
     "new_shard_name",
+    "refuse_other_fingerprint",
     "remove_stale_files",
+    "row_kind",
     "storage_faults",
+    "storage_of",
     "text_digest",
     "verify_cache",
     "verify_flags",

@@ -2,8 +2,10 @@
 
 A frame model's row digests the video file's size and modification time (one ``stat``, no read)
 with the sampled frame indices; a text model's row digests the sentence (the tokenizer is part
-of the fingerprint, so equal sentences give equal token ids). ``extract``, ``verify`` and the
-loader compare the stored digest with the catalog's current input through ``InputCheck``.
+of the fingerprint, so equal sentences give equal token ids); a region set's row digests what
+was embedded (``array_digest``: boxes, frames or sentence), which ``extract-regions`` compares
+itself. ``extract``, ``verify`` and the loader compare the stored digest of the array kinds
+with the catalog's current input through ``InputCheck``.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from stvg.schemas.arrays import ARRAY_LAYOUTS
-from stvg.stvgdata.cache.manifest import item_column
+import numpy as np
+
+from stvg.schemas.arrays import REGION_SET, TEXT_TOKENS
+from stvg.stvgdata.cache.manifest import item_of, row_kind
 from stvg.stvgdata.errors import BadInputError
 
 
@@ -41,6 +45,17 @@ def text_digest(sentence: str) -> str:
     return _digest("text", sentence)
 
 
+def array_digest(*parts: object) -> str:
+    """Digest of arrays and strings (a region set's inputs): equal inputs give equal digests
+    across runs."""
+    digest = hashlib.sha256()
+    for part in parts:
+        data = np.ascontiguousarray(part).tobytes() if isinstance(part, np.ndarray) else part
+        digest.update(str(data).encode() if not isinstance(data, bytes) else data)
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
 class InputCheck:
     """Compares manifest rows of one dataset with the catalog's current inputs.
 
@@ -55,8 +70,12 @@ class InputCheck:
         self._stamps: dict[str, str | None] = {}
 
     def current(self, row: dict[str, Any]) -> str | None:
-        """The digest ``row``'s input has now, or None when the input is absent."""
-        if ARRAY_LAYOUTS[row["model"]].timeline == "token":
+        """The digest ``row``'s input has now, or None when the input is absent (or the row is
+        a region set's, whose inputs its extraction checks)."""
+        kind = row_kind(row)
+        if kind == REGION_SET:
+            return None
+        if kind == TEXT_TOKENS:
             sentence = self.sentences.get(row["query_id"])
             return None if sentence is None else text_digest(sentence)
         path = self.video_paths.get(row["video_id"])
@@ -74,14 +93,14 @@ class InputCheck:
         current = self.current(row)
         if current is None or current == stored:
             return None
-        if ARRAY_LAYOUTS[row["model"]].timeline == "token":
+        if row_kind(row) == TEXT_TOKENS:
             return "the sentence changed since its features were extracted"
         return f"the video file {self.video_paths[row['video_id']]} changed since extraction"
 
     @staticmethod
     def unknown(row: dict[str, Any]) -> bool:
         """Whether ``row`` predates input digests (its input cannot be compared)."""
-        return row.get("input_digest") is None
+        return row.get("input_digest") is None and row_kind(row) != REGION_SET
 
     def refuse_stale(self, rows: Iterable[dict[str, Any]]) -> None:
         """BadInputError naming the first stale row's item: its features must not be served."""
@@ -90,6 +109,6 @@ class InputCheck:
             if reason is not None:
                 raise BadInputError(
                     "feature cache",
-                    f"{row['dataset']}/{row['model']} {row[item_column(row['model'])]}",
+                    f"{row['dataset']}/{row['model']} {item_of(row)}",
                     f"stale features: {reason}; re-run `stvg extract --dataset {row['dataset']}`",
                 )

@@ -1,4 +1,6 @@
-"""The ``features`` manifest: what is cached, under which fingerprint, and how to drop it.
+"""The ``features`` manifest of the one feature store: what is cached (feature arrays and
+region sets alike), under which fingerprint and config, the one lock that serializes manifest
+rewrites, the one fingerprint check, and how to drop rows.
 
 Everything here reads Parquet manifest rows only, never feature data, so planning a resume
 over a large cache costs one small query.
@@ -7,22 +9,38 @@ over a large cache costs one small query.
 from __future__ import annotations
 
 import fcntl
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from stvg.schemas import TABLES
-from stvg.schemas.arrays import ARRAY_LAYOUTS
 from stvg.stvgdata.catalog import connect, fetch_arrow, table_files, write_parquet
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extractors import is_text_model, kind_of
 from stvg.stvgdata.workspace import Workspace
+
+REGIONS_MODEL = "regions"  # the model name of region-set rows (their encoder is the fingerprint)
 
 
 def item_column(model: str) -> str:
-    """Manifest column naming one cached item: a video for frame models, a query for tokens."""
-    return "query_id" if ARRAY_LAYOUTS[model].timeline == "token" else "video_id"
+    """Manifest column naming one item of an extractor's rows: a query for text tokens, else a
+    video."""
+    return "query_id" if is_text_model(model) else "video_id"
+
+
+def item_of(row: dict[str, Any]) -> str:
+    """The item a manifest row caches: its query (text tokens, sentences), else its video."""
+    return row["query_id"] or row["video_id"]
+
+
+def row_kind(row: dict[str, Any]) -> str:
+    """The layout kind of a manifest row (rows written before the column: the model's)."""
+    return row.get("kind") or kind_of(row["model"])
 
 
 def _fetch(ws: Workspace, sql: str, params: list[object] | None = None) -> pa.Table:
@@ -49,14 +67,81 @@ def manifest_rows(
     return _fetch(ws, sql, [value for _, value in clauses])
 
 
+def feature_config(ws: Workspace, dataset: str, model: str) -> dict[str, Any]:
+    """The structured config (``config`` column) ``dataset``'s ``model`` features were
+    extracted with: size, fps, dtype, autocast, weights, tiny, channels, ... (see the extractor
+    registry). One line when nothing is cached, when two fingerprints are, or when the rows
+    predate the column (re-extract then)."""
+    rows = manifest_rows(ws, dataset, model).to_pylist()  # SELECT *: older parts lack config
+    where = ws.features_dir
+    if not rows:
+        raise BadInputError(where, f"{dataset}/{model}", "no features cached; run `stvg extract`")
+    if len({row["fingerprint"] for row in rows}) > 1:
+        raise BadInputError(
+            where, f"{dataset}/{model}", "features of several fingerprints are cached"
+        )
+    configs = {row.get("config") for row in rows}
+    if None in configs:
+        raise BadInputError(
+            where,
+            f"{dataset}/{model}",
+            "cached before the store recorded extractor configs; re-extract with "
+            f"`stvg extract --dataset {dataset} --features {model} --replace-model-cache`",
+        )
+    return json.loads(configs.pop())
+
+
+def cached_fingerprints(
+    ws: Workspace, dataset: str, model: str, fingerprint: str
+) -> list[dict[str, Any]]:
+    """The fingerprints of ``dataset``'s ``model`` other than ``fingerprint``: one dict each
+    with its weights, fps, row shape, dtype (of any of its rows) and row count."""
+    return _fetch(
+        ws,
+        "SELECT fingerprint, any_value(weights) AS weights, any_value(fps) AS fps,"
+        " any_value(shape) AS shape, any_value(dtype) AS dtype, count(*) AS items"
+        " FROM features WHERE dataset = ? AND model = ? AND fingerprint <> ?"
+        " GROUP BY fingerprint ORDER BY fingerprint",
+        [dataset, model, fingerprint],
+    ).to_pylist()
+
+
+def refuse_other_fingerprint(
+    ws: Workspace,
+    dataset: str,
+    model: str,
+    fingerprint: str,
+    describe: Callable[[dict[str, Any]], str] | None = None,
+    replace_field: str = "replace_model_cache",
+) -> None:
+    """The one fingerprint check: refuse to mix two configurations of ``model`` in ``dataset``'s
+    store (features of two networks, or regions of two encoders, mean nothing side by side).
+    ``describe`` words a cached fingerprint's row (default: the fingerprint and row count)."""
+    cached = cached_fingerprints(ws, dataset, model, fingerprint)
+    if not cached:
+        return
+    old = cached[0]
+    what = (describe or (lambda row: f"fingerprint {row['fingerprint']} ({row['items']} rows)"))(
+        old
+    )
+    raise BadInputError(
+        ws.features_dir,
+        f"{dataset}/{model}",
+        f"the cache holds {model} features of {what} from this run's {fingerprint}; "
+        f"rerun with `{replace_field}` to drop the cached {model} features of "
+        f"{dataset}, or use another `workspace`",
+    )
+
+
 def referenced_shards(ws: Workspace) -> set[str]:
     """Every shard some manifest row points at."""
     return set(_fetch(ws, "SELECT DISTINCT shard FROM features")["shard"].to_pylist())
 
 
 @contextmanager
-def _rewrite_lock(ws: Workspace) -> Iterator[None]:
-    """Serialize manifest rewrites between processes (appends need no lock: new part files)."""
+def rewrite_lock(ws: Workspace) -> Iterator[None]:
+    """Serialize manifest rewrites between processes, features and regions alike (appends need
+    no lock: they add new part files)."""
     ws.features_dir.mkdir(parents=True, exist_ok=True)
     with open(ws.features_dir / ".manifest-lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -74,7 +159,7 @@ def _drop_rows(ws: Workspace, doomed_in: Callable[[pa.Table], pa.ChunkedArray]) 
     ever points at a missing file.
     """
     dropped, shards = 0, set()
-    with _rewrite_lock(ws):
+    with rewrite_lock(ws):
         for path in table_files(ws, "features"):
             part = pq.read_table(path, schema=TABLES["features"])
             doomed = doomed_in(part)
@@ -114,13 +199,15 @@ def drop_items(ws: Workspace, dataset: str, model: str, items: set[str]) -> int:
     are computed again; shards left unreferenced are deleted. Returns the rows removed."""
     if not items:
         return 0
-    column = item_column(model)
     return _drop_rows(
         ws,
         lambda part: pc.fill_null(
             pc.and_(
                 pc.and_(pc.equal(part["dataset"], dataset), pc.equal(part["model"], model)),
-                pc.is_in(part[column], pa.array(sorted(items), pa.string())),
+                pc.is_in(
+                    pc.coalesce(part["query_id"], part["video_id"]),
+                    pa.array(sorted(items), pa.string()),
+                ),
             ),
             False,
         ),

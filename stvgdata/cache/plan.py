@@ -67,7 +67,9 @@ def new_shard_name(dataset: str, model: str, split: WorkSplit) -> str:
 
 @contextmanager
 def worker_lock(ws: Workspace, dataset: str, split: WorkSplit) -> Iterator[None]:
-    """Hold the lock of this shard index: two processes never write the same prefix."""
+    """Hold the store's one writer lock of this dataset and shard index: two processes never
+    write the same prefix, whether they extract features (``extract``) or region sets
+    (``extract-regions``, which also reads the feature timeline being written)."""
     lock_dir = ws.features_dir / SHARDS_DIR / dataset
     lock_dir.mkdir(parents=True, exist_ok=True)
     lock_path = lock_dir / f".{split.prefix}lock"
@@ -78,8 +80,9 @@ def worker_lock(ws: Workspace, dataset: str, split: WorkSplit) -> Iterator[None]
             raise BadInputError(
                 lock_path,
                 None,
-                f"another extraction of {dataset} with shard index {split.shard_index} of "
-                f"{split.num_shards} is running; give each process its own `shard_index`",
+                f"another extraction (extract or extract-regions) of {dataset} with shard index "
+                f"{split.shard_index} of {split.num_shards} is running; wait for it, or give "
+                "each process its own `shard_index`",
             ) from None
         try:
             yield

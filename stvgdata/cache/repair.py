@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from stvg.stvgdata.cache.digest import InputCheck
-from stvg.stvgdata.cache.manifest import item_column
+from stvg.stvgdata.cache.manifest import item_of
 from stvg.stvgdata.catalog import query
 from stvg.stvgdata.workspace import Workspace
 
@@ -51,7 +51,7 @@ def items_to_redo(
     shard_present: dict[str, bool] = {}
     redo: dict[str, Redo] = {}
     for row in rows:
-        item = row[item_column(row["model"])]
+        item = item_of(row)
         shard = row["shard"]
         if shard not in shard_present:
             shard_present[shard] = (features_dir / shard).is_file()

@@ -1,9 +1,10 @@
-"""HDF5 shard files of the feature cache: the one writer/reader pair that knows the layout.
+"""HDF5 shard files of the feature store: the one commit path (``ShardFile``) and the
+writer/reader pair of the array kinds (frame maps, frame tokens, text tokens).
 
-The layout is ``schemas.arrays``: frame models store one (T, H, W, C) dataset per video, token
-models one concatenated (N_tokens, C) dataset plus token ids. A shard is written by one process
-under a hidden temporary name; ``ShardWriter.commit`` renames it into place and only then
-appends its manifest rows, so every manifest row points at a complete file. Every array
+The layout is ``schemas.arrays``: frame kinds store one (T, H, W, C) or (T, N, C) dataset per
+video, text tokens one concatenated (N_tokens, C) dataset plus token ids. A shard is written by
+one process under a hidden temporary name; ``ShardFile.commit`` renames it into place and only
+then appends its manifest rows, so every manifest row points at a complete file. Every array
 carries HDF5's fletcher32 checksum per chunk (unless ``StorageConfig.checksum`` is off). Checked
 reads (``verify --deep``) fail on damaged bytes; the training path reads unchecked, since HDF5's
 check costs more than the read itself (``ShardReader``).
@@ -22,13 +23,14 @@ import h5py
 import numpy as np
 import pyarrow as pa
 
-from stvg.schemas.arrays import ARRAY_LAYOUTS, TOKEN_IDS_PATH
+from stvg.schemas.arrays import KINDS, TOKEN_IDS_PATH
 from stvg.stvgdata.atomic import temp_sibling
 from stvg.stvgdata.cache.edc import transfer_list
 from stvg.stvgdata.cache.faults import ensure_space
-from stvg.stvgdata.cache.manifest import item_column
+from stvg.stvgdata.cache.manifest import item_of
 from stvg.stvgdata.catalog import append_rows
 from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extractors import EXTRACTORS, kind_of
 from stvg.stvgdata.workspace import Workspace
 
 SHARD_SUFFIX = ".h5"
@@ -69,6 +71,12 @@ class ModelIdentity:
     fingerprint: str
     description: str  # readable summary of the fingerprinted configuration
     weights: str = ""  # readable weights label (manifest column ``weights``)
+    config: str | None = None  # the extractor's config as JSON (manifest column ``config``)
+    kind: str = ""  # layout kind (schemas.arrays.KINDS); empty: the model's registered kind
+
+    def __post_init__(self) -> None:
+        if not self.kind:
+            object.__setattr__(self, "kind", kind_of(self.model))
 
 
 def array_key(video_id: str) -> str:
@@ -94,22 +102,81 @@ class _TokenBuffer:
 
 
 @dataclass
-class ShardWriter:
-    """Writes one shard (one process, one file) and commits it with its manifest rows."""
+class ShardFile:
+    """One shard being written by one process, whatever its kind: a hidden temporary file that
+    ``commit`` renames into place before appending its manifest rows (the store's one commit
+    path), and that ``abort`` deletes."""
 
     ws: Workspace
     relative_path: str  # shard path relative to ``ws.features_dir``
     dataset: str
-    storage: StorageConfig = field(default_factory=StorageConfig)
 
     def __post_init__(self) -> None:
         self.final_path = self.ws.features_dir / self.relative_path
         self.final_path.parent.mkdir(parents=True, exist_ok=True)
         self.temp_path = temp_sibling(self.final_path)
         self._file = h5py.File(self.temp_path, "w", libver="latest", rdcc_nbytes=0)
+        self._rows: list[dict[str, Any]] = []
+
+    def _flush(self) -> None:
+        """Write what the kind's writer still buffers (called by ``commit``)."""
+
+    def _manifest_row(self, identity: ModelIdentity, **fields: Any) -> dict[str, Any]:
+        """A manifest row of this shard for ``identity``'s item; ``fields`` give where it lies
+        (video/query, array path, rows) and its fps, frames, shape, dtype and input digest."""
+        return {
+            "dataset": self.dataset,
+            "model": identity.model,
+            "kind": identity.kind,
+            "fingerprint": identity.fingerprint,
+            "config": identity.config,
+            "weights": identity.weights,
+            "shard": self.relative_path,
+            **fields,
+        }
+
+    def commit(self) -> int:
+        """Close, rename into place, then append the manifest rows; returns rows committed.
+
+        An empty shard (every item failed) is removed instead of committed.
+        """
+        self._flush()
+        self._file.close()
+        if not self._rows:
+            self.temp_path.unlink(missing_ok=True)
+            return 0
+        with open(self.temp_path, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(self.temp_path, self.final_path)
+        created_at = datetime.now(UTC)
+        table = pa.Table.from_pylist([{**row, "created_at": created_at} for row in self._rows])
+        try:
+            append_rows(self.ws, "features", table)
+        except BaseException:
+            self.final_path.unlink(missing_ok=True)  # no manifest row will ever point at it
+            raise
+        return len(self._rows)
+
+    def abort(self) -> None:
+        """Close and delete the temporary file: nothing of this shard becomes visible.
+
+        Safe after a failed write or commit (full disk): closing may fail again, the file is
+        deleted all the same."""
+        with contextlib.suppress(OSError, RuntimeError):  # the file is deleted just below
+            self._file.close()
+        self.temp_path.unlink(missing_ok=True)
+
+
+@dataclass
+class ShardWriter(ShardFile):
+    """Writes one shard of the array kinds (one process, one file)."""
+
+    storage: StorageConfig = field(default_factory=StorageConfig)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
         self._open: dict[str, _OpenArray] = {}
         self._tokens: dict[str, _TokenBuffer] = {}  # model -> query rows not yet written
-        self._rows: list[dict[str, Any]] = []
         self.nbytes = 0
 
     @property
@@ -132,14 +199,14 @@ class ShardWriter:
         ensure_space(self.temp_path.parent, nbytes, reserve=2 * self.storage.chunk_bytes)
 
     def _attributes(self, identity: ModelIdentity) -> dict[str, Any]:
-        layout = ARRAY_LAYOUTS[identity.model]
+        registered = EXTRACTORS.get(identity.model)
         return {
             "model": identity.model,
             "fingerprint": identity.fingerprint,
             "description": identity.description,
-            "axes": ",".join(layout.axes),
+            "axes": ",".join(KINDS[identity.kind].axes),
             "dataset": self.dataset,
-            "doc": layout.doc,
+            "doc": registered.doc if registered else KINDS[identity.kind].doc,
         }
 
     def _create(self, path: str, shape: tuple[int, ...], dtype: str, maxshape=None) -> h5py.Dataset:
@@ -169,28 +236,24 @@ class ShardWriter:
         """Create the (T, H, W, C) array of one video; returns the handle for ``write_rows``.
 
         ``input_digest`` (``digest.video_digest``) lets readers tell when the video changed."""
-        path = ARRAY_LAYOUTS[identity.model].array_path(array_key(video_id))
+        path = KINDS[identity.kind].array_path(identity.model, array_key(video_id))
         num_rows = len(frame_idx)
         data = self._create(path, (num_rows, *row_shape), self.storage.dtype)
         data.attrs.update(self._attributes(identity))
         data.attrs.update(video_id=video_id, fps=fps, frame_idx=np.asarray(frame_idx, np.int64))
-        manifest = {
-            "dataset": self.dataset,
-            "video_id": video_id,
-            "query_id": None,
-            "model": identity.model,
-            "fingerprint": identity.fingerprint,
-            "weights": identity.weights,
-            "shard": self.relative_path,
-            "array_path": path,
-            "row_start": 0,
-            "row_end": num_rows,
-            "fps": float(fps),
-            "frame_idx": [int(f) for f in frame_idx],
-            "shape": list(row_shape),
-            "dtype": self.storage.dtype,
-            "input_digest": input_digest,
-        }
+        manifest = self._manifest_row(
+            identity,
+            video_id=video_id,
+            query_id=None,
+            array_path=path,
+            row_start=0,
+            row_end=num_rows,
+            fps=float(fps),
+            frame_idx=[int(f) for f in frame_idx],
+            shape=list(row_shape),
+            dtype=self.storage.dtype,
+            input_digest=input_digest,
+        )
         self._open[path] = _OpenArray(path, num_rows, 0, manifest)
         return path
 
@@ -230,7 +293,7 @@ class ShardWriter:
         """Append one query's tokens (L,) and features (L, C) to the model's token arrays;
         ``input_digest`` is ``digest.text_digest`` of its sentence."""
         nbytes = feats.size * np.dtype(self.storage.dtype).itemsize
-        path = ARRAY_LAYOUTS[identity.model].array_path(query_id)
+        path = KINDS[identity.kind].array_path(identity.model, query_id)
         tokens = self._tokens.setdefault(identity.model, _TokenBuffer(identity))
         start, stop = tokens.rows, tokens.rows + len(feats)
         tokens.rows = stop
@@ -241,23 +304,19 @@ class ShardWriter:
             self._flush_tokens(tokens)
         self.nbytes += nbytes
         self._rows.append(
-            {
-                "dataset": self.dataset,
-                "video_id": video_id,
-                "query_id": query_id,
-                "model": identity.model,
-                "fingerprint": identity.fingerprint,
-                "weights": identity.weights,
-                "shard": self.relative_path,
-                "array_path": path,
-                "row_start": start,
-                "row_end": stop,
-                "fps": None,
-                "frame_idx": [],
-                "shape": [int(feats.shape[1])],
-                "dtype": self.storage.dtype,
-                "input_digest": input_digest,
-            }
+            self._manifest_row(
+                identity,
+                video_id=video_id,
+                query_id=query_id,
+                array_path=path,
+                row_start=start,
+                row_end=stop,
+                fps=None,
+                frame_idx=[],
+                shape=[int(feats.shape[1])],
+                dtype=self.storage.dtype,
+                input_digest=input_digest,
+            )
         )
 
     def _flush_tokens(self, tokens: _TokenBuffer) -> None:
@@ -267,7 +326,7 @@ class ShardWriter:
             return
         self._reserve_space(tokens.nbytes)  # once per write, not per buffered query
         model = tokens.identity.model
-        path = ARRAY_LAYOUTS[model].array_path("")
+        path = KINDS[tokens.identity.kind].array_path(model, "")
         ids_path = TOKEN_IDS_PATH.format(model=model)
         feats, ids = np.concatenate(tokens.feats), np.concatenate(tokens.ids)
         if path not in self._file:
@@ -283,40 +342,15 @@ class ShardWriter:
         ids_data[start:stop] = ids
         tokens.feats, tokens.ids, tokens.nbytes = [], [], 0
 
-    def commit(self) -> int:
-        """Close, rename into place, then append the manifest rows; returns rows committed.
-
-        An empty shard (every item failed) is removed instead of committed.
-        """
+    def _flush(self) -> None:
         for handle in list(self._open):
             self.discard_video(handle)
         for tokens in self._tokens.values():
             self._flush_tokens(tokens)
-        self._file.close()
-        if not self._rows:
-            self.temp_path.unlink(missing_ok=True)
-            return 0
-        with open(self.temp_path, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(self.temp_path, self.final_path)
-        created_at = datetime.now(UTC)
-        table = pa.Table.from_pylist([{**row, "created_at": created_at} for row in self._rows])
-        try:
-            append_rows(self.ws, "features", table)
-        except BaseException:
-            self.final_path.unlink(missing_ok=True)  # no manifest row will ever point at it
-            raise
-        return len(self._rows)
 
     def abort(self) -> None:
-        """Close and delete the temporary file: nothing of this shard becomes visible.
-
-        Safe after a failed write or commit (full disk): closing may fail again, the file is
-        deleted all the same."""
         self._open.clear()
-        with contextlib.suppress(OSError, RuntimeError):  # the file is deleted just below
-            self._file.close()
-        self.temp_path.unlink(missing_ok=True)
+        super().abort()
 
 
 def read_runs(
@@ -409,7 +443,7 @@ class ShardReader:
 
 def unreadable(features_dir: Path, row: dict[str, Any], exc: BaseException) -> BadInputError:
     """One line for a manifest row whose shard cannot be read, saying how to repair it."""
-    item = row[item_column(row["model"])]
+    item = item_of(row)
     cause = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return BadInputError(
         features_dir / row["shard"],

@@ -1,4 +1,5 @@
-"""``stvg verify``: check every manifest row against the shard it points at.
+"""``stvg verify``: check every manifest row (feature arrays and region sets alike) against the
+shard it points at, through its kind's check (``kinds``).
 
 Shallow checks read metadata only (file, dataset, row range, shape, dtype, attributes) and
 compare each row's input digest with the catalog's current input (a stale row is a problem; a
@@ -17,21 +18,19 @@ from pathlib import Path
 from typing import Any
 
 import h5py
-import numpy as np
 import pyarrow as pa
 
-from stvg.schemas.arrays import ARRAY_LAYOUTS, TOKEN_IDS_PATH
+from stvg.stvgdata.cache.checks import checksummed
 from stvg.stvgdata.cache.digest import InputCheck
 from stvg.stvgdata.cache.faults import StorageError, storage_faults
-from stvg.stvgdata.cache.manifest import item_column, manifest_rows
+from stvg.stvgdata.cache.kinds import storage_of
+from stvg.stvgdata.cache.manifest import item_of, manifest_rows
 from stvg.stvgdata.cache.plan import SHARDS_DIR
 from stvg.stvgdata.cache.repair import VERIFY_STAGE
-from stvg.stvgdata.cache.shard import SHARD_SUFFIX, read_runs
+from stvg.stvgdata.cache.shard import SHARD_SUFFIX
 from stvg.stvgdata.catalog import append_rows, failure_row, query
 from stvg.stvgdata.progress import ProgressFn, no_progress
 from stvg.stvgdata.workspace import Workspace
-
-DEEP_READ_ROWS = 64  # rows per read in deep mode: bounded memory for 10-minute videos
 
 
 @dataclass(frozen=True)
@@ -66,83 +65,31 @@ class VerifyReport:
 
 
 def _item(row: dict[str, Any]) -> str:
-    return row[item_column(row["model"])] or ""
+    return item_of(row) or ""
 
 
-def _check_row(handle: h5py.File, row: dict[str, Any], deep: bool) -> list[str]:
-    """Reasons why ``row`` does not match its array (empty when it does)."""
-    path = row["array_path"]
-    if path not in handle:
-        return [f"array {path} missing from the shard"]
-    data = handle[path]
-    start, stop = row["row_start"], row["row_end"]
-    reasons = []
-    if not 0 <= start < stop <= data.shape[0]:
-        reasons.append(f"rows [{start}, {stop}) outside the array's {data.shape[0]} rows")
-    if list(data.shape[1:]) != list(row["shape"]):
-        reasons.append(f"row shape {list(data.shape[1:])} != manifest {row['shape']}")
-    if data.dtype.name != row["dtype"]:
-        reasons.append(f"dtype {data.dtype.name} != manifest {row['dtype']}")
-    for attr in ("model", "fingerprint"):
-        if data.attrs.get(attr) != row[attr]:
-            reasons.append(f"attribute {attr}={data.attrs.get(attr)!r} != manifest {row[attr]!r}")
-    if ARRAY_LAYOUTS[row["model"]].timeline == "frame":
-        stored = np.asarray(data.attrs.get("frame_idx", []))
-        if stop - start != len(row["frame_idx"]) or not np.array_equal(stored, row["frame_idx"]):
-            reasons.append("frame_idx differs between the manifest and the array")
-    else:
-        ids = handle.get(TOKEN_IDS_PATH.format(model=row["model"]))
-        if ids is None or ids.shape[0] != data.shape[0]:
-            reasons.append("token ids missing or of another length than the features")
-    if deep and not reasons:
-        reasons.extend(_deep_reasons(handle, row))
-    return reasons
-
-
-def _unchecksummed(handle: h5py.File, rows: list[dict[str, Any]]) -> int:
-    """How many of ``rows`` are stored without fletcher32 checksums."""
-    paths = [row["array_path"] for row in rows]
-    return sum(1 for path in paths if path in handle and not handle[path].fletcher32)
-
-
-def _deep_reasons(handle: h5py.File, row: dict[str, Any]) -> list[str]:
-    """Read every row of ``row`` (and its token ids) with checksums checked, unlike the
-    training path's reads: checksum failures and NaN/inf."""
-    start, stop = row["row_start"], row["row_end"]
-    data = handle[row["array_path"]]
-    for chunk_start in range(start, stop, DEEP_READ_ROWS):
-        run = (chunk_start, min(stop, chunk_start + DEEP_READ_ROWS))
-        try:
-            block = read_runs(data, [run], verify_checksums=True)
-        except OSError as exc:  # fletcher32 mismatch, or bytes HDF5 cannot decode
-            return [f"damaged data in rows from {chunk_start}: {str(exc).splitlines()[0]}"]
-        if not np.isfinite(block).all():
-            return [f"non-finite values in rows from {chunk_start}"]
-    if ARRAY_LAYOUTS[row["model"]].timeline == "token":
-        try:
-            ids = handle[TOKEN_IDS_PATH.format(model=row["model"])]
-            read_runs(ids, [(start, stop)], verify_checksums=True)
-        except OSError as exc:
-            return [f"damaged token ids: {str(exc).splitlines()[0]}"]
-    return []
+def _group(row: dict[str, Any]) -> str:
+    """The top HDF5 group of a row's array: the model, or a region set's part."""
+    return row["array_path"].strip("/").split("/", 1)[0]
 
 
 def _manifest_problems(rows: list[dict[str, Any]]) -> list[Problem]:
     """Duplicate items and overlapping row ranges within one array."""
     problems = []
-    seen: dict[tuple[str, str, str], int] = defaultdict(int)
+    seen: dict[tuple[str, str, str, str], int] = defaultdict(int)
     ranges: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        seen[(row["dataset"], row["model"], _item(row))] += 1
+        seen[(row["dataset"], row["model"], _group(row), _item(row))] += 1
         ranges[(row["shard"], row["array_path"])].append(row)
-    for (dataset, model, item), count in seen.items():
+    for (dataset, model, group, item), count in seen.items():
         if count > 1:
-            reason = f"{count} manifest rows for {dataset}/{model}"
+            where = model if group == model else f"{model} {group}"
+            reason = f"{count} manifest rows for {dataset}/{where}"
             problems.append(Problem("", "", item, reason, dataset, model))
     for spans in ranges.values():
         spans.sort(key=lambda row: (row["row_start"], row["row_end"]))
         for before, row in zip(spans, spans[1:], strict=False):
-            if row["row_start"] < before["row_end"]:
+            if row["row_start"] < before["row_end"] and before["row_start"] < before["row_end"]:
                 problems.append(Problem.of(row, "row range overlaps another item"))
     return problems
 
@@ -196,8 +143,9 @@ def _check_shard(path: Path, rows: list[dict[str, Any]], deep: bool, report: Ver
     try:
         with h5py.File(path, "r") as handle:
             for row in rows:
-                report.problems.extend(Problem.of(row, r) for r in _check_row(handle, row, deep))
-            report.no_checksum += _unchecksummed(handle, rows)
+                reasons = storage_of(row).check(handle, row, deep)
+                report.problems.extend(Problem.of(row, reason) for reason in reasons)
+            report.no_checksum += sum(1 for row in rows if not checksummed(handle, row))
     except OSError as exc:
         reason = f"shard unreadable: {str(exc).splitlines()[0]}"
         report.problems.extend(Problem.of(row, reason) for row in rows)

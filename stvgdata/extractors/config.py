@@ -1,4 +1,5 @@
-"""The one configuration every extractor is built from (CLI options map onto it)."""
+"""The one configuration every extractor is built from (CLI options map onto it), and the
+structured record of it that the store keeps with every row."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from stvg.stvgdata.errors import BadInputError
 
@@ -74,3 +76,34 @@ class ExtractorConfig:
     def random_weights(self) -> bool:
         """Whether this network is a seeded random init (no weights loaded)."""
         return self.weights is None and self.random_init
+
+
+def config_record(config: ExtractorConfig, extractor: Any) -> dict[str, Any]:
+    """The full configuration an extractor ran with, as the manifest's ``config`` column holds
+    it (JSON): every field that shapes the features (not the device), the readable weights
+    label beside the weights source given, and the output's channels and grid."""
+    record = {name: getattr(config, name) for name in RECORDED_FIELDS}
+    grid = extractor.output_grid() if hasattr(extractor, "output_grid") else None
+    return {
+        **record,
+        "size": list(config.input_size),
+        "weights": extractor.weights,
+        "weights_source": None if config.weights is None else str(config.weights),
+        "channels": int(extractor.channels),
+        "grid": None if grid is None else [int(n) for n in grid],
+    }
+
+
+RECORDED_FIELDS = (
+    "fps",
+    "random_init",
+    "seed",
+    "tiny",
+    "dtype",
+    "autocast",
+    "variant",
+    "clip_frames",
+    "alpha",
+    "vit_arch",
+    "vit_layer",
+)

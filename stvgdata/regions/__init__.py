@@ -1,18 +1,23 @@
-"""Region and vision-language embeddings: encoders, the region cache and
-its extraction. ``store`` is the reader API the zero-shot and weakly supervised heads call."""
+"""Region and vision-language embeddings: encoders and the extraction of region sets into the
+feature store. The reader API the zero-shot and weakly supervised heads call is re-exported
+here (it lives with the store's region-set kind, ``stvgdata.cache.regions``)."""
 
-from stvg.stvgdata.regions.base import TextEncoder, VisionLanguageEncoder
-from stvg.stvgdata.regions.store import (
+from stvg.stvgdata.cache.regions import (
+    BoxRegions,
     VideoRegions,
-    load_text_encoder,
+    dataset_encoder,
     read_query_embeddings,
     read_video_regions,
 )
+from stvg.stvgdata.regions.base import TextEncoder, VisionLanguageEncoder
+from stvg.stvgdata.regions.encoders import load_text_encoder
 
 __all__ = [
+    "BoxRegions",
     "TextEncoder",
     "VideoRegions",
     "VisionLanguageEncoder",
+    "dataset_encoder",
     "load_text_encoder",
     "read_query_embeddings",
     "read_video_regions",

@@ -19,7 +19,7 @@ CLIP = "clip"  # Hugging Face CLIP from a local directory (stvgdata.regions.clip
 class TextEncoder(Protocol):
     """The text side: sentences and phrases to vectors, and word-level vectors."""
 
-    fingerprint: str  # "<encoder name>:<digest>", the ``encoder`` column of the regions table
+    fingerprint: str  # "<encoder name>:<digest>", the fingerprint of its region sets in the store
     dim: int
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

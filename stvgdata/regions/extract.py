@@ -1,5 +1,5 @@
 """``stvg extract-regions``: embed every tubelet/detection box and every sampled frame of a
-dataset's videos, and every query's sentence, into the region cache.
+dataset's videos, and every query's sentence, into the feature store as region sets.
 
 Frames are the feature cache's sampled frames when it has them (so region frames line up with
 the ResNet/SlowFast timeline), else the video sampled at ``fps``. Each video is decoded once,
@@ -11,18 +11,38 @@ committed every ``videos_per_shard`` videos, so an interrupted run loses little.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from stvg.stvgdata.cache import (
+    REGIONS_MODEL,
+    WorkSplit,
+    array_digest,
+    drop_items,
+    drop_model,
+    refuse_other_fingerprint,
+    remove_stale_files,
+    verify_flags,
+    worker_lock,
+)
+from stvg.stvgdata.cache.regions import (
+    BOX_PARTS,
+    BoxRegions,
+    RegionWriter,
+    new_region_writer,
+    refuse_old_layout,
+    region_identity,
+    region_rows,
+    remove_old_layout,
+)
 from stvg.stvgdata.catalog import append_rows, failure_row, query
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.progress import ProgressFn, no_progress
@@ -30,18 +50,6 @@ from stvg.stvgdata.regions.base import VisionLanguageEncoder
 from stvg.stvgdata.regions.config import RegionExtractConfig
 from stvg.stvgdata.regions.crops import sliding_windows, stack_crops, stack_whole_frames
 from stvg.stvgdata.regions.encoders import DEFAULT_ENCODER, build_encoder, substitute_dir
-from stvg.stvgdata.regions.store import (
-    BOX_KINDS,
-    REGIONS_DIR,
-    BoxRegions,
-    RegionShardWriter,
-    check_encoder,
-    digest_of,
-    drop_regions,
-    latest_rows,
-    region_rows,
-    remove_unreferenced_shards,
-)
 from stvg.stvgdata.video.decode import VideoDecodeError, iter_frames, sample_frame_indices
 from stvg.stvgdata.workspace import Workspace
 
@@ -150,9 +158,9 @@ def _boxes_on(rows: pa.Table, frame_idx: np.ndarray) -> BoxRegions:
 
 def _digest(kind: str, video: _Video) -> str:
     if kind == "frames":
-        return digest_of(video.frame_idx.astype(np.int64), video.width, video.height)
+        return array_digest(video.frame_idx.astype(np.int64), video.width, video.height)
     b = video.boxes[kind]
-    return digest_of(b.frame_idx, b.boxes, b.tubelet_id, b.scores, "|".join(b.labels))
+    return array_digest(b.frame_idx, b.boxes, b.tubelet_id, b.scores, "|".join(b.labels))
 
 
 # --------------------------------------------------------------------------------------------
@@ -221,24 +229,6 @@ def _frame_spans(
 # the run
 
 
-@contextmanager
-def _dataset_lock(ws: Workspace, dataset: str) -> Iterator[None]:
-    """One region extraction per dataset at a time (two would race on the manifest)."""
-    directory = ws.features_dir / REGIONS_DIR / dataset
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BadInputError(
-                directory, None, f"another extract-regions of {dataset} is running"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _plan(ws: Workspace, config: RegionExtractConfig) -> list[_Video]:
     """Every video of the dataset with its sampled frames and boxes (all validated up front)."""
     timelines = _cached_timelines(ws, config.dataset)
@@ -270,27 +260,51 @@ def _encoder(ws: Workspace, config: RegionExtractConfig) -> VisionLanguageEncode
     return build_encoder(config.encoder, weights, config.device)
 
 
+def _config_record(encoder: VisionLanguageEncoder) -> dict[str, Any]:
+    """The structured config of a region set (the manifest's ``config`` column)."""
+    return {
+        "encoder": encoder.fingerprint.split(":", 1)[0],
+        "weights": str(encoder.weights),
+        "dim": encoder.dim,
+        "image_size": encoder.image_size,
+        "context_frames": encoder.context_frames,
+    }
+
+
 def run_region_extraction(
     ws: Workspace, config: RegionExtractConfig, progress: ProgressFn | None = None
 ) -> RegionExtractSummary:
-    """Embed what is missing of ``config.dataset`` into the region cache (see module doc)."""
+    """Embed what is missing of ``config.dataset`` into the store (see module doc)."""
     progress = progress or no_progress
     for kind in config.boxes:
-        if kind not in BOX_KINDS:
-            raise BadInputError.for_field("boxes", kind, f"must be one of {', '.join(BOX_KINDS)}")
+        if kind not in BOX_PARTS:
+            raise BadInputError.for_field("boxes", kind, f"must be one of {', '.join(BOX_PARTS)}")
     videos = _plan(ws, config)
     encoder = _encoder(ws, config)
     summary = RegionExtractSummary(config.dataset, encoder.fingerprint, videos=len(videos))
+    identity = region_identity(encoder.fingerprint, str(encoder.weights), _config_record(encoder))
+    split = WorkSplit()
     started = time.perf_counter()
-    with _dataset_lock(ws, config.dataset):
-        remove_unreferenced_shards(ws, config.dataset)
+    with worker_lock(ws, config.dataset, split):
+        remove_stale_files(ws, config.dataset, [REGIONS_MODEL], split)
         if config.replace_region_cache:
-            drop_regions(ws, config.dataset, keep_encoder=encoder.fingerprint)
-        check_encoder(ws, config.dataset, encoder.fingerprint)
-        cached = latest_rows(region_rows(ws, config.dataset))
+            remove_old_layout(ws)
+            drop_model(ws, config.dataset, REGIONS_MODEL, keep_fingerprint=encoder.fingerprint)
+        refuse_old_layout(ws, config.dataset)
+        refuse_other_fingerprint(
+            ws,
+            config.dataset,
+            REGIONS_MODEL,
+            encoder.fingerprint,
+            replace_field="replace_region_cache",
+        )
+        sentences = _sentences(ws, config.dataset)
+        _drop_stale(ws, config, videos, sentences)
+        cached = region_rows(ws, config.dataset)
         try:
-            _embed_videos(ws, config, encoder, videos, cached, summary, progress)
-            _embed_sentences(ws, config, encoder, cached, summary, progress)
+            writers = partial(new_region_writer, ws, config.dataset, identity, split)
+            _embed_videos(writers, config, encoder, videos, cached, summary, progress)
+            _embed_sentences(writers, config, encoder, sentences, cached, summary, progress)
         finally:
             if summary.failures:
                 append_rows(ws, "failures", pa.Table.from_pylist(summary.failures))
@@ -299,8 +313,48 @@ def run_region_extraction(
     return summary
 
 
+def _sentences(ws: Workspace, dataset: str) -> list[dict[str, Any]]:
+    """Every query of ``dataset`` with the digest of its sentence."""
+    rows = query(
+        ws,
+        "SELECT query_id, video_id, sentence FROM queries WHERE dataset = ? ORDER BY query_id",
+        [dataset],
+    ).to_pylist()
+    return [row | {"digest": array_digest(row["sentence"])} for row in rows]
+
+
+def _drop_stale(
+    ws: Workspace,
+    config: RegionExtractConfig,
+    videos: list[_Video],
+    sentences: list[dict[str, Any]],
+) -> None:
+    """Drop the cached rows whose input changed, or that ``verify`` flagged after they were
+    written, so that they are embedded again (a video is redone whole)."""
+    cached = region_rows(ws, config.dataset)
+    flags = verify_flags(ws, config.dataset)
+
+    def stale(part: str, item: str, digest: str) -> bool:
+        row = cached.get((part, item))
+        if row is None:
+            return False
+        flag = flags.get((REGIONS_MODEL, item))
+        return row["input_digest"] != digest or (flag is not None and flag[0] > row["created_at"])
+
+    doomed = {
+        video.video_id
+        for video in videos
+        for part in ("frames", *config.boxes)
+        if stale(part, video.video_id, _digest(part, video))
+    }
+    doomed |= {
+        row["query_id"] for row in sentences if stale("sentences", row["query_id"], row["digest"])
+    }
+    drop_items(ws, config.dataset, REGIONS_MODEL, doomed)
+
+
 def _todo_kinds(video: _Video, kinds: tuple[str, ...], cached: dict) -> tuple[str, ...]:
-    """The kinds of ``video`` whose cached digest differs from its current inputs."""
+    """The parts of ``video`` whose cached digest differs from its current inputs."""
     return tuple(
         kind
         for kind in ("frames", *kinds)
@@ -310,7 +364,7 @@ def _todo_kinds(video: _Video, kinds: tuple[str, ...], cached: dict) -> tuple[st
 
 
 def _embed_videos(
-    ws: Workspace,
+    writers: Callable[[], RegionWriter],
     config: RegionExtractConfig,
     encoder: VisionLanguageEncoder,
     videos: list[_Video],
@@ -319,7 +373,7 @@ def _embed_videos(
     progress: ProgressFn,
 ) -> None:
     task, started = f"regions {config.dataset}", time.perf_counter()
-    writer = RegionShardWriter(ws, config.dataset, encoder.fingerprint, encoder.weights)
+    writer = writers()
     try:
         for position, video in enumerate(videos, start=1):
             todo = _todo_kinds(video, config.boxes, cached)
@@ -329,9 +383,7 @@ def _embed_videos(
                 _embed_one(writer, encoder, video, todo, config, summary)
                 if writer.num_items and summary.videos_done % config.videos_per_shard == 0:
                     writer.commit()
-                    writer = RegionShardWriter(
-                        ws, config.dataset, encoder.fingerprint, encoder.weights
-                    )
+                    writer = writers()
             elapsed = max(time.perf_counter() - started, 1e-9)
             progress(task, position, len(videos), regions_per_s=summary.regions / elapsed)
     except BaseException:
@@ -341,7 +393,7 @@ def _embed_videos(
 
 
 def _embed_one(
-    writer: RegionShardWriter,
+    writer: RegionWriter,
     encoder: VisionLanguageEncoder,
     video: _Video,
     todo: tuple[str, ...],
@@ -376,28 +428,23 @@ def _embed_one(
 
 
 def _embed_sentences(
-    ws: Workspace,
+    writers: Callable[[], RegionWriter],
     config: RegionExtractConfig,
     encoder: VisionLanguageEncoder,
+    sentences: list[dict[str, Any]],
     cached: dict,
     summary: RegionExtractSummary,
     progress: ProgressFn,
 ) -> None:
     """Embed every query whose sentence is not cached yet, into one shard."""
-    queries = query(
-        ws,
-        "SELECT query_id, video_id, sentence FROM queries WHERE dataset = ? ORDER BY query_id",
-        [config.dataset],
-    ).to_pylist()
     todo = []
-    for row in queries:
-        digest = digest_of(row["sentence"])
+    for row in sentences:
         hit = cached.get(("sentences", row["query_id"]))
-        if hit is not None and hit["input_digest"] == digest:
+        if hit is not None and hit["input_digest"] == row["digest"]:
             summary.sentences_cached += 1
         else:
-            todo.append(row | {"digest": digest})
-    writer = RegionShardWriter(ws, config.dataset, encoder.fingerprint, encoder.weights)
+            todo.append(row)
+    writer = writers()
     try:
         for start in range(0, len(todo), config.batch_size):
             chunk = todo[start : start + config.batch_size]

@@ -18,7 +18,7 @@ import numpy as np
 from stvg.stvgdata.catalog import query
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.geometry import pairwise_box_iou
-from stvg.stvgdata.regions.store import read_query_embeddings, read_video_regions
+from stvg.stvgdata.regions import read_query_embeddings, read_video_regions
 from stvg.stvgdata.workspace import Workspace
 
 

@@ -51,6 +51,26 @@ def test_dry_run_then_extract_then_sql_then_verify(run_cli, ws: Workspace) -> No
         "csv",
     )
     assert sql.stdout.splitlines() == ["model,n", "resnet101,2", "roberta,4", "slowfast,2"]
+    configs = run_cli(
+        "sql",
+        "SELECT DISTINCT model, kind, config FROM features ORDER BY model",
+        "--format",
+        "json",
+    )
+    rows = json.loads(configs.stdout)
+    assert [(row["model"], row["kind"]) for row in rows] == [
+        ("resnet101", "frame-map"),
+        ("roberta", "text-tokens"),
+        ("slowfast", "frame-map"),
+    ]
+    resnet = json.loads(rows[0]["config"])  # the structured config: no description parsing
+    assert (resnet["size"], resnet["fps"], resnet["tiny"], resnet["grid"]) == (
+        [64, 64],
+        10.0,
+        True,
+        [2, 2],
+    )
+    assert resnet["weights"] == "random-init:0" and resnet["dtype"] == "float32"
 
     verified = run_cli("verify", "--deep", "--json")
     assert verified.exit_code == 0 and json.loads(verified.stdout)["rows_checked"] == 8

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from stvg.stvgdata.cache.regions import BoxRegions, new_region_writer, region_identity
 from stvg.stvgdata.catalog import read_table
-from stvg.stvgdata.regions.store import BoxRegions, RegionShardWriter
 from stvg.stvgdata.sample_catalog import DATASET, CatalogVideo, install_catalog
 from stvg.stvgdata.workspace import Workspace
 
@@ -50,7 +50,7 @@ def ws(tmp_path: Path) -> Workspace:
     ws = Workspace(tmp_path / "ws")
     videos = [CatalogVideo(v, tmp_path / f"{v}.mp4", FRAMES, "test") for v in ("v1", "v2")]
     install_catalog(ws, videos, queries_per_video=2)
-    writer = RegionShardWriter(ws, DATASET, "test:0", "")
+    writer = new_region_writer(ws, DATASET, region_identity("test:0", "", {}))
     for video in videos:
         frames, regions = regions_of_video(FRAMES)
         writer.add_frames(video.video_id, np.arange(FRAMES), frames, "d")

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 
+import pyarrow as pa
 import pytest
 
+from stvg.stvgdata.catalog import write_parquet
 from tests.stvgdata.regions_fixtures import regions_workspace
 
 
@@ -31,6 +33,9 @@ def test_train_extract_probe(run_cli, ws):
     record = json.loads(extracted.stdout)
     assert record["encoder"] == summary["fingerprint"]
     assert (record["videos_done"], record["regions"], record["sentences"]) == (2, 112, 4)
+    verified = run_cli("verify", "--deep", "--json", workspace_path=ws.root)  # one verify
+    assert verified.exit_code == 0, verified.stderr
+    assert json.loads(verified.stdout)["rows_checked"] == 2 * 3 + 4  # 3 parts per video
     probed = run_cli(
         "diagnose", "probe-regions", "--dataset", "vidstg", "--eval-split", "train",
         "--format", "json",
@@ -66,3 +71,12 @@ def test_bad_input_is_one_line(run_cli, ws, args, message):
     result = run_cli(*args, workspace_path=ws.root)
     assert result.exit_code == 2, (result.stdout, result.stderr)
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_regions_of_an_older_layout_are_one_line_saying_re_extract(run_cli, ws):
+    write_parquet(ws.table_dir("regions") / "part-old.parquet", pa.table({"dataset": ["vidstg"]}))
+    args = ("diagnose", "probe-regions", "--dataset", "vidstg", "--eval-split", "train")
+    result = run_cli(*args, workspace_path=ws.root)
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "older stvg; re-extract" in result.stderr and "--replace-region-cache" in result.stderr

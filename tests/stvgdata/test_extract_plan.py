@@ -3,6 +3,8 @@ and sizes and durations in human units."""
 
 from __future__ import annotations
 
+from stvg.stvgdata.adapters import sampling
+from stvg.stvgdata.extract import ExtractConfig
 from stvg.stvgdata.extract_plan import PlannedRows, differences, human_bytes, human_seconds
 
 
@@ -27,3 +29,12 @@ def test_human_units():
     assert human_seconds(42) == "42 s"
     assert human_seconds(5400) == "1 h 30 min"
     assert human_seconds(3 * 86400 + 7200) == "3 d 2 h"
+
+
+def test_sampling_defaults_come_from_the_dataset_adapters(monkeypatch) -> None:
+    monkeypatch.setitem(sampling.SAMPLING, "hcstvg-v1", sampling.Sampling(3.2, (448, 448)))
+    config = ExtractConfig(dataset="hcstvg-v1")
+    assert (config.target_fps, config.frame_size) == (3.2, (448, 448))
+    assert ExtractConfig(dataset="hcstvg-v1", fps=5.0).target_fps == 5.0  # options win
+    other = ExtractConfig(dataset="synthetic")
+    assert (other.target_fps, other.frame_size) == (5.0, (224, 384))

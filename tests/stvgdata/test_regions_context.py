@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from stvg.stvgdata.regions import read_video_regions
 from stvg.stvgdata.regions.config import RegionExtractConfig, SubstituteConfig, TrainVLConfig
 from stvg.stvgdata.regions.crops import (
     crop_regions,
@@ -19,7 +20,6 @@ from stvg.stvgdata.regions.crops import (
     window_positions,
 )
 from stvg.stvgdata.regions.extract import run_region_extraction
-from stvg.stvgdata.regions.store import read_video_regions
 from stvg.stvgdata.regions.substitute import (
     DualEncoder,
     SubstituteEncoder,

@@ -1,11 +1,13 @@
-"""``run_region_extraction`` and the region store: what is cached reads back exactly, reruns
-resume, changed inputs are redone, broken videos become failures rows, bad input is one error."""
+"""``run_region_extraction`` and region sets in the feature store: what is cached reads back
+exactly, reruns resume, changed inputs are redone, broken videos become failures rows, bad input
+is one error."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from stvg.stvgdata.cache import REGIONS_MODEL, manifest_rows
 from stvg.stvgdata.catalog import query, read_table
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.regions import extract as extract_module
@@ -88,15 +90,17 @@ def test_video_without_boxes_has_frames_and_no_regions(ws, weights):
 
 def test_rerun_skips_cached_and_redoes_changed_boxes(ws, weights):
     extract(ws, weights)
-    rows = read_table(ws, "regions").num_rows
+    rows = manifest_rows(ws, DATASET, REGIONS_MODEL).num_rows
     again = extract(ws, weights)
     assert (again.videos_cached, again.videos_done, again.sentences) == (2, 0, 0)
     assert again.sentences_cached == 4
-    assert read_table(ws, "regions").num_rows == rows
+    assert manifest_rows(ws, DATASET, REGIONS_MODEL).num_rows == rows
     install_boxes(ws, "tubelets", {"v1": 12, "v2": 10})  # re-tracked: v2 changed
     third = extract(ws, weights)
     assert (third.videos_cached, third.videos_done) == (1, 1)
     assert len(read_video_regions(ws, DATASET, "v2").boxes) == 20
+    # the stale rows were dropped, not shadowed: one row per (part, item), as for features
+    assert manifest_rows(ws, DATASET, REGIONS_MODEL).num_rows == rows
 
 
 def test_broken_video_is_a_failures_row_and_the_rest_goes_on(tmp_path, weights):
@@ -121,8 +125,9 @@ def test_another_encoder_is_refused_unless_replaced(ws, weights, tmp_path):
         extract(ws, other)
     summary = extract(ws, other, replace_region_cache=True)
     assert summary.videos_done == 2
-    assert set(read_table(ws, "regions")["encoder"].to_pylist()) == {summary.encoder}
-    assert len(list((ws.features_dir / "regions" / DATASET).glob("*.h5"))) == 2
+    rows = manifest_rows(ws, DATASET, REGIONS_MODEL)
+    assert set(rows["fingerprint"].to_pylist()) == {summary.encoder}
+    assert len(list((ws.features_dir / "shards" / DATASET / "regions").glob("*.h5"))) == 2
 
 
 @pytest.mark.parametrize(
@@ -166,7 +171,7 @@ def test_interrupted_run_keeps_committed_videos_and_resumes(ws, weights, monkeyp
     with pytest.raises(KeyboardInterrupt):
         extract(ws, weights, videos_per_shard=1)
     assert len(read_video_regions(ws, DATASET, "v1").boxes) == 24
-    leftovers = [p.name for p in (ws.features_dir / "regions" / DATASET).iterdir()]
+    leftovers = [p.name for p in (ws.features_dir / "shards" / DATASET / "regions").iterdir()]
     assert not [name for name in leftovers if ".tmp-" in name]
     monkeypatch.setattr(extract_module, "_embed_video", real)
     resumed = extract(ws, weights)

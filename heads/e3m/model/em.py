@@ -16,7 +16,7 @@ from stvg.heads.e3m.model.estep import e_step, posterior_weights
 from stvg.heads.e3m.model.spatial import NONE, best_per_frame, m_step
 from stvg.heads.e3m.model.vectors import l2_normalize
 from stvg.heads.eval.predictions import QueryPrediction
-from stvg.stvgdata.regions.store import VideoRegions
+from stvg.stvgdata.regions import VideoRegions
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import numpy as np
 from stvg.heads.e3m.config import E3MConfig
 from stvg.heads.e3m.model.vectors import l2_normalize, softmax
 from stvg.stvgdata.geometry import box_iou
-from stvg.stvgdata.regions.store import VideoRegions
+from stvg.stvgdata.regions import VideoRegions
 from stvg.stvgdata.tracking import propagate
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from stvg.stvgdata.regions.store import VideoRegions
+from stvg.stvgdata.regions import VideoRegions
 
 DIM = 4
 
