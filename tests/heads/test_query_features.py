@@ -1,0 +1,51 @@
+"""Every method reads the feature cache through ``stvgdata.query_features``: the same query
+yields the same arrays through STOP's split and the loader CSDVL and E3M train on, and a stale
+video is refused by STOP as by the loader."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from stvg.heads.stop.data import QUERY_COLUMNS, load_split
+from stvg.schemas.batch import FeatureSet
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extractors import RandomInitWarning
+from stvg.stvgdata.loader import CachedQueryDataset
+from stvg.stvgdata.query_features import FeatureRows, query_rows
+from stvg.stvgdata.sample_catalog import write_video
+from tests.heads.stop.stop_workspace import DATASET, FRAMES, build_stop_workspace
+
+TEXT_ONLY = FeatureSet(frame=None, clip=None, text="roberta")
+
+
+@pytest.fixture(autouse=True)
+def _quiet_random_init():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RandomInitWarning)
+        yield
+
+
+def test_one_query_yields_the_same_arrays_through_every_methods_path(tmp_path) -> None:
+    ws = build_stop_workspace(tmp_path)
+    stop = load_split(ws, DATASET, "train", frames=3)
+    loader = CachedQueryDataset(ws, DATASET, "train", features=TEXT_ONLY)
+    queries = query_rows(ws, DATASET, "train", QUERY_COLUMNS)
+    features = FeatureRows(ws, DATASET, ("vit", "roberta"), queries)
+    assert [loader[i]["query_id"] for i in range(len(loader))] == stop.query_ids
+    for i, query in enumerate(queries):
+        text = loader[i]["text_feats"]
+        np.testing.assert_array_equal(stop.text[i, : len(text)].numpy(), text.astype(np.float32))
+        np.testing.assert_array_equal(features.read(features.require("roberta", query)), text)
+        video = features.read(features.require("vit", query))  # (T, 1 + P, C)
+        clip = stop.clips[stop.target[i]].numpy()  # (frames, 1 + P, C), rows of that video
+        assert any(np.array_equal(clip[0], row) for row in video)
+
+
+def test_a_stale_video_is_refused_by_stop_as_by_the_loader(tmp_path) -> None:
+    ws = build_stop_workspace(tmp_path)
+    write_video(tmp_path / "videos" / "a.mp4", FRAMES, size=(32, 48))  # other content
+    with pytest.raises(BadInputError, match=r"vit a: stale features"):
+        load_split(ws, DATASET, "train", frames=3)
