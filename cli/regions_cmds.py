@@ -76,7 +76,7 @@ def train_vl_encoder_cmd(
 ) -> None:
     """Train stvg-vl-synth, the small image-text encoder that stands in for CLIP offline, on
     one split's region crops and sentences (results with it are NOT zero-shot)."""
-    from stvg.stvgdata.regions.train import run_vl_training
+    from stvg.stvgdata.encoders.vl_synth_train import run_vl_training
 
     config = TrainVLConfig(
         dataset=dataset,

@@ -235,7 +235,7 @@ def read_query_embeddings(ws: Workspace, dataset: str, query_ids: Sequence[str])
 def load_text_encoder(ws: Workspace, dataset: str, device: str = "cpu") -> TextEncoder:
     """The encoder ``dataset``'s regions were cached with (its text side is what K and L call
     for phrases, prototypes and word-level features), computing on ``device``."""
-    from stvg.stvgdata.regions.encoders import load_encoder  # torch only when an encoder is needed
+    from stvg.stvgdata.encoders.registry import load_encoder  # torch only when an encoder is needed
 
     fingerprint, weights = dataset_encoder(ws, dataset)
     return load_encoder(fingerprint, weights, device)
