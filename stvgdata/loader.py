@@ -17,7 +17,7 @@ import torch
 from torch.utils.data import Dataset
 
 from stvg.schemas.arrays import ARRAY_LAYOUTS
-from stvg.schemas.batch import MAP_FIELDS, FeatureSet
+from stvg.schemas.batch import MAP_FIELDS, FeatureSet, QueryItem
 from stvg.stvgdata.catalog import query as catalog_query
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.geometry import xyxy_to_cxcywh_norm
@@ -188,10 +188,10 @@ class CachedQueryDataset(Dataset):
     def __len__(self) -> int:
         return len(self.records)
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
+    def __getitem__(self, index: int) -> QueryItem:
         record = self.records[index]
         width, height = record.image_size
-        item: dict[str, Any] = {
+        item: QueryItem = {
             "query_id": record.query_id,
             "video_id": record.video_id,
             "sentence_type": record.sentence_type,
@@ -240,7 +240,7 @@ def _mask(lengths: list[int], length: int) -> torch.Tensor:
     return torch.arange(length)[None, :] < torch.tensor(lengths)[:, None]
 
 
-def collate_queries(items: list[dict[str, Any]]) -> dict[str, Any]:
+def collate_queries(items: list[QueryItem]) -> dict[str, Any]:
     """Pad items to the longest clip and sentence; masks mark what is real (schemas.batch)."""
     frames = max(len(item["frame_idx"]) for item in items)
     batch: dict[str, Any] = {
