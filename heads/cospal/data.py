@@ -2,12 +2,13 @@
 a tube boundary or a target id.
 
 A video becomes a ``VideoTubelets``: for each tracker tubelet, per sampled frame, its region
-embedding (the vision-language encoder's, from ``stvgdata.regions``), its box, box-trajectory
+embedding (the vision-language encoder's, from the region cache), its box, box-trajectory
 descriptors and optionally the cached SlowFast map mean-pooled inside the box (SlowFast stands
 in for the paper's I3D). A query becomes a ``WeakQuery``: token embeddings of the sentence and
 of its contextual part from the same encoder's text side, and the query's clip (segment) - the
 input video span, not the tube. ``collate_weak`` builds batches whose fields are exactly
-``WEAK_FIELDS``.
+``WEAK_FIELDS``. Catalog rows, region sets and SlowFast rows come through
+``stvgdata.query_features``; this module only arranges them.
 """
 
 from __future__ import annotations

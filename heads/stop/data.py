@@ -1,5 +1,6 @@
 """STOP's benchmark units read from the cache: one clip per distinct query tube, its sentences,
-and, where labels are given (``heads.stop.labels``), the class of each clip.
+and, where labels are given (``heads.stop.labels``), the class of each clip. Rows are resolved,
+checked and read through ``stvgdata.query_features``; this module only arranges them.
 
 Retrieval unit: the clip of a query is its video's sampled frames inside the GT tube
 [tube_start, tube_end), uniformly subsampled to ``frames`` rows (whole frames, not crops).
