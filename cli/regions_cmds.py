@@ -24,8 +24,9 @@ from stvg.cli.console import (
     render_record,
     workspace_of,
 )
+from stvg.stvgdata.encoders.config import TrainVLConfig
 from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.regions.config import RegionExtractConfig, TrainVLConfig
+from stvg.stvgdata.regions.config import RegionExtractConfig
 
 DATASET_OPTION = typer.Option("--dataset", help="Dataset in the catalog, e.g. vidstg.")
 TRAIN = TrainVLConfig(dataset="")

@@ -5,6 +5,7 @@
 - ``vl_synth``: ``stvg-vl-synth``, the small image-text dual encoder (towers, vocabulary, the
   dense image tower); ``vl_synth_train``: ``stvg train-vl-encoder``, its contrastive training.
 - ``clip``: Hugging Face CLIP behind the same vision-language interface.
+- ``config``: the substitute's sizes and its training settings (torch-free, for the CLI).
 - ``registry``: a vision-language encoder by name and weights (build, reload, where the trained
   substitute lives).
 

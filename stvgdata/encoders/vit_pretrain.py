@@ -41,6 +41,7 @@ from torch import nn
 from transformers import CLIPVisionConfig, CLIPVisionModel
 
 from stvg.stvgdata.atomic import temp_sibling
+from stvg.stvgdata.encoders.config import SubstituteConfig
 from stvg.stvgdata.encoders.vit import CLIP_NORMALIZATION, VIT_ARCHS
 from stvg.stvgdata.encoders.vl_synth import TextTower, Vocabulary
 from stvg.stvgdata.encoders.vl_synth_train import (
@@ -54,7 +55,6 @@ from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.extractors.fingerprint import hash_weights
 from stvg.stvgdata.extractors.random_init import seeded
 from stvg.stvgdata.progress import ProgressFn, no_progress
-from stvg.stvgdata.regions.config import SubstituteConfig
 from stvg.stvgdata.video.decode import iter_frames
 from stvg.stvgdata.workspace import Workspace
 

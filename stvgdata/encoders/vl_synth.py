@@ -31,10 +31,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from stvg.stvgdata.atomic import atomic_output
+from stvg.stvgdata.encoders.config import SubstituteConfig
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.extractors.fingerprint import hash_weights, make_fingerprint
 from stvg.stvgdata.regions.base import SUBSTITUTE as NAME
-from stvg.stvgdata.regions.config import SubstituteConfig
 from stvg.stvgdata.regions.crops import images_to_tensor
 
 PAD, UNK = 0, 1

@@ -11,12 +11,12 @@ import pyarrow as pa
 import torch
 
 from stvg.stvgdata.catalog import replace_part
+from stvg.stvgdata.encoders.config import SubstituteConfig
 from stvg.stvgdata.encoders.vl_synth import (
     DualEncoder,
     Vocabulary,
     save_dual_encoder,
 )
-from stvg.stvgdata.regions.config import SubstituteConfig
 from stvg.stvgdata.sample_catalog import DATASET, install_catalog, make_videos
 from stvg.stvgdata.workspace import Workspace
 

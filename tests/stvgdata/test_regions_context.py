@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from stvg.stvgdata.encoders.config import SubstituteConfig, TrainVLConfig
 from stvg.stvgdata.encoders.vl_synth import (
     DualEncoder,
     SubstituteEncoder,
@@ -22,7 +23,7 @@ from stvg.stvgdata.encoders.vl_synth_train import (
     context_frame_idx,
     train_dual_encoder,
 )
-from stvg.stvgdata.regions.config import RegionExtractConfig, SubstituteConfig, TrainVLConfig
+from stvg.stvgdata.regions.config import RegionExtractConfig
 from stvg.stvgdata.regions.crops import (
     crop_regions,
     sliding_windows,

@@ -8,6 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from stvg.stvgdata.encoders.config import TrainVLConfig
 from stvg.stvgdata.encoders.vl_synth import DualEncoder, SubstituteEncoder, Vocabulary
 from stvg.stvgdata.encoders.vl_synth_train import (
     ContrastiveSet,
@@ -17,7 +18,6 @@ from stvg.stvgdata.encoders.vl_synth_train import (
     train_dual_encoder,
 )
 from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.regions.config import TrainVLConfig
 from stvg.stvgdata.sample_catalog import DATASET
 from tests.stvgdata.regions_fixtures import TINY, regions_workspace
 

@@ -15,6 +15,7 @@ import torch
 from stvg.heads.stop.config import StopConfig
 from stvg.heads.stop.frozen import build_frozen_top
 from stvg.stvgdata.cache import ShardReader, manifest_rows
+from stvg.stvgdata.encoders.config import SubstituteConfig
 from stvg.stvgdata.encoders.vit_pretrain import (
     PROVENANCE_FILE,
     FramePairs,
@@ -28,7 +29,6 @@ from stvg.stvgdata.encoders.vit_pretrain import (
 from stvg.stvgdata.encoders.vl_synth import Vocabulary
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.extractors import RandomInitWarning
-from stvg.stvgdata.regions.config import SubstituteConfig
 from tests.heads.stop.stop_workspace import DATASET, FRAME_SIZE, build_stop_workspace
 
 COLOURS = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (30, 40, 220)}
