@@ -4,8 +4,6 @@ train on, and a stale video is refused by STOP as by the loader."""
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 
@@ -14,7 +12,6 @@ from stvg.heads.cospal.data import load_data as load_cospal
 from stvg.heads.stop.data import QUERY_COLUMNS, load_split
 from stvg.schemas.batch import FeatureSet
 from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.extractors import RandomInitWarning
 from stvg.stvgdata.loader import CachedQueryDataset
 from stvg.stvgdata.query_features import FeatureRows, query_rows
 from stvg.stvgdata.sample_catalog import write_video
@@ -24,11 +21,7 @@ from tests.heads.stop.stop_workspace import DATASET, FRAMES, build_stop_workspac
 TEXT_ONLY = FeatureSet(frame=None, clip=None, text="roberta")
 
 
-@pytest.fixture(autouse=True)
-def _quiet_random_init():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RandomInitWarning)
-        yield
+pytestmark = pytest.mark.filterwarnings("ignore")  # random-init warnings of tiny networks
 
 
 def test_one_query_yields_the_same_arrays_through_every_methods_path(tmp_path) -> None:
