@@ -21,8 +21,8 @@ from stvg.heads.stop.config import StopConfig
 from stvg.heads.stop.frozen import FrozenTop
 from stvg.heads.stop.losses import contrastive_loss
 from stvg.heads.stop.model import StopDims, build_stop
+from stvg.stvgdata.encoders.vit import bottom_tokens, build_vit_network, vit_layer
 from stvg.stvgdata.extractors import RandomInitWarning
-from stvg.stvgdata.extractors.vit import bottom_tokens, build_vit_network, vit_layer
 
 TEXT_TOKENS, TEXT_DIM = 16, 768  # a short sentence of RoBERTa-base features
 

@@ -24,7 +24,8 @@ from stvg.cli.console import (
     render_record,
     workspace_of,
 )
-from stvg.stvgdata.regions.config import RegionExtractConfig, TrainVLConfig, encoder_weights
+from stvg.stvgdata.encoders.config import TrainVLConfig
+from stvg.stvgdata.regions.config import RegionExtractConfig, encoder_weights
 
 DATASET_OPTION = typer.Option("--dataset", help="Dataset in the catalog, e.g. vidstg.")
 TRAIN = TrainVLConfig(dataset="")
@@ -75,7 +76,7 @@ def train_vl_encoder_cmd(
 ) -> None:
     """Train stvg-vl-synth, the small image-text encoder that stands in for CLIP offline, on
     one split's region crops and sentences (results with it are NOT zero-shot)."""
-    from stvg.stvgdata.regions.train import run_vl_training
+    from stvg.stvgdata.encoders.vl_synth_train import run_vl_training
 
     config = TrainVLConfig(
         dataset=dataset,

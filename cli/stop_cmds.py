@@ -1,4 +1,4 @@
-"""``stvg pretrain-vit``: a thin wrapper over ``stvgdata.extractors.vit_pretrain`` (torch is
+"""``stvg pretrain-vit``: a thin wrapper over ``stvgdata.encoders.vit_pretrain`` (torch is
 imported only when it runs); ``stvg train/ablate --method stop`` reach STOP through the
 method registry."""
 
@@ -56,7 +56,7 @@ def pretrain_vit_cmd(
     """Train a CLIP-style ViT's image tower contrastively (frame CLS vs sentence) on the dataset's
     train frames: the offline substitute for pretrained CLIP weights; load it with
     `stvg extract --features vit --weights vit=DIR`."""
-    from stvg.stvgdata.extractors.vit_pretrain import VitPretrainConfig, run_vit_pretraining
+    from stvg.stvgdata.encoders.vit_pretrain import VitPretrainConfig, run_vit_pretraining
 
     given = {
         "epochs": epochs,

@@ -9,6 +9,10 @@ Which cached model fills each feature field is a ``FeatureSet`` (defaults: the p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
+
+if TYPE_CHECKING:
+    import numpy as np
 
 BATCH_FIELDS: dict[str, tuple[str, str, str]] = {
     # name: (shape, dtype, meaning)
@@ -34,6 +38,26 @@ BATCH_FIELDS: dict[str, tuple[str, str, str]] = {
 }
 
 MAP_FIELDS = ("frame_feats", "clip_feats")  # the (B, T, H, W, C) fields, on one grid
+
+
+class QueryItem(TypedDict, total=False):
+    """One query as the cache reader yields it, before collation: the fields of
+    ``BATCH_FIELDS`` without B and unpadded (T this clip's frames, L its tokens); the feature
+    fields only for the models its ``FeatureSet`` names, masks only after collation."""
+
+    query_id: str
+    video_id: str
+    sentence_type: str
+    frame_idx: np.ndarray  # (T,) int64 absolute frame index
+    image_size: np.ndarray  # (2,) float32 (width, height) in pixels
+    fps: float
+    frame_feats: np.ndarray  # (T, H, W, Cr)
+    clip_feats: np.ndarray  # (T, H, W, Cs)
+    text_feats: np.ndarray  # (L, Ct)
+    token_ids: np.ndarray  # (L,)
+    boxes: np.ndarray  # (T, 4) float32 normalized (cx, cy, w, h), zeros where no GT
+    box_mask: np.ndarray  # (T,) bool
+    tube: np.ndarray  # (2,) int64 [start, end) on the frame axis
 
 
 @dataclass(frozen=True)

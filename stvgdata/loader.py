@@ -1,21 +1,14 @@
 """A torch Dataset over the feature cache: one item per query, batched by ``collate_queries``
 into the layout of ``schemas.batch``.
 
-Catalog metadata (queries, boxes, manifest rows) is read once through DuckDB when the dataset
-is built; items then only read HDF5 rows. Shards are opened lazily by whichever process reads
-(each DataLoader worker opens its own handles), so ``num_workers > 0`` is safe.
-
-A video's feature rows serve every query posed on it (VidSTG: ~13 per video), epoch after
-epoch, and one small HDF5 read costs far more than slicing memory. So each process keeps whole
-manifest rows in an LRU cache bounded by ``cache_bytes``; training re-reads nothing once a
-split fits (the synthetic benchmark's 80 videos: ~300 MB in float16).
+Catalog metadata (queries, boxes) is read once when the dataset is built and the feature rows
+are resolved and checked through ``stvgdata.query_features`` (the one per-query cache reader
+every method shares); items then only read HDF5 rows, through its per-process row cache, so
+``num_workers > 0`` is safe.
 """
 
 from __future__ import annotations
 
-import os
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,17 +17,21 @@ import torch
 from torch.utils.data import Dataset
 
 from stvg.schemas.arrays import FRAME_MAP, TEXT_TOKENS
-from stvg.schemas.batch import MAP_FIELDS, FeatureSet
-from stvg.stvgdata.cache import InputCheck, ShardReader, item_column
-from stvg.stvgdata.catalog import connect, fetch_arrow
+from stvg.schemas.batch import MAP_FIELDS, FeatureSet, QueryItem
+from stvg.stvgdata.catalog import query as catalog_query
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.extractors import models_of
 from stvg.stvgdata.geometry import xyxy_to_cxcywh_norm
+from stvg.stvgdata.query_features import (
+    DEFAULT_CACHE_BYTES,
+    STALE_CHECK_COLUMNS,
+    FeatureRows,
+    query_rows,
+)
 from stvg.stvgdata.workspace import Workspace
 
 PAD_TOKEN_ID = 1  # RoBERTa's <pad> (also the byte-fallback tokenizer's); heads read text_mask
 DEFAULT_MAX_FRAMES = 200  # TubeDETR's cap on sampled frames per clip
-DEFAULT_CACHE_BYTES = 2 << 30  # per process; 0 turns the row cache off
 
 
 @dataclass(frozen=True)
@@ -63,73 +60,15 @@ def clip_positions(frame_idx: np.ndarray, segment: tuple[int, int], max_frames: 
     return inside[np.unique(np.linspace(0, len(inside) - 1, max_frames).round().astype(np.int64))]
 
 
-def _fetch(ws: Workspace, sql: str, params: list[object]) -> list[dict[str, Any]]:
-    con = connect(ws)
-    try:
-        return fetch_arrow(con, sql, params).to_pylist()
-    finally:
-        con.close()
-
-
-_QUERIES_SQL = """
-SELECT q.query_id, q.video_id, q.sentence_type, q.tube_start_frame, q.tube_end_frame,
-       q.segment_start_frame, q.segment_end_frame, v.width, v.height, q.sentence, v.path
-FROM queries q JOIN videos v ON q.dataset = v.dataset AND q.video_id = v.video_id
-WHERE q.dataset = ? AND q.split = ? ORDER BY q.query_id
-"""
+QUERY_COLUMNS = (
+    "q.query_id", "q.video_id", "q.sentence_type", "q.tube_start_frame", "q.tube_end_frame",
+    "q.segment_start_frame", "q.segment_end_frame", "v.width", "v.height", *STALE_CHECK_COLUMNS,
+)  # fmt: skip
 _BOXES_SQL = """
 SELECT b.query_id, b.frame_idx, b.x1, b.y1, b.x2, b.y2
 FROM boxes b JOIN queries q ON b.dataset = q.dataset AND b.query_id = q.query_id
 WHERE q.dataset = ? AND q.split = ? ORDER BY b.query_id, b.frame_idx
 """
-_FEATURES_SQL = """
-SELECT * FROM features WHERE dataset = ? AND list_contains(?, model)
-"""
-
-
-class RowCache:
-    """Whole manifest rows (a video's frames, a query's tokens) kept in memory, least recently
-    used first out once their total exceeds ``max_bytes``; rows larger than that are read and
-    not kept."""
-
-    def __init__(self, reader: ShardReader, max_bytes: int) -> None:
-        self.reader = reader
-        self.max_bytes = max_bytes
-        self.nbytes = 0
-        self._rows: OrderedDict[tuple[str, str, int], np.ndarray] = OrderedDict()
-
-    def read(self, row: dict[str, Any], positions: np.ndarray | None = None) -> np.ndarray:
-        """The row's array (n, ...), or only its ``positions`` (a copy, never a view)."""
-        if self.max_bytes <= 0:
-            return self.reader.read(row, positions)
-        key = (row["shard"], row["array_path"], int(row["row_start"]))
-        array = self._cached(key, lambda: self.reader.read(row))
-        return array.copy() if positions is None else array[positions]
-
-    def token_ids(self, row: dict[str, Any]) -> np.ndarray:
-        """Token ids (L,) of a token-model manifest row."""
-        if self.max_bytes <= 0:
-            return self.reader.read_token_ids(row)
-        key = (row["shard"], f"{row['model']}/token_ids", int(row["row_start"]))
-        return self._cached(key, lambda: self.reader.read_token_ids(row)).copy()
-
-    def _cached(self, key: tuple[str, str, int], read: Callable[[], np.ndarray]) -> np.ndarray:
-        """The array under ``key``, read (and kept) on a miss."""
-        array = self._rows.get(key)
-        if array is not None:
-            self._rows.move_to_end(key)
-            return array
-        return self._keep(key, read())
-
-    def _keep(self, key: tuple[str, str, int], array: np.ndarray) -> np.ndarray:
-        """Remember ``array`` under ``key``, evicting the least recently used rows."""
-        if array.nbytes > self.max_bytes:
-            return array
-        self._rows[key] = array
-        self.nbytes += array.nbytes
-        while self.nbytes > self.max_bytes:
-            self.nbytes -= self._rows.popitem(last=False)[1].nbytes
-        return array
 
 
 def map_models() -> tuple[str, ...]:
@@ -176,41 +115,20 @@ class CachedQueryDataset(Dataset):
         cache_bytes: int = DEFAULT_CACHE_BYTES,
     ) -> None:
         check_feature_set(features)
-        self.features_dir = ws.features_dir
         self.features = features
         self.models = features.models()
-        self.cache_bytes = cache_bytes
-        rows = _fetch(ws, _FEATURES_SQL, [dataset, list(self.models)])
-        self._check_single_fingerprint(ws, dataset, rows)
-        by_item = {(r["model"], r[item_column(r["model"])]): r for r in rows}
-        boxes = self._boxes_by_query(_fetch(ws, _BOXES_SQL, [dataset, split]))
+        queries = query_rows(ws, dataset, split, QUERY_COLUMNS)
+        self.feature_rows = FeatureRows(ws, dataset, self.models, queries, cache_bytes)
+        self.features_dir = ws.features_dir
+        boxes = self._boxes_by_query(catalog_query(ws, _BOXES_SQL, [dataset, split]).to_pylist())
         self.records: list[QueryRecord] = []
         self.missing = 0
-        queries = _fetch(ws, _QUERIES_SQL, [dataset, split])
-        inputs = InputCheck(
-            {q["video_id"]: q["path"] for q in queries},
-            {q["query_id"]: q["sentence"] for q in queries},
-        )
         for query in queries:
-            record = self._record(query, by_item, boxes, max_frames)
+            record = self._record(query, boxes, max_frames)
             if record is None:
                 self.missing += 1
             else:
-                inputs.refuse_stale(record.rows.values())
                 self.records.append(record)
-        self._rows: RowCache | None = None
-        self._rows_pid = -1
-
-    @staticmethod
-    def _check_single_fingerprint(ws: Workspace, dataset: str, rows: list[dict]) -> None:
-        prints: dict[str, set[str]] = {}
-        for row in rows:
-            prints.setdefault(row["model"], set()).add(row["fingerprint"])
-        mixed = {model: fps for model, fps in prints.items() if len(fps) > 1}
-        if mixed:
-            raise BadInputError(
-                ws.features_dir, dataset, f"cache mixes fingerprints of a model: {mixed}"
-            )
 
     @staticmethod
     def _boxes_by_query(rows: list[dict]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -225,16 +143,11 @@ class CachedQueryDataset(Dataset):
             for query_id, items in grouped.items()
         }
 
-    def _record(
-        self, query: dict, by_item: dict, boxes: dict, max_frames: int
-    ) -> QueryRecord | None:
+    def _record(self, query: dict, boxes: dict, max_frames: int) -> QueryRecord | None:
         """The query's record, or None when a model's features or the clip's frames lack."""
-        rows = {}
-        for model in self.models:
-            key = query[item_column(model)]
-            if (model, key) not in by_item:
-                return None
-            rows[model] = by_item[(model, key)]
+        rows = self.feature_rows.for_query(query)
+        if rows is None:
+            return None
         frame_rows = [rows[m] for m in self.features.map_fields().values()]
         timeline = np.asarray(frame_rows[0]["frame_idx"] if frame_rows else [], np.int64)
         for row in frame_rows[1:]:
@@ -273,25 +186,13 @@ class CachedQueryDataset(Dataset):
             boxes_xyxy=boxes_xyxy if boxes_xyxy is not None else np.zeros((0, 4)),
         )
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_rows": None, "_rows_pid": -1}
-
-    @property
-    def rows(self) -> RowCache:
-        """This process's shard handles and row cache, made on first use (never inherited
-        across fork)."""
-        if self._rows is None or self._rows_pid != os.getpid():
-            reader = ShardReader(self.features_dir, verify_checksums=False)
-            self._rows, self._rows_pid = RowCache(reader, self.cache_bytes), os.getpid()
-        return self._rows
-
     def __len__(self) -> int:
         return len(self.records)
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
+    def __getitem__(self, index: int) -> QueryItem:
         record = self.records[index]
         width, height = record.image_size
-        item: dict[str, Any] = {
+        item: QueryItem = {
             "query_id": record.query_id,
             "video_id": record.video_id,
             "sentence_type": record.sentence_type,
@@ -300,10 +201,10 @@ class CachedQueryDataset(Dataset):
             "fps": record.fps,
         }
         for key, model in self.features.map_fields().items():
-            item[key] = self.rows.read(record.rows[model], record.positions)
+            item[key] = self.feature_rows.read(record.rows[model], record.positions)
         if self.features.text is not None:
-            item["text_feats"] = self.rows.read(record.rows[self.features.text])
-            item["token_ids"] = self.rows.token_ids(record.rows[self.features.text])
+            item["text_feats"] = self.feature_rows.read(record.rows[self.features.text])
+            item["token_ids"] = self.feature_rows.token_ids(record.rows[self.features.text])
         item.update(self._targets(record))
         return item
 
@@ -340,7 +241,7 @@ def _mask(lengths: list[int], length: int) -> torch.Tensor:
     return torch.arange(length)[None, :] < torch.tensor(lengths)[:, None]
 
 
-def collate_queries(items: list[dict[str, Any]]) -> dict[str, Any]:
+def collate_queries(items: list[QueryItem]) -> dict[str, Any]:
     """Pad items to the longest clip and sentence; masks mark what is real (schemas.batch)."""
     frames = max(len(item["frame_idx"]) for item in items)
     batch: dict[str, Any] = {

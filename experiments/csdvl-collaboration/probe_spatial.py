@@ -36,10 +36,10 @@ from stvg.heads.csdvl.model.spatial_head import grid_centres  # noqa: E402
 from stvg.heads.csdvl.predict import load_model, resolve_checkpoint  # noqa: E402
 from stvg.schemas.batch import FeatureSet  # noqa: E402
 from stvg.stvgdata.catalog import query  # noqa: E402
+from stvg.stvgdata.encoders.vl_synth import SubstituteEncoder  # noqa: E402
 from stvg.stvgdata.errors import BadInputError  # noqa: E402
 from stvg.stvgdata.geometry import cxcywh_norm_to_xyxy  # noqa: E402
 from stvg.stvgdata.loader import CachedQueryDataset  # noqa: E402
-from stvg.stvgdata.regions.substitute import SubstituteEncoder  # noqa: E402
 from stvg.stvgdata.synth.config import default_config, with_overrides  # noqa: E402
 from stvg.stvgdata.synth.plan import plan_video  # noqa: E402
 from stvg.stvgdata.synth.scene import Scene  # noqa: E402

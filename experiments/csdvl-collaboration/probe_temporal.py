@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from stvg.heads.cospal.predict import max_sum_run  # noqa: E402
 from stvg.schemas.batch import FeatureSet  # noqa: E402
 from stvg.stvgdata.catalog import query  # noqa: E402
+from stvg.stvgdata.encoders.vl_synth import SubstituteEncoder  # noqa: E402
 from stvg.stvgdata.geometry import temporal_iou  # noqa: E402
 from stvg.stvgdata.loader import CachedQueryDataset  # noqa: E402
-from stvg.stvgdata.regions.substitute import SubstituteEncoder  # noqa: E402
 from stvg.stvgdata.workspace import Workspace  # noqa: E402
 
 

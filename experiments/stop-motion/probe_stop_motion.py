@@ -48,7 +48,7 @@ from stvg.heads.stop.labels import MOTIONS, motion_class  # noqa: E402
 from stvg.heads.stop.prompts import conv_net, token_volume, volume_tokens  # noqa: E402
 from stvg.stvgdata.cache import manifest_rows  # noqa: E402
 from stvg.stvgdata.catalog import query  # noqa: E402
-from stvg.stvgdata.extractors.vit_pretrain import box_patch_weights  # noqa: E402
+from stvg.stvgdata.encoders.vit_pretrain import box_patch_weights  # noqa: E402
 from stvg.stvgdata.workspace import Workspace  # noqa: E402
 
 SPLITS = ("train", "val", "test")

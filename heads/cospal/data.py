@@ -2,12 +2,13 @@
 a tube boundary or a target id.
 
 A video becomes a ``VideoTubelets``: for each tracker tubelet, per sampled frame, its region
-embedding (the vision-language encoder's, from ``stvgdata.regions``), its box, box-trajectory
+embedding (the vision-language encoder's, from the region cache), its box, box-trajectory
 descriptors and optionally the cached SlowFast map mean-pooled inside the box (SlowFast stands
 in for the paper's I3D). A query becomes a ``WeakQuery``: token embeddings of the sentence and
 of its contextual part from the same encoder's text side, and the query's clip (segment) - the
 input video span, not the tube. ``collate_weak`` builds batches whose fields are exactly
-``WEAK_FIELDS``.
+``WEAK_FIELDS``. Catalog rows, region sets and SlowFast rows come through
+``stvgdata.query_features``; this module only arranges them.
 """
 
 from __future__ import annotations
@@ -20,24 +21,22 @@ import torch
 from torchvision.ops import roi_align
 
 from stvg.heads.cospal.phrases import split_sentence
-from stvg.stvgdata.cache import ShardReader
-from stvg.stvgdata.catalog import query as catalog_query
 from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.regions import VideoRegions, load_text_encoder, read_video_regions
+from stvg.stvgdata.query_features import FeatureRows, query_rows, video_regions
+from stvg.stvgdata.regions import VideoRegions, load_text_encoder
 from stvg.stvgdata.regions.base import TextEncoder
 from stvg.stvgdata.workspace import Workspace
 
 TRAIN_SPLIT = "train"
 MOTION_DIM = 7  # cx, cy, w, h (image units), vx, vy (image units per frame), speed
 VELOCITY_SCALE = 10.0  # per-frame displacements are ~0.01 image units; bring them near 0.1
-# The only catalog columns weak training reads (tube, boxes and target ids are never selected).
-WEAK_QUERY_SQL = """
-SELECT q.query_id, q.video_id, q.sentence, q.segment_start_frame, q.segment_end_frame,
-       v.width, v.height
-FROM queries q JOIN videos v ON v.dataset = q.dataset AND v.video_id = q.video_id
-WHERE q.dataset = ? AND q.split = ?
-ORDER BY q.query_id
-"""
+# The only catalog columns weak training reads (tube, boxes and target ids are never selected;
+# the video's path only tells whether its cached features are stale).
+WEAK_QUERY_COLUMNS = (
+    "q.query_id", "q.video_id", "q.sentence", "q.segment_start_frame", "q.segment_end_frame",
+    "v.width", "v.height", "v.path",
+)  # fmt: skip
+SLOWFAST_MODEL = "slowfast"
 WEAK_FIELDS = frozenset(
     {"query_ids", "video_index", "words", "word_mask", "context", "context_mask", "appearance",
      "dynamics", "present"}
@@ -70,7 +69,7 @@ class WeakQuery:
 
 def weak_query_rows(ws: Workspace, dataset: str, split: str) -> list[dict]:
     """The catalog rows weak training may see: ids, sentence, clip and frame size."""
-    return catalog_query(ws, WEAK_QUERY_SQL, [dataset, split]).to_pylist()
+    return query_rows(ws, dataset, split, WEAK_QUERY_COLUMNS)
 
 
 def encode_queries(rows: Sequence[dict], encoder: TextEncoder) -> list[WeakQuery]:
@@ -147,34 +146,32 @@ def tubelets_from_regions(
     )
 
 
-def _slowfast_rows(ws: Workspace, dataset: str) -> dict[str, dict]:
-    rows = catalog_query(
-        ws, "SELECT * FROM features WHERE dataset = ? AND model = 'slowfast'", [dataset]
-    )
-    return {row["video_id"]: row for row in rows.to_pylist()}
-
-
 def load_videos(
-    ws: Workspace, dataset: str, sizes: dict[str, tuple[float, float]], use_slowfast: bool
+    ws: Workspace, dataset: str, queries: Sequence[dict], use_slowfast: bool
 ) -> dict[str, VideoTubelets]:
-    """``VideoTubelets`` of every video in ``sizes`` (video_id -> frame width, height)."""
-    slowfast_rows = _slowfast_rows(ws, dataset) if use_slowfast else {}
-    reader = ShardReader(ws.features_dir, verify_checksums=False)
+    """``VideoTubelets`` of every video some of ``queries`` (``weak_query_rows``) is posed on."""
+    by_video = {row["video_id"]: row for row in queries}
+    models = (SLOWFAST_MODEL,) if use_slowfast else ()
+    features = FeatureRows(ws, dataset, models, queries, cache_bytes=0)
     videos = {}
-    for video_id, size in sizes.items():
-        regions = read_video_regions(ws, dataset, video_id, boxes="tubelets")
-        slowfast = None
-        if use_slowfast:
-            row = slowfast_rows.get(video_id)
-            if row is None or not np.array_equal(row["frame_idx"], regions.frame_idx):
-                raise BadInputError(
-                    ws.features_dir,
-                    f"{dataset}/{video_id}",
-                    "no SlowFast features on the region frames; run `stvg extract --features "
-                    "slowfast` at the regions' fps, or pass `use_slowfast`=false",
-                )
-            slowfast = reader.read(row)
-        videos[video_id] = tubelets_from_regions(regions, size, slowfast)
+    try:
+        for video_id, query in by_video.items():
+            size = (float(query["width"]), float(query["height"]))
+            regions = video_regions(ws, dataset, video_id)
+            slowfast = None
+            if use_slowfast:
+                row = features.find(SLOWFAST_MODEL, query)
+                if row is None or not np.array_equal(row["frame_idx"], regions.frame_idx):
+                    raise BadInputError(
+                        ws.features_dir,
+                        f"{dataset}/{video_id}",
+                        "no SlowFast features on the region frames; run `stvg extract "
+                        "--features slowfast` at the regions' fps, or pass `use_slowfast`=false",
+                    )
+                slowfast = features.read(row)
+            videos[video_id] = tubelets_from_regions(regions, size, slowfast)
+    finally:
+        features.close()
     return videos
 
 
@@ -263,16 +260,13 @@ def load_data(
         if not rows[split]:
             raise BadInputError(ws.catalog_dir, f"{dataset}/{split}", "no queries in this split")
     encoder = load_text_encoder(ws, dataset)
-    sizes = {
-        row["video_id"]: (float(row["width"]), float(row["height"]))
-        for split_rows in rows.values()
-        for row in split_rows
-    }
     return CospalData(
         train=encode_queries(rows[TRAIN_SPLIT], encoder),
         eval=encode_queries(rows[eval_split], encoder),
         eval_split=eval_split,
-        videos=load_videos(ws, dataset, sizes, use_slowfast),
+        videos=load_videos(
+            ws, dataset, [r for split_rows in rows.values() for r in split_rows], use_slowfast
+        ),
         use_slowfast=use_slowfast,
     )
 

@@ -1,5 +1,6 @@
 """STOP's benchmark units read from the cache: one clip per distinct query tube, its sentences,
-and, where labels are given (``heads.stop.labels``), the class of each clip.
+and, where labels are given (``heads.stop.labels``), the class of each clip. Rows are resolved,
+checked and read through ``stvgdata.query_features``; this module only arranges them.
 
 Retrieval unit: the clip of a query is its video's sampled frames inside the GT tube
 [tube_start, tube_end), uniformly subsampled to ``frames`` rows (whole frames, not crops).
@@ -13,16 +14,14 @@ A clip's class is the one all its queries carry; a clip whose queries carry diff
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from stvg.heads.stop.labels import ClassLabels
-from stvg.stvgdata.cache import ShardReader, manifest_rows
-from stvg.stvgdata.catalog import connect, fetch_arrow
 from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.query_features import STALE_CHECK_COLUMNS, FeatureRows, query_rows
 from stvg.stvgdata.workspace import Workspace
 
 VIDEO_MODEL, TEXT_MODEL = "vit", "roberta"
@@ -59,35 +58,8 @@ class RetrievalSplit:
     frame_size: tuple[int, int]  # (H, W) the frames were resized to before the ViT
 
 
-def _queries(ws: Workspace, dataset: str, split: str) -> list[dict]:
-    con = connect(ws)
-    try:
-        return fetch_arrow(
-            con,
-            "SELECT query_id, video_id, sentence, tube_start_frame, tube_end_frame FROM queries "
-            "WHERE dataset = ? AND split = ? ORDER BY query_id",
-            [dataset, split],
-        ).to_pylist()
-    finally:
-        con.close()
-
-
-def _rows_by_item(ws: Workspace, dataset: str, model: str, key: str) -> dict[str, dict]:
-    rows = manifest_rows(ws, dataset, model).to_pylist()
-    fingerprints = {row["fingerprint"] for row in rows}
-    if len(fingerprints) > 1:
-        raise BadInputError(
-            ws.features_dir, f"{dataset}/{model}", f"mixed fingerprints {sorted(fingerprints)}"
-        )
-    return {row[key]: row for row in rows}
-
-
-def frame_size(description: str) -> tuple[int, int]:
-    """(H, W) of the frames, from the fingerprint's preprocessing field ``resize HxW``."""
-    found = re.search(r"resize (\d+)x(\d+)", description)
-    if found is None:
-        raise BadInputError("vit cache", None, f"no frame size in its fingerprint: {description}")
-    return int(found.group(1)), int(found.group(2))
+QUERY_COLUMNS = ("q.query_id", "q.video_id", "q.tube_start_frame", "q.tube_end_frame",
+                 *STALE_CHECK_COLUMNS)  # fmt: skip
 
 
 def load_split(
@@ -95,41 +67,33 @@ def load_split(
 ) -> RetrievalSplit:
     """Clips, sentences and (with ``labels``) clip classes of ``dataset``/``split`` from the
     cached vit and roberta features (both must be extracted for every query of the split)."""
-    queries = _queries(ws, dataset, split)
+    queries = query_rows(ws, dataset, split, QUERY_COLUMNS)
     if not queries:
         raise BadInputError(ws.catalog_dir, f"{dataset}/{split}", "no queries in this split")
-    videos = _rows_by_item(ws, dataset, VIDEO_MODEL, "video_id")
-    texts = _rows_by_item(ws, dataset, TEXT_MODEL, "query_id")
-    for model, cached, key in ((VIDEO_MODEL, videos, "video_id"), (TEXT_MODEL, texts, "query_id")):
-        absent = next((q[key] for q in queries if q[key] not in cached), None)
-        if absent is not None:
-            raise BadInputError(
-                ws.features_dir,
-                f"{dataset}/{model}/{absent}",
-                f"not cached; run `stvg extract --features {model}`",
-            )
-    reader = ShardReader(ws.features_dir, verify_checksums=False)
+    features = FeatureRows(ws, dataset, (VIDEO_MODEL, TEXT_MODEL), queries, cache_bytes=0)
     try:
+        videos = [features.require(VIDEO_MODEL, query) for query in queries]
+        texts = [features.require(TEXT_MODEL, query) for query in queries]
         clip_index: dict[tuple[str, int, int], int] = {}
         clips, clip_labels, target, text = [], [], [], []
-        for query in queries:
+        for query, row, text_row in zip(queries, videos, texts, strict=True):
             key = (query["video_id"], query["tube_start_frame"], query["tube_end_frame"])
             label = -1 if labels is None else labels.label(query["query_id"], query["sentence"])
             if key not in clip_index:
-                row = videos[key[0]]
                 rows = clip_rows(np.asarray(row["frame_idx"]), key[1:], frames)
                 clip_index[key] = len(clips)
                 clips.append(
-                    reader.read(row, np.unique(rows))[np.searchsorted(np.unique(rows), rows)]
+                    features.read(row, np.unique(rows))[np.searchsorted(np.unique(rows), rows)]
                 )
                 clip_labels.append(label)
             elif clip_labels[clip_index[key]] != label:
                 clip_labels[clip_index[key]] = -1
             target.append(clip_index[key])
-            text.append(reader.read(texts[query["query_id"]]))
-        description = reader.description(next(iter(videos.values())))
+            text.append(features.read(text_row))
+        description = features.description(videos[0])
+        size = features.frame_size(videos[0])
     finally:
-        reader.close()
+        features.close()
     length = max(len(t) for t in text)
     padded = np.zeros((len(text), length, text[0].shape[1]), np.float32)
     for i, tokens in enumerate(text):
@@ -145,5 +109,5 @@ def load_split(
         target=torch.tensor(target, dtype=torch.int64),
         query_ids=[q["query_id"] for q in queries],
         description=description,
-        frame_size=frame_size(description),
+        frame_size=size,
     )

@@ -1,6 +1,6 @@
 """The frozen top of the ViT (layers k+1..L and the final LayerNorm) over cached tokens.
 
-It is rebuilt from the same weights as the cached bottom (``stvgdata.extractors.vit``) and
+It is rebuilt from the same weights as the cached bottom (``stvgdata.encoders.vit``) and
 checked against the cache's ``frozen_top`` identity, so prompts are never tuned on tokens cut
 from another network. Its parameters never train; gradients flow through it to the prompts.
 """
@@ -12,8 +12,8 @@ from torch import nn
 from transformers import CLIPVisionModel
 
 from stvg.heads.stop.config import StopConfig
+from stvg.stvgdata.encoders.vit import build_vit_network, frozen_top_digest, vit_layer
 from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.extractors.vit import build_vit_network, frozen_top_digest, vit_layer
 
 
 class FrozenTop(nn.Module):

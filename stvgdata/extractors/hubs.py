@@ -13,6 +13,8 @@ works the error is one line naming the model, the cache it looked in and the two
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,3 +144,19 @@ def hf_weights(model: str, weights: Path | str) -> tuple[Path, WeightsSource]:
     if directory == Path(str(weights)).expanduser():
         return directory, file_source(directory)
     return directory, hf_source(str(weights), directory)
+
+
+@contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence transformers' loading report and progress bar: problems become one line."""
+    from transformers.utils import logging as hf_logging  # only where a hub model loads
+
+    verbosity, bar = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bar:
+            hf_logging.enable_progress_bar()

@@ -10,8 +10,7 @@ tokens. Both facts are warned and written into the fingerprint.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -23,13 +22,12 @@ from transformers import (
     RobertaConfig,
     RobertaModel,
 )
-from transformers.utils import logging as hf_logging
 
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.extractors.base import TextExtractor, torch_dtype
 from stvg.stvgdata.extractors.config import ExtractorConfig
 from stvg.stvgdata.extractors.fingerprint import Fingerprint, make_fingerprint
-from stvg.stvgdata.extractors.hubs import hf_weights, random_source
+from stvg.stvgdata.extractors.hubs import hf_weights, quiet_transformers, random_source
 from stvg.stvgdata.extractors.random_init import seeded, warn_random_init
 
 Tokenize = Callable[[list[str]], tuple[torch.Tensor, torch.Tensor]]
@@ -130,20 +128,6 @@ def _hf_tokenize(tokenizer: PreTrainedTokenizerBase) -> Tokenize:
     return tokenize
 
 
-@contextmanager
-def _quiet_transformers() -> Iterator[None]:
-    """Silence transformers' loading report and progress bar: problems become one line."""
-    verbosity, bar = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if bar:
-            hf_logging.enable_progress_bar()
-
-
 def _load_pretrained(source: Path) -> tuple[RobertaModel, Tokenize]:
     """(encoder, tokenizer) from a local Hugging Face directory."""
     if not source.is_dir():
@@ -156,7 +140,7 @@ def _load_pretrained(source: Path) -> tuple[RobertaModel, Tokenize]:
     if model_type != "roberta":
         raise BadInputError(source, "config.json", f"model_type {model_type!r} is not roberta")
     try:
-        with _quiet_transformers():
+        with quiet_transformers():
             encoder, info = RobertaModel.from_pretrained(
                 str(source),
                 local_files_only=True,

@@ -3,7 +3,8 @@
 CSDVL's static stream starts, in the paper, from MDETR, whose backbone and text encoder were
 trained together on grounding, so frame cells and words already live in one space. MDETR's
 weights cannot be downloaded here; the offline stand-in is the substitute image-text encoder
-(``stvgdata.regions.substitute``, made by ``stvg train-vl-encoder``), trained on the synthetic
+(``stvgdata.encoders.vl_synth``, made by ``stvg train-vl-encoder``; its networks, dense
+tower included, live there: this module wraps them as extractors), trained on the synthetic
 TRAIN split, not pretrained: features from it are not those of MDETR.
 
 - ``vl-synth-map``: the image tower run densely over whole frames. Its conv trunk (stride
@@ -27,9 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import nn
 
+from stvg.stvgdata.encoders.vl_synth import DenseImageTower, SubstituteEncoder
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.extractors.base import (
     BACKBONE_STRIDE,
@@ -41,27 +41,10 @@ from stvg.stvgdata.extractors.config import ExtractorConfig
 from stvg.stvgdata.extractors.fingerprint import Fingerprint, make_fingerprint
 from stvg.stvgdata.extractors.hubs import WeightsSource
 from stvg.stvgdata.regions.crops import window_positions
-from stvg.stvgdata.regions.substitute import ImageTower, SubstituteEncoder
 
 # images_to_tensor's scaling (rgb/255, no per-channel statistics); the tower subtracts its own
 # mean buffer inside, exactly as ImageTower.forward does on crops
 UNIT_SCALE = ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
-
-
-class DenseImageTower(nn.Module):
-    """The image tower over whole frames: (N, 3, H, W) in [0, 1] -> (N, D, ceil(H/32), ceil(W/32))
-    projected cells, pooled from the trunk's stride to ``BACKBONE_STRIDE``."""
-
-    def __init__(self, tower: ImageTower, pool: int) -> None:
-        super().__init__()
-        self.trunk, self.project, self.pool = tower.trunk, tower.project, pool
-        self.register_buffer("mean", tower.mean.clone())
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        maps = self.trunk(images - self.mean)  # (N, C, H/s, W/s), s = trunk stride
-        cells = torch.einsum("nchw,dc->ndhw", maps, self.project.weight)
-        cells = cells + self.project.bias[None, :, None, None]  # (N, D, H/s, W/s)
-        return F.avg_pool2d(cells, self.pool, ceil_mode=True)  # (N, D, H/32, W/32)
 
 
 class VLSynthMapExtractor(FrameExtractor):

@@ -12,8 +12,8 @@ from typing import Protocol
 
 import numpy as np
 
-SUBSTITUTE = "stvg-vl-synth"  # the encoder stvg trains offline (stvgdata.regions.substitute)
-CLIP = "clip"  # Hugging Face CLIP from a local directory (stvgdata.regions.clip)
+SUBSTITUTE = "stvg-vl-synth"  # the encoder stvg trains offline (stvgdata.encoders.vl_synth)
+CLIP = "clip"  # Hugging Face CLIP from a local directory (stvgdata.encoders.clip)
 
 
 class TextEncoder(Protocol):

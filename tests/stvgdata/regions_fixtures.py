@@ -11,8 +11,8 @@ import pyarrow as pa
 import torch
 
 from stvg.stvgdata.catalog import replace_part
-from stvg.stvgdata.regions.config import SubstituteConfig
-from stvg.stvgdata.regions.substitute import (
+from stvg.stvgdata.encoders.config import SubstituteConfig
+from stvg.stvgdata.encoders.vl_synth import (
     DualEncoder,
     Vocabulary,
     save_dual_encoder,

@@ -12,7 +12,8 @@ import pytest
 from stvg.schemas.batch import FeatureSet
 from stvg.stvgdata.cache import ShardReader, ShardWriter, StorageConfig, manifest_rows, verify_cache
 from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.loader import CachedQueryDataset, RowCache
+from stvg.stvgdata.loader import CachedQueryDataset
+from stvg.stvgdata.query_features import RowCache
 from stvg.stvgdata.sample_catalog import DATASET, CatalogVideo, install_catalog
 from stvg.stvgdata.workspace import Workspace
 from tests.stvgdata.cache_fixtures import RESNET, ROBERTA, commit_random_shard, flip_stored_bytes

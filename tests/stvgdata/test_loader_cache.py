@@ -1,4 +1,4 @@
-"""``RowCache``: the loader's in-memory cache of whole manifest rows (a stub reader counts the
+"""``RowCache``: the query reader's cache of whole manifest rows (a stub reader counts the
 HDF5 reads it would have made)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from stvg.stvgdata.loader import RowCache
+from stvg.stvgdata.query_features import RowCache
 
 
 class CountingReader:

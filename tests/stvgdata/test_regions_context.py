@@ -10,8 +10,21 @@ import numpy as np
 import pytest
 import torch
 
+from stvg.stvgdata.encoders.config import SubstituteConfig, TrainVLConfig
+from stvg.stvgdata.encoders.vl_synth import (
+    DualEncoder,
+    SubstituteEncoder,
+    Vocabulary,
+    save_dual_encoder,
+)
+from stvg.stvgdata.encoders.vl_synth_train import (
+    ContrastiveSet,
+    collect_pairs,
+    context_frame_idx,
+    train_dual_encoder,
+)
 from stvg.stvgdata.regions import read_video_regions
-from stvg.stvgdata.regions.config import RegionExtractConfig, SubstituteConfig, TrainVLConfig
+from stvg.stvgdata.regions.config import RegionExtractConfig
 from stvg.stvgdata.regions.crops import (
     crop_regions,
     sliding_windows,
@@ -20,18 +33,6 @@ from stvg.stvgdata.regions.crops import (
     window_positions,
 )
 from stvg.stvgdata.regions.extract import run_region_extraction
-from stvg.stvgdata.regions.substitute import (
-    DualEncoder,
-    SubstituteEncoder,
-    Vocabulary,
-    save_dual_encoder,
-)
-from stvg.stvgdata.regions.train import (
-    ContrastiveSet,
-    collect_pairs,
-    context_frame_idx,
-    train_dual_encoder,
-)
 from stvg.stvgdata.sample_catalog import DATASET
 from tests.stvgdata.regions_fixtures import TINY, regions_workspace
 

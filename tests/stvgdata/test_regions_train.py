@@ -8,16 +8,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.regions.config import TrainVLConfig
-from stvg.stvgdata.regions.substitute import DualEncoder, SubstituteEncoder, Vocabulary
-from stvg.stvgdata.regions.train import (
+from stvg.stvgdata.encoders.config import TrainVLConfig
+from stvg.stvgdata.encoders.vl_synth import DualEncoder, SubstituteEncoder, Vocabulary
+from stvg.stvgdata.encoders.vl_synth_train import (
     ContrastiveSet,
     collect_pairs,
     contrastive_loss,
     run_vl_training,
     train_dual_encoder,
 )
+from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.sample_catalog import DATASET
 from tests.stvgdata.regions_fixtures import TINY, regions_workspace
 

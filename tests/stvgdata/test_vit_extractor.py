@@ -9,9 +9,9 @@ import torch
 from transformers import CLIPConfig, CLIPModel
 
 from stvg.stvgdata.cache import ShardReader, manifest_rows
+from stvg.stvgdata.encoders.vit import bottom_tokens, build_vit_network, vit_layer
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.extractors import ExtractorConfig, build_extractor
-from stvg.stvgdata.extractors.vit import bottom_tokens, build_vit_network, vit_layer
 from stvg.stvgdata.video import iter_frames
 from tests.heads.stop.stop_workspace import DATASET, FRAME_SIZE, build_stop_workspace
 

@@ -14,8 +14,8 @@ import torch
 from stvg.heads.stop.config import StopConfig
 from stvg.heads.stop.frozen import build_frozen_top
 from stvg.stvgdata.cache import ShardReader, manifest_rows
-from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.extractors.vit_pretrain import (
+from stvg.stvgdata.encoders.config import SubstituteConfig
+from stvg.stvgdata.encoders.vit_pretrain import (
     PROVENANCE_FILE,
     FramePairs,
     FrameTextModel,
@@ -25,8 +25,8 @@ from stvg.stvgdata.extractors.vit_pretrain import (
     shift_frames,
     train_frame_text,
 )
-from stvg.stvgdata.regions.config import SubstituteConfig
-from stvg.stvgdata.regions.substitute import Vocabulary
+from stvg.stvgdata.encoders.vl_synth import Vocabulary
+from stvg.stvgdata.errors import BadInputError
 from tests.heads.stop.stop_workspace import DATASET, FRAME_SIZE, build_stop_workspace
 
 COLOURS = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (30, 40, 220)}

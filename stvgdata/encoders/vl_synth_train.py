@@ -23,18 +23,18 @@ import torch
 import torch.nn.functional as F
 
 from stvg.stvgdata.catalog import query
-from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.geometry import pairwise_box_iou
-from stvg.stvgdata.progress import ProgressFn, no_progress
-from stvg.stvgdata.regions.config import TrainVLConfig
-from stvg.stvgdata.regions.crops import context_offsets, images_to_tensor, stack_crops
-from stvg.stvgdata.regions.encoders import substitute_dir
-from stvg.stvgdata.regions.substitute import (
+from stvg.stvgdata.encoders.config import TrainVLConfig
+from stvg.stvgdata.encoders.registry import substitute_dir
+from stvg.stvgdata.encoders.vl_synth import (
     DualEncoder,
     SubstituteEncoder,
     Vocabulary,
     save_dual_encoder,
 )
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.geometry import pairwise_box_iou
+from stvg.stvgdata.progress import ProgressFn, no_progress
+from stvg.stvgdata.regions.crops import context_offsets, images_to_tensor, stack_crops
 from stvg.stvgdata.video.decode import iter_frames
 from stvg.stvgdata.workspace import Workspace
 

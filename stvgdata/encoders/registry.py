@@ -33,7 +33,7 @@ def build_encoder(
             "encoder", name, f"unknown encoder; known: {', '.join(ENCODERS)}"
         )
     if name == CLIP:  # transformers is imported only for CLIP: it takes seconds
-        from stvg.stvgdata.regions.clip import ClipEncoder, clip_directory
+        from stvg.stvgdata.encoders.clip import ClipEncoder, clip_directory
 
         return ClipEncoder(clip_directory(weights), device)
     if weights is None:
@@ -48,7 +48,7 @@ def build_encoder(
         raise BadInputError(
             weights, name, "weights path not found; train one with `stvg train-vl-encoder`"
         )
-    from stvg.stvgdata.regions.substitute import SubstituteEncoder
+    from stvg.stvgdata.encoders.vl_synth import SubstituteEncoder
 
     return SubstituteEncoder(weights, device)
 

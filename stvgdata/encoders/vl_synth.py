@@ -1,8 +1,8 @@
 """``stvg-vl-synth``: a small image-text dual encoder, the offline stand-in for CLIP.
 
 Pretrained CLIP weights cannot be downloaded here, so stvg trains this encoder contrastively on
-the synthetic TRAIN split (``stvgdata.regions.train``): a four-layer CNN over 48x48 region crops
-and a two-layer transformer over word tokens, both projected into one D-dimensional space.
+the synthetic TRAIN split (``vl_synth_train`` beside it): a four-layer CNN over 48x48 region
+crops and a two-layer transformer over word tokens, both projected into one D-dimensional space.
 Because it saw (crop, sentence) pairs of the synthetic training videos, results computed with
 it are not zero-shot in the paper's sense; heads built on it stay training-free.
 
@@ -31,10 +31,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from stvg.stvgdata.atomic import atomic_output
+from stvg.stvgdata.encoders.config import SubstituteConfig
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.extractors.fingerprint import hash_weights, make_fingerprint
 from stvg.stvgdata.regions.base import SUBSTITUTE as NAME
-from stvg.stvgdata.regions.config import SubstituteConfig
 from stvg.stvgdata.regions.crops import images_to_tensor
 
 PAD, UNK = 0, 1
@@ -139,6 +139,23 @@ class DualEncoder(nn.Module):
         ids, mask = self.vocabulary.encode(texts, self.config.max_words)
         device = self.log_scale.device
         return F.normalize(self.text.sentence(ids.to(device), mask.to(device)), dim=-1)
+
+
+class DenseImageTower(nn.Module):
+    """The image tower over whole frames: (N, 3, H, W) in [0, 1] -> (N, D, ceil(H/32), ceil(W/32))
+    projected cells, pooled by ``pool`` from the trunk's stride
+    (to the 32 of resnet101/slowfast's grid: ``stvgdata.extractors.base.BACKBONE_STRIDE``)."""
+
+    def __init__(self, tower: ImageTower, pool: int) -> None:
+        super().__init__()
+        self.trunk, self.project, self.pool = tower.trunk, tower.project, pool
+        self.register_buffer("mean", tower.mean.clone())
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        maps = self.trunk(images - self.mean)  # (N, C, H/s, W/s), s = trunk stride
+        cells = torch.einsum("nchw,dc->ndhw", maps, self.project.weight)
+        cells = cells + self.project.bias[None, :, None, None]  # (N, D, H/s, W/s)
+        return F.avg_pool2d(cells, self.pool, ceil_mode=True)  # (N, D, H/32, W/32)
 
 
 MODEL_FILE, CONFIG_FILE = "model.pt", "config.json"

@@ -7,7 +7,7 @@ split: image-text InfoNCE between a whole frame's final CLS (linearly projected)
 sentence of a query whose ground-truth tube covers that frame. Single frames, as in CLIP:
 motion stays invisible to the frozen network, which leaves STOP's temporal prompts something
 to add. The text tower, tokenizer and loss are the ``stvg-vl-synth`` substitute's
-(``stvgdata.regions``); only the image tower differs.
+(``vl_synth`` and ``vl_synth_train`` beside it); only the image tower differs.
 
 Pairs from the same video are not negatives of each other (masked): every frame of a video
 shows the same objects, so a frame cannot tell which of them a sentence of its own video
@@ -41,20 +41,20 @@ from torch import nn
 from transformers import CLIPVisionConfig, CLIPVisionModel
 
 from stvg.stvgdata.atomic import temp_sibling
-from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.extractors.fingerprint import hash_weights
-from stvg.stvgdata.extractors.random_init import seeded
-from stvg.stvgdata.extractors.vit import CLIP_NORMALIZATION, VIT_ARCHS
-from stvg.stvgdata.progress import ProgressFn, no_progress
-from stvg.stvgdata.regions.config import SubstituteConfig
-from stvg.stvgdata.regions.substitute import TextTower, Vocabulary
-from stvg.stvgdata.regions.train import (
+from stvg.stvgdata.encoders.config import SubstituteConfig
+from stvg.stvgdata.encoders.vit import CLIP_NORMALIZATION, VIT_ARCHS
+from stvg.stvgdata.encoders.vl_synth import TextTower, Vocabulary
+from stvg.stvgdata.encoders.vl_synth_train import (
     MAX_SCALE,
     contrastive_loss,
     fit_contrastive,
     plan_pairs,
     split_queries,
 )
+from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extractors.fingerprint import hash_weights
+from stvg.stvgdata.extractors.random_init import seeded
+from stvg.stvgdata.progress import ProgressFn, no_progress
 from stvg.stvgdata.video.decode import iter_frames
 from stvg.stvgdata.workspace import Workspace
 
