@@ -51,19 +51,22 @@ def video_regions(ws: Workspace, dataset: str, video_id: str) -> VideoRegions:
     return read_video_regions(ws, dataset, video_id, boxes="tubelets")
 
 
-def frame_size(row: dict[str, Any]) -> tuple[int, int]:
-    """(H, W) the frames of a cached frame-model row were resized to before its network: the
-    ``size`` of the extractor config the manifest stores with the row."""
-    config = json.loads(row.get("config") or "{}")
-    size = config.get("size")
-    if not isinstance(size, list) or len(size) != 2:
+def extractor_config(row: dict[str, Any]) -> dict[str, Any]:
+    """The extractor config the manifest stores with a cached row (its ``config`` column)."""
+    if row.get("config") is None:
         raise BadInputError(
             "feature cache",
             f"{row.get('dataset')}/{row.get('model')}",
-            "no frame size recorded (cached before the store recorded extractor configs); "
+            "no extractor config recorded (cached before the store recorded them); "
             "re-extract with `replace_model_cache`",
         )
-    return int(size[0]), int(size[1])
+    return json.loads(row["config"])
+
+
+def frame_size(row: dict[str, Any]) -> tuple[int, int]:
+    """(H, W) the frames of a cached frame-model row were resized to before its network."""
+    height, width = extractor_config(row)["size"]
+    return int(height), int(width)
 
 
 class RowCache:
@@ -201,10 +204,6 @@ class FeatureRows:
     def token_ids(self, row: dict[str, Any]) -> np.ndarray:
         """Token ids (L,) of a token-model row."""
         return self.cache.token_ids(row)
-
-    def description(self, row: dict[str, Any]) -> str:
-        """The readable fingerprint stored with the row's array (what computed it)."""
-        return self.cache.reader.description(row)
 
     def frame_size(self, row: dict[str, Any]) -> tuple[int, int]:
         """(H, W) the frames of a frame-model row were resized to (see ``frame_size``)."""

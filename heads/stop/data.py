@@ -21,7 +21,12 @@ import torch
 
 from stvg.heads.stop.labels import ClassLabels
 from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.query_features import STALE_CHECK_COLUMNS, FeatureRows, query_rows
+from stvg.stvgdata.query_features import (
+    STALE_CHECK_COLUMNS,
+    FeatureRows,
+    extractor_config,
+    query_rows,
+)
 from stvg.stvgdata.workspace import Workspace
 
 VIDEO_MODEL, TEXT_MODEL = "vit", "roberta"
@@ -54,7 +59,7 @@ class RetrievalSplit:
     text_mask: torch.Tensor
     target: torch.Tensor
     query_ids: list[str]
-    description: str  # fingerprint description of the cached vit tokens
+    cached_config: dict  # the extractor config of the cached vit tokens (manifest column)
     frame_size: tuple[int, int]  # (H, W) the frames were resized to before the ViT
 
 
@@ -90,7 +95,7 @@ def load_split(
                 clip_labels[clip_index[key]] = -1
             target.append(clip_index[key])
             text.append(features.read(text_row))
-        description = features.description(videos[0])
+        cached = extractor_config(videos[0])
         size = features.frame_size(videos[0])
     finally:
         features.close()
@@ -108,6 +113,6 @@ def load_split(
         text_mask=torch.arange(length)[None, :] < lengths[:, None],
         target=torch.tensor(target, dtype=torch.int64),
         query_ids=[q["query_id"] for q in queries],
-        description=description,
+        cached_config=cached,
         frame_size=size,
     )

@@ -57,18 +57,20 @@ class FrozenTop(nn.Module):
         return self.post_layernorm(tokens[:, 0])
 
 
-def build_frozen_top(config: StopConfig, cached_description: str) -> FrozenTop:
-    """The frozen top the cache's tokens were cut for; refuses tokens of another network."""
+def build_frozen_top(config: StopConfig, cached: dict) -> FrozenTop:
+    """The frozen top the cache's tokens were cut for (``cached``: their extractor config, as
+    the manifest records it); refuses tokens of another network."""
     arch = "tiny" if config.vit_tiny else config.vit_arch
     network, weights, description = build_vit_network(config.vit_weights, arch, config.vit_seed)
     layer = vit_layer(config.vit_layer, network.config.num_hidden_layers)
-    identity = f"frozen_top={frozen_top_digest(description, weights, layer)}"
-    if identity not in cached_description.split("; "):
+    digest = frozen_top_digest(description, weights, layer)
+    if cached.get("frozen_top") != digest:
+        held = ", ".join(f"{key} {cached.get(key)}" for key in ("weights", "vit_arch", "vit_layer"))
         raise BadInputError(
             "vit cache",
-            identity,
+            f"frozen_top={digest}",
             f"the cached vit tokens were not cut from this network ({description}, {weights}, "
-            f"layer {layer}); the cache holds: {cached_description.split('; preprocess')[0]}. "
+            f"layer {layer}); the cache holds: {held}. "
             "Set vit_weights/vit_arch/vit_tiny/vit_layer/vit_seed to match the extraction",
         )
     return FrozenTop(network, layer)

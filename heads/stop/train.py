@@ -83,7 +83,7 @@ def load_data(ws: Workspace, dataset: str, config: StopConfig, eval_split: str) 
 
 def build_model(config: StopConfig, data: RetrievalSplit) -> StopModel:
     """The frozen top matching the cached tokens (checked), prompters and heads."""
-    frozen = build_frozen_top(config, data.description)
+    frozen = build_frozen_top(config, data.cached_config)
     height, width = data.frame_size
     dims = StopDims(
         vit_dim=data.clips.shape[-1],

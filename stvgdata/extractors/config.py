@@ -81,7 +81,8 @@ class ExtractorConfig:
 def config_record(config: ExtractorConfig, extractor: Any) -> dict[str, Any]:
     """The full configuration an extractor ran with, as the manifest's ``config`` column holds
     it (JSON): every field that shapes the features (not the device), the readable weights
-    label beside the weights source given, and the output's channels and grid."""
+    label beside the weights source given, the output's channels and grid, and any fields the
+    extractor adds (``config_fields``, e.g. the ViT's frozen-top digest)."""
     record = {name: getattr(config, name) for name in RECORDED_FIELDS}
     grid = extractor.output_grid() if hasattr(extractor, "output_grid") else None
     return {
@@ -91,6 +92,7 @@ def config_record(config: ExtractorConfig, extractor: Any) -> dict[str, Any]:
         "weights_source": None if config.weights is None else str(config.weights),
         "channels": int(extractor.channels),
         "grid": None if grid is None else [int(n) for n in grid],
+        **getattr(extractor, "config_fields", {}),
     }
 
 

@@ -27,8 +27,10 @@ from stvg.stvgdata.extractors.config import ExtractorConfig
 class VitExtractor(FrameExtractor):
     model = MODEL
 
-    def __init__(self, *args: object, layer: int, **kwargs: object) -> None:
+    def __init__(self, *args: object, layer: int, frozen_top: str, **kwargs: object) -> None:
         self.layer = layer  # before the base class runs its calibration forward
+        # recorded in the manifest's config: which frozen top layers these tokens feed
+        self.config_fields = {"frozen_top": frozen_top}
         super().__init__(*args, **kwargs)
 
     def output_grid(self) -> tuple[int]:
@@ -54,13 +56,14 @@ def build_vit(config: ExtractorConfig) -> VitExtractor:
         raise BadInputError.for_field(
             "input_size", size, f"not a multiple of the vit patch size {patch}"
         )
+    frozen_top = frozen_top_digest(description, source.fingerprint, layer)
     fingerprint = frame_fingerprint(
         VitExtractor.model,
         f"{description}, tokens after layer {layer} (CLS first)",
         source,
         config,
         CLIP_NORMALIZATION,
-        frozen_top=frozen_top_digest(description, source.fingerprint, layer),
+        frozen_top=frozen_top,
     )
     return VitExtractor(
         network,
@@ -69,4 +72,5 @@ def build_vit(config: ExtractorConfig) -> VitExtractor:
         config=config,
         normalization=CLIP_NORMALIZATION,
         layer=layer,
+        frozen_top=frozen_top,
     )

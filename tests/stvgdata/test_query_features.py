@@ -90,5 +90,5 @@ def test_frame_size_is_the_size_frames_were_resized_to(extracted) -> None:
     ws, _ = extracted
     features, queries = feature_rows(ws)
     assert features.frame_size(features.require("resnet101", queries[0])) == TINY_SIZE
-    with pytest.raises(BadInputError, match="no frame size recorded"):
+    with pytest.raises(BadInputError, match="no extractor config recorded"):
         frame_size({"dataset": DATASET, "model": "resnet101", "config": None})

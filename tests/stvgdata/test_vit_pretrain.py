@@ -27,6 +27,7 @@ from stvg.stvgdata.encoders.vit_pretrain import (
 )
 from stvg.stvgdata.encoders.vl_synth import Vocabulary
 from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.query_features import extractor_config
 from tests.heads.stop.stop_workspace import DATASET, FRAME_SIZE, build_stop_workspace
 
 COLOURS = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (30, 40, 220)}
@@ -151,12 +152,11 @@ def test_pretrained_directory_loads_through_weights_and_the_frozen_top_checks_it
     reader.close()
     assert summary["weights"] in description and "random-init" not in description
 
+    cached = extractor_config(row)
     pretrained = StopConfig(vit_weights=str(vit_dir))
-    assert build_frozen_top(pretrained, description) is not None
+    assert build_frozen_top(pretrained, cached) is not None
     with pytest.raises(BadInputError, match="not cut from this network"):
-        build_frozen_top(
-            dataclasses.replace(pretrained, vit_weights=None, vit_tiny=True), description
-        )
+        build_frozen_top(dataclasses.replace(pretrained, vit_weights=None, vit_tiny=True), cached)
 
 
 def test_bad_inputs_are_one_line_errors(run_cli) -> None:

@@ -92,7 +92,7 @@ def test_a_training_step_moves_prompts_and_heads_not_the_frozen_layers(workspace
 def test_tokens_of_another_network_are_refused(workspace_and_data) -> None:
     _, data = workspace_and_data
     with pytest.raises(BadInputError, match="not cut from this network"):
-        build_frozen_top(dataclasses.replace(CONFIG, vit_seed=1), data.train.description)
+        build_frozen_top(dataclasses.replace(CONFIG, vit_seed=1), data.train.cached_config)
 
 
 def test_a_run_is_recorded_with_retrieval_metrics_only(workspace_and_data) -> None:
