@@ -183,16 +183,20 @@ def _collect_boxes(
     )
     wanted = {tube[0] for tube in job.tubes}
     try:
-        tids = list(map(fields.tid, items))
-        if not (fields.checked or only_types(tids, _INT)):
-            raise TypeError("tid is not an integer")
-        target_ids = np.fromiter(tids, np.int64, len(tids))
+        tids = map(fields.tid, items)
+        if not fields.checked:
+            tids = list(tids)
+            if not only_types(tids, _INT):
+                raise TypeError("tid is not an integer")
+        target_ids = np.fromiter(tids, np.int64, len(items))
         keep = np.isin(target_ids, np.fromiter(wanted, np.int64, len(wanted)))
-        boxes = map(fields.bbox, compress(items, keep.tolist()))
-        corners = list(chain.from_iterable(map(fields.corners, boxes)))
-        if not (fields.checked or only_types(corners, NUMBERS)):
-            raise TypeError("corners are not numbers")
-        xyxy = np.array(corners, np.float32).reshape(-1, 4)
+        boxes = list(map(fields.bbox, compress(items, keep.tolist())))
+        corners = chain.from_iterable(map(fields.corners, boxes))
+        if not fields.checked:
+            corners = list(corners)
+            if not only_types(corners, NUMBERS):
+                raise TypeError("corners are not numbers")
+        xyxy = np.fromiter(corners, np.float32, 4 * len(boxes)).reshape(-1, 4)
     except (KeyError, TypeError, OverflowError):  # never after the typed decoder
         raise _malformed_item(job, spans, trajectories, wanted) from None
     return frame_idx[keep], target_ids[keep], xyxy
