@@ -87,12 +87,8 @@ def test_what_only_the_generic_path_accepts_still_imports(tmp_path):
     assert edited.num_rows == 21 and edited.equals(unedited)
 
 
-def v1_file(root: Path) -> Path:
-    return v1_job(root).file
-
-
 def invalid_utf8_in_an_unread_field(root: Path) -> None:
-    path = v1_file(root)
+    path = v1_job(root).file
     path.write_bytes(path.read_bytes().replace(b'"tracker": "x"', b'"tracker": "\xff"', 1))
 
 
