@@ -306,11 +306,18 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _keep_encoding(field: pa.Field, actual: pa.DataType) -> pa.Field:
+    if pa.types.is_dictionary(actual) and actual.value_type == field.type:
+        return field.with_type(actual)
+    return field
+
+
 def validate_table(table: str, data: pa.Table, source: str = "") -> pa.Table:
     """Check ``data`` against the table's schema and return it cast to that schema.
 
     Columns are matched by name; extra columns are an error so that typos do not pass silently.
-    Absent ``OPTIONAL_COLUMNS`` are filled with nulls.
+    Absent ``OPTIONAL_COLUMNS`` are filled with nulls. A dictionary-encoded column of the
+    field's type stays encoded (millions of repeated ids; Parquet stores it as the plain type).
     """
     schema = schema_for(table)
     for name in OPTIONAL_COLUMNS.get(table, ()):
@@ -331,7 +338,11 @@ def validate_table(table: str, data: pa.Table, source: str = "") -> pa.Table:
         column = data.column(field.name)
         if not field.nullable and column.null_count:
             raise SchemaMismatch(f"{where}table {table!r} column {field.name!r} has nulls")
+    target = pa.schema(
+        [_keep_encoding(field, data.schema.field(field.name).type) for field in schema],
+        schema.metadata,
+    )
     try:
-        return data.cast(schema)
+        return data.cast(target)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise SchemaMismatch(f"{where}table {table!r} does not cast to its schema: {exc}") from None

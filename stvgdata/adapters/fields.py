@@ -56,20 +56,26 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def load_json(path: Path, unique_keys: bool = True) -> Any:
-    """Parse one annotation file.
+def read_file(path: Path) -> bytes:
+    """The bytes of one annotation file; ``BadInputError`` saying why it cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise BadInputError(
+            path, None, f"cannot read file ({unreadable_reason(path, exc)})"
+        ) from None
+
+
+def load_json(path: Path, unique_keys: bool = True, data: bytes | None = None) -> Any:
+    """Parse one annotation file (``data``: its bytes, when already read).
 
     ``unique_keys`` refuses an object holding one key twice, which every parser resolves by
     silently dropping all but one value (HC-STVG files are objects keyed by video: a repeated key
     loses a video). That check parses about twice as slowly as orjson, so the bulk files made of
     fixed-field records (VidOR's per-video files) skip it.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise BadInputError(
-            path, None, f"cannot read file ({unreadable_reason(path, exc)})"
-        ) from None
+    if data is None:
+        data = read_file(path)
     try:
         if not unique_keys:
             return orjson.loads(data)

@@ -65,7 +65,9 @@ class BoxChunks:
     """Per-query box arrays, concatenated into the boxes table in one vectorized step.
 
     A VidSTG-scale import holds about 30 million box rows: every column is built by NumPy
-    passes over whole arrays, never through per-row Python objects.
+    passes over whole arrays, never through per-row Python objects, and the two id columns are
+    dictionary-encoded (row -> index into the ids): Parquet writes them as plain string columns
+    without 30 million strings ever being built.
     """
 
     def __init__(self) -> None:
@@ -81,17 +83,15 @@ class BoxChunks:
 
     def to_table(self, dataset: str, query_ids: list[str]) -> pa.Table:
         lengths = np.fromiter(map(len, self._frames), np.int64, len(self._frames))
-        ids = [query_ids[row] for row in self._query_rows]
+        query_rows = np.repeat(np.asarray(self._query_rows, np.int32), lengths)  # (rows,)
         frames = np.concatenate(self._frames) if self._frames else np.empty(0, np.int32)
-        columns = (
-            np.concatenate(self._boxes, axis=1, dtype=np.float32)
-            if self._boxes
-            else np.empty((4, 0), np.float32)
-        )  # (4, rows): x1, y1, x2, y2
+        columns = np.empty((4, len(frames)), np.float32)  # x1, y1, x2, y2; each row contiguous
+        if self._boxes:  # (into ``out``: from transposed chunks NumPy would pick column order)
+            np.concatenate(self._boxes, axis=1, out=columns)
         table = pa.table(
             {
-                "dataset": repeated_strings([dataset], np.array([len(frames)])),
-                "query_id": repeated_strings(ids, lengths),
+                "dataset": encoded_strings(np.zeros(len(frames), np.int8), [dataset]),
+                "query_id": encoded_strings(query_rows, query_ids),
                 "frame_idx": pa.array(frames.astype(np.int32, copy=False)),
                 **{name: pa.array(columns[k]) for k, name in enumerate(("x1", "y1", "x2", "y2"))},
             }
@@ -99,20 +99,9 @@ class BoxChunks:
         return validate_table("boxes", table, dataset)
 
 
-def repeated_strings(values: list[str], counts: np.ndarray) -> pa.Array:
-    """``values[0]`` ``counts[0]`` times, then ``values[1]`` ``counts[1]`` times, ...: built from
-    its offsets and bytes directly (a constant or run-length column of millions of rows)."""
-    encoded = [value.encode() for value in values]
-    lengths = np.fromiter(map(len, encoded), np.int64, len(encoded))
-    large = int(lengths @ counts) > np.iinfo(np.int32).max
-    offset_type = np.int64 if large else np.int32  # the narrowest that holds the byte count
-    sizes = np.repeat(lengths.astype(offset_type), counts)
-    offsets = np.empty(len(sizes) + 1, offset_type)
-    offsets[0] = 0
-    np.cumsum(sizes, out=offsets[1:])
-    data = b"".join([value * int(count) for value, count in zip(encoded, counts, strict=True)])
-    kind = pa.LargeStringArray if large else pa.StringArray
-    return kind.from_buffers(len(sizes), pa.py_buffer(offsets), pa.py_buffer(data))
+def encoded_strings(indices: np.ndarray, values: list[str]) -> pa.DictionaryArray:
+    """The string column ``values[indices[i]]``, dictionary-encoded (no string per row)."""
+    return pa.DictionaryArray.from_arrays(pa.array(indices), pa.array(values, pa.string()))
 
 
 class VideoRows:

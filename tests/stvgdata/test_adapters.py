@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
+from stvg.schemas import schema_for
 from stvg.stvgdata.adapters import ADAPTERS
 from stvg.stvgdata.adapters.base import CatalogTables
 from stvg.stvgdata.adapters.vidstg_sentences import vidstg_query_id
@@ -30,7 +33,9 @@ VIDSTG_WRITERS = {
 
 
 def read(dataset: str, root, layout: str | None = None) -> CatalogTables:
-    return choose_adapter(dataset, root, layout).read(root, dataset, no_progress)
+    """The adapter's tables, the boxes' dictionary-encoded ids decoded (compared by value)."""
+    tables = choose_adapter(dataset, root, layout).read(root, dataset, no_progress)
+    return replace(tables, boxes=tables.boxes.cast(schema_for("boxes")))
 
 
 def rows_by(table, key: str) -> dict:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from stvg.schemas import TABLES
 from stvg.stvgdata.adapters import vidor
 from stvg.stvgdata.catalog import query, read_index, read_table
 from stvg.stvgdata.errors import BadInputError
@@ -38,6 +41,20 @@ def test_reimport_replaces_the_dataset_in_one_version(ws, tmp_path):
     assert [p.name for p in ws.versions_dir.iterdir()] == [second.version_dir.name]
     assert read_table(ws, "queries").num_rows == 3
     assert second.counts == {"videos": 1, "queries": 3, "boxes": 18, "failures": 0}
+
+
+def test_boxes_file_reads_back_with_plain_types(ws, tmp_path):
+    """The ids are dictionary-encoded in memory; any reader of the file sees the table's types,
+    and the corners are stored byte-stream split without dictionary pages."""
+    summary = import_dataset(ws, "vidstg", write_vidstg_original(tmp_path, vidstg_sample()))
+    path = summary.version_dir / "boxes.parquet"
+    assert pq.read_table(path).schema == TABLES["boxes"]  # types (field docs live in schemas)
+    row_group = pq.ParquetFile(path).metadata.row_group(0)
+    columns = map(row_group.column, range(row_group.num_columns))
+    x1 = next(column for column in columns if column.path_in_schema == "x1")
+    assert "BYTE_STREAM_SPLIT" in x1.encodings and not x1.has_dictionary_page
+    ids = query(ws, "SELECT DISTINCT query_id FROM boxes ORDER BY 1").column(0)
+    assert ids.type == pa.string() and ids.to_pylist()[0] == "v1@0/d0"
 
 
 def test_importing_another_dataset_leaves_the_first_untouched(ws, tmp_path):

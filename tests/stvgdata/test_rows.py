@@ -10,19 +10,7 @@ import pyarrow as pa
 import pytest
 
 from stvg.stvgdata.adapters.base import gc_paused
-from stvg.stvgdata.adapters.rows import BoxChunks, repeated_strings
-
-
-def test_repeated_strings_repeat_each_value_its_count():
-    values = ["a", "", "ünï", "query@12/d0"]
-    counts = np.array([2, 3, 0, 1])
-    array = repeated_strings(values, counts)
-    assert array.type == pa.string()
-    assert array.to_pylist() == ["a", "a", "", "", "", "query@12/d0"]
-
-
-def test_repeated_strings_of_nothing_is_empty():
-    assert repeated_strings([], np.array([], np.int64)).to_pylist() == []
+from stvg.stvgdata.adapters.rows import BoxChunks
 
 
 def test_box_chunks_match_a_row_by_row_build():
@@ -41,6 +29,7 @@ def test_box_chunks_match_a_row_by_row_build():
     rows = list(zip(*(table.column(name).to_pylist() for name in columns), strict=True))
     assert rows == expected
     assert set(table.column("dataset").to_pylist()) == {"vidstg"}
+    assert pa.types.is_dictionary(table.schema.field("query_id").type)  # ids not repeated
 
 
 def test_empty_box_chunks_give_an_empty_table():
