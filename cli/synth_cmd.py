@@ -57,14 +57,12 @@ def synth(
     objects: Annotated[
         int | None, typer.Option(help="Objects per video, 4-12 (default: 6 / 5).")
     ] = None,
-    twins: Annotated[
+    no_twins: Annotated[
         bool,
         typer.Option(
-            "--twins/--no-twins",
-            help="Objects in look-alike pairs (the benchmark); --no-twins: each object its own "
-            "appearance, from 2 objects (an easier scene, the demo's).",
+            "--no-twins", help="Each object its own appearance, from 2 objects (the demo's scene)."
         ),
-    ] = True,
+    ] = False,
     object_scale: Annotated[
         float | None, typer.Option(help="Object size multiplier, 0.5-2 (default: 1).")
     ] = None,
@@ -98,7 +96,7 @@ def synth(
         video_seconds=duration,
         tube_seconds=tube_seconds,
         objects_per_video=objects,
-        twins=twins,
+        twins=not no_twins,
         object_scale=object_scale,
     )
     with RichProgress(transient=True) as progress:
