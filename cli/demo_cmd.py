@@ -30,7 +30,7 @@ DEMO_EPOCHS, DEMO_PATIENCE, DEMO_MAX_FRAMES = 6, 2, 8
 
 if TYPE_CHECKING:
     from stvg.heads.eval.ablation import AblationResult
-    from stvg.stvgdata.demo import DemoData
+    from stvg.stvgdata.demo import DemoData, DemoDataConfig
 
 
 def demo_command(
@@ -96,10 +96,12 @@ def demo_command(
         catalog = catalog_summary(ws).to_pylist()
         print_json({"workspace": ws.root, "data": data.root, "catalog": catalog} | result.to_dict())
     else:  # csv: the ablation, one row per variant
-        render_ablation_result(result, fmt, lambda: _report(ws, data, result))
+        render_ablation_result(result, fmt, lambda: _report(ws, data, data_config, result))
 
 
-def _report(ws: Workspace, data: DemoData, result: AblationResult) -> None:
+def _report(
+    ws: Workspace, data: DemoData, data_config: DemoDataConfig, result: AblationResult
+) -> None:
     """Where the data went, the catalog, what was extracted, the ablation, how to query it."""
     console.print(f"workspace: {ws.root}\ndata: {data.root}", highlight=False)
     render_arrow(catalog_summary(ws), OutputFormat.table, title="catalog")
@@ -109,6 +111,7 @@ def _report(ws: Workspace, data: DemoData, result: AblationResult) -> None:
         highlight=False,
     )
     print_random_init_line(data.extracted.random_init)
+    console.print(data_config.describe(), highlight=False)
     render_ablation(result)
     console.print(
         f'Query the runs: stvg --workspace {ws.root} sql "SELECT variant, m_viou, m_tiou, '

@@ -57,6 +57,15 @@ def synth(
     objects: Annotated[
         int | None, typer.Option(help="Objects per video, 4-12 (default: 6 / 5).")
     ] = None,
+    no_twins: Annotated[
+        bool,
+        typer.Option(
+            "--no-twins", help="Each object its own appearance, from 2 objects (the demo's scene)."
+        ),
+    ] = False,
+    object_scale: Annotated[
+        float | None, typer.Option(help="Object size multiplier, 0.5-2 (default: 1).")
+    ] = None,
     layout: Annotated[
         str | None,
         typer.Option(help="vidstg: original, tubedetr or stcat (default: the release's)."),
@@ -87,6 +96,8 @@ def synth(
         video_seconds=duration,
         tube_seconds=tube_seconds,
         objects_per_video=objects,
+        twins=not no_twins,
+        object_scale=object_scale,
     )
     with RichProgress(transient=True) as progress:
         summary = generate(

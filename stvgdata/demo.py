@@ -18,8 +18,8 @@ DEMO_DATASET = "vidstg"
 @dataclass(frozen=True)
 class DemoDataConfig:
     """Sizes that let the heads learn visibly within minutes on 2 CPU cores (docs/synthetic.md,
-    "The demo's benchmark"): many short, small videos with few objects rather than a few long
-    ones, so an epoch sees many queries and the target is rarely confused with its twin."""
+    "The demo's benchmark"): many short, small videos of two large objects that look
+    different, so an epoch sees many queries, appearance says *where* and motion *when*."""
 
     videos: int = 160
     seed: int = 0
@@ -27,11 +27,24 @@ class DemoDataConfig:
     fps: float = 5.0  # source videos at 5 fps: extraction at 5 fps keeps every frame
     video_seconds: float = 10.0
     tube_seconds: float = 3.0
-    objects: int = 4  # the fewest the generator allows (two appearance twins)
+    objects: int = 2  # the fewest the generator allows without twins
+    twins: bool = False  # no look-alikes: colour and shape alone find the target
+    object_scale: float = 2.0  # shapes 0.4-0.6 of the frame height, people 0.6-0.8
     frame_size: tuple[int, int] = (112, 192)  # generated frames (height, width)
-    input_size: tuple[int, int] = (96, 160)  # a 3 x 5 feature grid
+    input_size: tuple[int, int] = (112, 192)  # extracted unscaled: a 4 x 6 feature grid
     tiny_backbones: bool = True  # small networks with the same interface; False: ResNet-101 etc.
     random_init: bool = True  # seeded random backbones; False: the hubs' pretrained weights
+
+    def describe(self) -> str:
+        """One line on the scene, said above the demo's table (it is easier than the
+        benchmark's)."""
+        looks = "look-alike pairs" if self.twins else "no look-alikes"
+        height, width = self.frame_size
+        return (
+            f"demo scene: {self.videos} videos of {self.video_seconds:g} s, {self.objects} "
+            f"objects ({looks}, size x{self.object_scale:g}), {width}x{height} frames, "
+            f"test split from seed {self.test_seed}"
+        )
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,8 @@ def demo_synth_config(config: DemoDataConfig) -> SynthConfig:
         video_seconds=config.video_seconds,
         tube_seconds=config.tube_seconds,
         objects_per_video=config.objects,
+        twins=config.twins,
+        object_scale=config.object_scale,
         height=config.frame_size[0],
         width=config.frame_size[1],
     )

@@ -31,6 +31,11 @@ class SynthConfig:
     """Mean length of a motion phase, i.e. of a target tube."""
     objects_per_video: int = 6
     """Objects come in appearance twins (groups of 2, one of 3 if odd), so at least 4."""
+    twins: bool = True
+    """False: every object has its own appearance (at least 2 objects), so colour and shape
+    alone tell the target from the others; an easier scene than the benchmark's."""
+    object_scale: float = 1.0
+    """Multiplies every object's size (shapes 0.2-0.3 of the frame height, people 0.3-0.4)."""
     entries_per_video: float = 6.47
     """Mean number of annotated (target, tube) entries per video; each has one declarative."""
     questions_per_entry: tuple[float, float, float] = (0.17, 0.43, 0.40)
@@ -77,6 +82,8 @@ def with_overrides(
     video_seconds: float | None = None,
     tube_seconds: float | None = None,
     objects_per_video: int | None = None,
+    twins: bool | None = None,
+    object_scale: float | None = None,
 ) -> SynthConfig:
     """``config`` with the given fields replaced, checked as the user's input."""
     changes = {
@@ -88,6 +95,8 @@ def with_overrides(
             "video_seconds": video_seconds,
             "tube_seconds": tube_seconds,
             "objects_per_video": objects_per_video,
+            "twins": twins,
+            "object_scale": object_scale,
         }.items()
         if value is not None
     }
@@ -104,6 +113,7 @@ def with_overrides(
 
 def check_config(dataset: str, config: SynthConfig) -> None:
     """Reject settings the generator cannot honour, naming the field at fault."""
+    fewest_objects = 4 if config.twins else 2
     problems = [
         ("width", config.width, config.width < 96 or config.width % 2, "even and >= 96"),
         ("height", config.height, config.height < 64 or config.height % 2, "even and >= 64"),
@@ -111,8 +121,15 @@ def check_config(dataset: str, config: SynthConfig) -> None:
         (
             "objects_per_video",
             config.objects_per_video,
-            not 4 <= config.objects_per_video <= 12,
-            "between 4 and 12 (objects come in appearance twins)",
+            not fewest_objects <= config.objects_per_video <= 12,
+            f"between {fewest_objects} and 12"
+            + (" (objects come in appearance twins)" if config.twins else ""),
+        ),
+        (
+            "object_scale",
+            config.object_scale,
+            not 0.5 <= config.object_scale <= 2,
+            "between 0.5 and 2 (objects must fit the frame with room to move)",
         ),
         (
             "tube_seconds",

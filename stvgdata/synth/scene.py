@@ -4,6 +4,8 @@ A video's timeline is cut into phases; in every phase each object performs one m
 are assigned so that, in every phase, every object has
 - a twin with the same appearance doing a different motion (appearance alone is not enough), and
 - an object with a different appearance doing the same motion (motion alone is not enough).
+Without twins (``SynthConfig.twins`` False) the first holds for no object: appearance alone is
+enough, which makes an easier scene.
 The boxes of every object on every frame follow from the seed, so later additions (simulated
 detector output: jittered boxes, misses, false positives) can be derived from ``Scene.boxes``.
 """
@@ -105,10 +107,14 @@ def draw_phase_bounds(
 
 
 def draw_objects(rng: np.random.Generator, config: SynthConfig) -> tuple[SceneObject, ...]:
-    """Objects in appearance groups of two (one group of three when the count is odd)."""
+    """Objects in appearance groups of two (one group of three when the count is odd), or of
+    one without ``twins``."""
     count = config.objects_per_video
-    group_sizes = [2] * (count // 2)
-    group_sizes[-1] += count % 2
+    if config.twins:
+        group_sizes = [2] * (count // 2)
+        group_sizes[-1] += count % 2
+    else:
+        group_sizes = [1] * count
     appearances: list[Appearance] = []
     while len(appearances) < len(group_sizes):
         shape = PERSON if rng.random() < config.person_probability else str(rng.choice(SHAPES))
@@ -118,10 +124,10 @@ def draw_objects(rng: np.random.Generator, config: SynthConfig) -> tuple[SceneOb
     objects = []
     for appearance, size in zip(appearances, group_sizes, strict=True):
         if appearance.is_person:  # twins share their size too: size is part of appearance
-            height = round(rng.uniform(*PERSON_HEIGHT) * config.height)
+            height = round(rng.uniform(*PERSON_HEIGHT) * config.object_scale * config.height)
             width = round(height * PERSON_ASPECT)
         else:
-            height = width = round(rng.uniform(*SHAPE_SIZE) * config.height)
+            height = width = round(rng.uniform(*SHAPE_SIZE) * config.object_scale * config.height)
         for _ in range(size):
             objects.append(SceneObject(len(objects), appearance, width, height))
     return tuple(objects)
@@ -145,11 +151,11 @@ def _classes_ok(classes: list[list[int]], objects: tuple[SceneObject, ...]) -> b
 
 
 def _twins_differ(motions: list[Motion], objects: tuple[SceneObject, ...]) -> bool:
-    """No appearance group moves all alike."""
-    by_appearance: dict[Appearance, set[Motion]] = {}
+    """No appearance group of two or more moves all alike."""
+    by_appearance: dict[Appearance, list[Motion]] = {}
     for obj, motion in zip(objects, motions, strict=True):
-        by_appearance.setdefault(obj.appearance, set()).add(motion)
-    return all(len(moves) > 1 for moves in by_appearance.values())
+        by_appearance.setdefault(obj.appearance, []).append(motion)
+    return all(len(set(moves)) > 1 for moves in by_appearance.values() if len(moves) > 1)
 
 
 def assign_phase_motions(

@@ -28,8 +28,10 @@ def write_mp4(
 ) -> int:
     """Encode (H, W, 3) uint8 RGB frames to ``path``; returns the number of frames written.
 
-    yuv420p keeps the files playable everywhere (odd sizes are padded to even); one encoder
-    thread keeps the output identical from run to run.
+    yuv420p keeps the files playable everywhere (odd sizes are padded to even). One encoder
+    thread and no macroblock-tree rate control keep the output identical from run to run:
+    x264's mbtree code gives different bytes for the same frames now and then, even
+    single-threaded.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -39,7 +41,7 @@ def write_mp4(
         stream.pix_fmt = "yuv420p"
         stream.thread_count = 1
         if codec == "libx264":
-            stream.options = {"crf": str(crf), "preset": "veryfast"}
+            stream.options = {"crf": str(crf), "preset": "veryfast", "x264-params": "mbtree=0"}
         for frame in frames:
             frame = _even(frame)
             if written == 0:

@@ -23,6 +23,14 @@ def test_synth_json_summary_matches_the_files(run_cli, tmp_path):
     assert not (out / "video").exists()
 
 
+def test_the_demo_scene_options_reach_the_generator(run_cli, tmp_path):
+    scene = ["--objects", "2", "--no-twins", "--object-scale", "2", "--json"]
+    args = ["--dataset", "vidstg", "--videos", "3", "--no-videos", *scene]
+    result = run_cli("synth", tmp_path / "v", *args)
+    config = json.loads(result.stdout)["config"]
+    assert (config["objects_per_video"], config["twins"], config["object_scale"]) == (2, False, 2)
+
+
 def test_synth_prints_a_table_per_split(run_cli, tmp_path):
     result = run_cli(
         "synth", tmp_path / "v", "--dataset", "vidstg", "--videos", "3", "--no-videos",

@@ -41,5 +41,15 @@ def test_demo_data_is_generated_imported_and_cached_then_reused(tmp_path: Path) 
 
 def test_the_demo_sizes_are_valid_generator_settings() -> None:
     config = demo_synth_config(DemoDataConfig())
-    assert (config.objects_per_video, config.height, config.width) == (4, 112, 192)
+    assert (config.objects_per_video, config.twins, config.height, config.width) == (
+        2,
+        False,
+        112,
+        192,
+    )
     assert DemoDataConfig().test_seed not in (None, DemoDataConfig().seed)  # held-out test split
+
+
+def test_the_scene_line_says_the_demo_is_easier_than_the_benchmark() -> None:
+    line = DemoDataConfig().describe()
+    assert "2 objects (no look-alikes, size x2)" in line and "seed 1000" in line

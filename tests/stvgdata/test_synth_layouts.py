@@ -170,6 +170,8 @@ def test_writes_into_an_empty_directory_and_leaves_no_temporary_files(tmp_path):
         ("hcstvg-v1", {"video_seconds": 8.0}, "video_seconds"),
         ("vidstg", {"width": 321}, "width"),
         ("vidstg", {"objects_per_video": 3}, "objects_per_video"),
+        ("vidstg", {"objects_per_video": 1, "twins": False}, "objects_per_video"),
+        ("vidstg", {"object_scale": 3.0}, "object_scale"),
         ("vidstg", {"video_seconds": 5.0, "tube_seconds": 4.0}, "video_seconds"),
         ("hcstvg-v2", {"fps": 2.33}, "fps"),
     ],
@@ -178,6 +180,12 @@ def test_bad_overrides_name_the_field(dataset, overrides, field):
     with pytest.raises(BadInputError) as error:
         with_overrides(dataset, default_config(dataset), **overrides)
     assert error.value.field == field
+
+
+def test_without_twins_two_objects_are_enough_and_queries_are_still_written(tmp_path):
+    config = with_overrides("vidstg", small_config("vidstg"), objects_per_video=2, twins=False)
+    summary = generate(tmp_path / "out", "vidstg", 6, 0, False, config)
+    assert sum(split.queries for split in summary.splits.values()) > 0
 
 
 def test_worker_processes_write_the_same_bytes_as_one_process(tmp_path):

@@ -97,3 +97,21 @@ def test_same_seed_same_scene_and_different_seed_different_scene():
     c = make_scene(np.random.default_rng(8), CONFIG, 120)
     assert np.array_equal(a.boxes, b.boxes) and a.motions == b.motions
     assert not np.array_equal(a.boxes, c.boxes)
+
+
+@pytest.mark.parametrize("objects", [2, 3])
+def test_without_twins_every_object_looks_different_and_has_a_same_motion_distractor(objects):
+    config = replace(CONFIG, objects_per_video=objects, twins=False, object_scale=1.5)
+    for seed in range(10):
+        scene = make_scene(np.random.default_rng(seed), config, frame_count=120)
+        assert len({obj.appearance for obj in scene.objects}) == objects
+        for phase in range(scene.num_phases):
+            motions = [scene.motions[obj.tid][phase] for obj in scene.objects]
+            assert all(motions.count(motion) >= 2 for motion in motions)
+
+
+def test_object_scale_multiplies_the_object_sizes():
+    plain = make_scene(np.random.default_rng(0), CONFIG, frame_count=100)
+    bigger = make_scene(np.random.default_rng(0), replace(CONFIG, object_scale=1.5), 100)
+    for small, big in zip(plain.objects, bigger.objects, strict=True):
+        assert abs(big.height - 1.5 * small.height) <= 1
