@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated
+from typing import Annotated, Any
 
 import pyarrow as pa
 import typer
@@ -34,8 +34,6 @@ def parse_size(text: str) -> tuple[int, int]:
         height, width = (int(part) for part in text.lower().split("x"))
     except ValueError:
         raise BadInputError("--size", text, "expected HxW, e.g. 224x384") from None
-    if height < 32 or width < 32:
-        raise BadInputError("--size", text, "frames must be at least 32x32 (stride 32)")
     return height, width
 
 
@@ -160,50 +158,50 @@ def extract(
     """Extract missing features of a dataset into the cache (resumable, shardable)."""
     from stvg.stvgdata.cache import StorageConfig
     from stvg.stvgdata.extract import ExtractConfig, run_extraction
-    from stvg.stvgdata.launch import default_decode_threads, work_split
+    from stvg.stvgdata.launch import work_split
 
-    config = ExtractConfig(
-        dataset=dataset,
-        splits=tuple(split or ()),
-        models=tuple(m.strip() for m in features.split(",") if m.strip()),
-        fps=fps,
-        input_size=parse_size(size) if size else None,
-        weights=parse_weights(weights or []),
-        random_init=random_init,
-        device=device,
-        batch_size=batch_size,
-        clip_frames=clip_frames,
-        decode_threads=decode_threads or default_decode_threads(),
-        autocast=autocast,
-        storage=StorageConfig(
-            dtype=dtype,
-            compression=None if compression == "none" else compression,
-            max_items=shard_items,
-            checksum=checksum,
-        ),
-        split=work_split(num_shards, shard_index),
-        tiny=tiny,
-        vit_arch=vit_arch,
-        vit_layer=vit_layer,
-        dry_run=dry_run,
-        replace_model_cache=replace_model_cache,
-    )
+    storage = StorageConfig(
+        dtype, None if compression == "none" else compression, max_items=shard_items,
+        checksum=checksum,
+    )  # fmt: skip
+    parsed = {
+        "splits": tuple(split or ()),
+        "models": tuple(m.strip() for m in features.split(",") if m.strip()),
+        "input_size": parse_size(size) if size else None,
+        "weights": parse_weights(weights or []),
+        "storage": storage,
+        "split": work_split(num_shards, shard_index),
+    }
+    config = ExtractConfig(**config_options(ExtractConfig, ctx.params) | parsed)
     fmt = output_format(fmt, as_json)
     with RichProgress(transient=fmt is not OutputFormat.table) as progress:
         summary = run_extraction(workspace_of(ctx), config, progress)
+    render_extraction(summary, config, fmt)
+
+
+def config_options(config: type, params: dict[str, Any]) -> dict[str, Any]:
+    """The options given that are named after a field of dataclass ``config`` (None: not
+    given, the field's default applies): the option <-> field naming ``cli.flags`` relies on.
+    Options that need parsing are passed on their own and win."""
+    names = {field.name for field in dataclasses.fields(config)}
+    return {name: value for name, value in params.items() if name in names and value is not None}
+
+
+def render_extraction(summary, config, fmt: OutputFormat) -> None:  # noqa: ANN001 - stvgdata
+    """The redone items, the per-model table (or JSON), and a real run's totals."""
     if summary.redo and fmt is OutputFormat.table:
-        _print_redo(summary.redo, dry_run)
+        _print_redo(summary.redo, config.dry_run)
     if fmt is OutputFormat.json:
         print_json(dataclasses.asdict(summary))
         return
     title = (
-        f"{'dry run: ' if dry_run else ''}{dataset} at {config.target_fps:g} fps, "
+        f"{'dry run: ' if config.dry_run else ''}{config.dataset} at {config.target_fps:g} fps, "
         f"{'x'.join(map(str, config.frame_size))}, "
         f"shard {config.split.shard_index}/{config.split.num_shards}"
     )
     render_arrow(_summary_table(summary, fmt), fmt, title=title)
     print_random_init_line(summary.random_init, fmt)
-    if fmt is OutputFormat.table and not dry_run:
+    if fmt is OutputFormat.table and not config.dry_run:
         console.print(
             f"{summary.shards} shards written, {len(summary.failures)} failures "
             f"(see `stvg sql \"SELECT * FROM failures WHERE stage = 'extract'\"`), "
