@@ -239,7 +239,7 @@ def verify(
 ) -> None:
     """Check every manifest row (features and region sets) against its shard; exit 1 on any
     mismatch."""
-    from stvg.stvgdata.cache import Problem, verify_cache
+    from stvg.stvgdata.cache import verify_cache
 
     fmt = output_format(fmt, as_json)
     with RichProgress(transient=True) as progress:
@@ -247,42 +247,53 @@ def verify(
     if fmt is OutputFormat.json:
         print_json({**dataclasses.asdict(report), "ok": report.ok})
     elif fmt is OutputFormat.csv:
-        problems = pa.Table.from_pylist(
-            [dataclasses.asdict(p) for p in report.problems],
-            schema=pa.schema([(f.name, pa.string()) for f in dataclasses.fields(Problem)]),
-        )
-        render_arrow(problems, fmt)
+        render_arrow(_problem_table(report.problems), fmt)
     else:
-        for problem in report.problems:
-            console.print(_problem_line(problem), markup=False, highlight=False, soft_wrap=True)
-        status = "OK" if report.ok else f"{len(report.problems)} PROBLEMS"
-        console.print(
-            f"{status}: {report.rows_checked} manifest rows in {report.shards_checked} shards "
-            f"checked{' deeply' if deep else ''}; {len(report.unreferenced)} unreferenced "
-            "shard files",
-            highlight=False,
-        )
-        if report.no_checksum:
-            console.print(
-                f"warning: {report.no_checksum} rows are stored without checksums "
-                "(--no-checksum or an older cache): --deep can't see damaged bytes in them",
-                highlight=False,
-            )
-        if report.no_digest:
-            console.print(
-                f"warning: {report.no_digest} rows were cached before input digests were "
-                "recorded, so changed inputs can't be told; `stvg extract` recomputes them",
-                highlight=False,
-            )
-        if report.problems:
-            where = (
-                "`stvg extract` recomputes these items"
-                if report.recorded
-                else "read-only workspace: the problems were not recorded for `stvg extract`"
-            )
-            console.print(where, highlight=False)
+        _print_verify_report(report, deep)
     if not report.ok:
         raise typer.Exit(EXIT_MISMATCH)
+
+
+def _problem_table(problems: list) -> pa.Table:
+    """One row per problem (every column a string, also with no problems)."""
+    from stvg.stvgdata.cache import Problem
+
+    return pa.Table.from_pylist(
+        [dataclasses.asdict(p) for p in problems],
+        schema=pa.schema([(f.name, pa.string()) for f in dataclasses.fields(Problem)]),
+    )
+
+
+def _print_verify_report(report, deep: bool) -> None:  # noqa: ANN001 - stvgdata.cache
+    """A line per problem, the totals, warnings about unchecked rows, and what happens next."""
+    for problem in report.problems:
+        console.print(_problem_line(problem), markup=False, highlight=False, soft_wrap=True)
+    status = "OK" if report.ok else f"{len(report.problems)} PROBLEMS"
+    console.print(
+        f"{status}: {report.rows_checked} manifest rows in {report.shards_checked} shards "
+        f"checked{' deeply' if deep else ''}; {len(report.unreferenced)} unreferenced "
+        "shard files",
+        highlight=False,
+    )
+    if report.no_checksum:
+        console.print(
+            f"warning: {report.no_checksum} rows are stored without checksums "
+            "(--no-checksum or an older cache): --deep can't see damaged bytes in them",
+            highlight=False,
+        )
+    if report.no_digest:
+        console.print(
+            f"warning: {report.no_digest} rows were cached before input digests were "
+            "recorded, so changed inputs can't be told; `stvg extract` recomputes them",
+            highlight=False,
+        )
+    if report.problems:
+        where = (
+            "`stvg extract` recomputes these items"
+            if report.recorded
+            else "read-only workspace: the problems were not recorded for `stvg extract`"
+        )
+        console.print(where, highlight=False)
 
 
 def register(app: typer.Typer) -> None:
