@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Any
+from typing import Annotated
 
 import pyarrow as pa
 import typer
@@ -21,6 +21,7 @@ from stvg.cli.console import (
     render_arrow,
     workspace_of,
 )
+from stvg.cli.flags import config_options
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.extractors import EXTRACTORS  # the registry only: no torch
 
@@ -177,14 +178,6 @@ def extract(
     with RichProgress(transient=fmt is not OutputFormat.table) as progress:
         summary = run_extraction(workspace_of(ctx), config, progress)
     render_extraction(summary, config, fmt)
-
-
-def config_options(config: type, params: dict[str, Any]) -> dict[str, Any]:
-    """The options given that are named after a field of dataclass ``config`` (None: not
-    given, the field's default applies): the option <-> field naming ``cli.flags`` relies on.
-    Options that need parsing are passed on their own and win."""
-    names = {field.name for field in dataclasses.fields(config)}
-    return {name: value for name, value in params.items() if name in names and value is not None}
 
 
 def render_extraction(summary, config, fmt: OutputFormat) -> None:  # noqa: ANN001 - stvgdata
