@@ -21,6 +21,7 @@ from stvg.cli.console import (
     render_arrow,
     workspace_of,
 )
+from stvg.cli.flags import config_options
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.extractors import EXTRACTORS  # the registry only: no torch
 
@@ -34,8 +35,6 @@ def parse_size(text: str) -> tuple[int, int]:
         height, width = (int(part) for part in text.lower().split("x"))
     except ValueError:
         raise BadInputError("--size", text, "expected HxW, e.g. 224x384") from None
-    if height < 32 or width < 32:
-        raise BadInputError("--size", text, "frames must be at least 32x32 (stride 32)")
     return height, width
 
 
@@ -160,50 +159,42 @@ def extract(
     """Extract missing features of a dataset into the cache (resumable, shardable)."""
     from stvg.stvgdata.cache import StorageConfig
     from stvg.stvgdata.extract import ExtractConfig, run_extraction
-    from stvg.stvgdata.launch import default_decode_threads, work_split
+    from stvg.stvgdata.launch import work_split
 
-    config = ExtractConfig(
-        dataset=dataset,
-        splits=tuple(split or ()),
-        models=tuple(m.strip() for m in features.split(",") if m.strip()),
-        fps=fps,
-        input_size=parse_size(size) if size else None,
-        weights=parse_weights(weights or []),
-        random_init=random_init,
-        device=device,
-        batch_size=batch_size,
-        clip_frames=clip_frames,
-        decode_threads=decode_threads or default_decode_threads(),
-        autocast=autocast,
-        storage=StorageConfig(
-            dtype=dtype,
-            compression=None if compression == "none" else compression,
-            max_items=shard_items,
-            checksum=checksum,
-        ),
-        split=work_split(num_shards, shard_index),
-        tiny=tiny,
-        vit_arch=vit_arch,
-        vit_layer=vit_layer,
-        dry_run=dry_run,
-        replace_model_cache=replace_model_cache,
-    )
+    storage = StorageConfig(
+        dtype, None if compression == "none" else compression, max_items=shard_items,
+        checksum=checksum,
+    )  # fmt: skip
+    parsed = {
+        "splits": tuple(split or ()),
+        "models": tuple(m.strip() for m in features.split(",") if m.strip()),
+        "input_size": parse_size(size) if size else None,
+        "weights": parse_weights(weights or []),
+        "storage": storage,
+        "split": work_split(num_shards, shard_index),
+    }
+    config = ExtractConfig(**config_options(ExtractConfig, ctx.params) | parsed)
     fmt = output_format(fmt, as_json)
     with RichProgress(transient=fmt is not OutputFormat.table) as progress:
         summary = run_extraction(workspace_of(ctx), config, progress)
+    render_extraction(summary, config, fmt)
+
+
+def render_extraction(summary, config, fmt: OutputFormat) -> None:  # noqa: ANN001 - stvgdata
+    """The redone items, the per-model table (or JSON), and a real run's totals."""
     if summary.redo and fmt is OutputFormat.table:
-        _print_redo(summary.redo, dry_run)
+        _print_redo(summary.redo, config.dry_run)
     if fmt is OutputFormat.json:
         print_json(dataclasses.asdict(summary))
         return
     title = (
-        f"{'dry run: ' if dry_run else ''}{dataset} at {config.target_fps:g} fps, "
+        f"{'dry run: ' if config.dry_run else ''}{config.dataset} at {config.target_fps:g} fps, "
         f"{'x'.join(map(str, config.frame_size))}, "
         f"shard {config.split.shard_index}/{config.split.num_shards}"
     )
     render_arrow(_summary_table(summary, fmt), fmt, title=title)
     print_random_init_line(summary.random_init, fmt)
-    if fmt is OutputFormat.table and not dry_run:
+    if fmt is OutputFormat.table and not config.dry_run:
         console.print(
             f"{summary.shards} shards written, {len(summary.failures)} failures "
             f"(see `stvg sql \"SELECT * FROM failures WHERE stage = 'extract'\"`), "
@@ -241,7 +232,7 @@ def verify(
 ) -> None:
     """Check every manifest row (features and region sets) against its shard; exit 1 on any
     mismatch."""
-    from stvg.stvgdata.cache import Problem, verify_cache
+    from stvg.stvgdata.cache import verify_cache
 
     fmt = output_format(fmt, as_json)
     with RichProgress(transient=True) as progress:
@@ -249,42 +240,53 @@ def verify(
     if fmt is OutputFormat.json:
         print_json({**dataclasses.asdict(report), "ok": report.ok})
     elif fmt is OutputFormat.csv:
-        problems = pa.Table.from_pylist(
-            [dataclasses.asdict(p) for p in report.problems],
-            schema=pa.schema([(f.name, pa.string()) for f in dataclasses.fields(Problem)]),
-        )
-        render_arrow(problems, fmt)
+        render_arrow(_problem_table(report.problems), fmt)
     else:
-        for problem in report.problems:
-            console.print(_problem_line(problem), markup=False, highlight=False, soft_wrap=True)
-        status = "OK" if report.ok else f"{len(report.problems)} PROBLEMS"
-        console.print(
-            f"{status}: {report.rows_checked} manifest rows in {report.shards_checked} shards "
-            f"checked{' deeply' if deep else ''}; {len(report.unreferenced)} unreferenced "
-            "shard files",
-            highlight=False,
-        )
-        if report.no_checksum:
-            console.print(
-                f"warning: {report.no_checksum} rows are stored without checksums "
-                "(--no-checksum or an older cache): --deep can't see damaged bytes in them",
-                highlight=False,
-            )
-        if report.no_digest:
-            console.print(
-                f"warning: {report.no_digest} rows were cached before input digests were "
-                "recorded, so changed inputs can't be told; `stvg extract` recomputes them",
-                highlight=False,
-            )
-        if report.problems:
-            where = (
-                "`stvg extract` recomputes these items"
-                if report.recorded
-                else "read-only workspace: the problems were not recorded for `stvg extract`"
-            )
-            console.print(where, highlight=False)
+        _print_verify_report(report, deep)
     if not report.ok:
         raise typer.Exit(EXIT_MISMATCH)
+
+
+def _problem_table(problems: list) -> pa.Table:
+    """One row per problem (every column a string, also with no problems)."""
+    from stvg.stvgdata.cache import Problem
+
+    return pa.Table.from_pylist(
+        [dataclasses.asdict(p) for p in problems],
+        schema=pa.schema([(f.name, pa.string()) for f in dataclasses.fields(Problem)]),
+    )
+
+
+def _print_verify_report(report, deep: bool) -> None:  # noqa: ANN001 - stvgdata.cache
+    """A line per problem, the totals, warnings about unchecked rows, and what happens next."""
+    for problem in report.problems:
+        console.print(_problem_line(problem), markup=False, highlight=False, soft_wrap=True)
+    status = "OK" if report.ok else f"{len(report.problems)} PROBLEMS"
+    console.print(
+        f"{status}: {report.rows_checked} manifest rows in {report.shards_checked} shards "
+        f"checked{' deeply' if deep else ''}; {len(report.unreferenced)} unreferenced "
+        "shard files",
+        highlight=False,
+    )
+    if report.no_checksum:
+        console.print(
+            f"warning: {report.no_checksum} rows are stored without checksums "
+            "(--no-checksum or an older cache): --deep can't see damaged bytes in them",
+            highlight=False,
+        )
+    if report.no_digest:
+        console.print(
+            f"warning: {report.no_digest} rows were cached before input digests were "
+            "recorded, so changed inputs can't be told; `stvg extract` recomputes them",
+            highlight=False,
+        )
+    if report.problems:
+        where = (
+            "`stvg extract` recomputes these items"
+            if report.recorded
+            else "read-only workspace: the problems were not recorded for `stvg extract`"
+        )
+        console.print(where, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -9,6 +9,9 @@ another name, or that another command sets), else ``--set FIELD`` where the comm
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 from stvg.stvgdata.errors import BadInputError
 
 # Config field -> the flag that sets it, where the option is not named after the field.
@@ -54,3 +57,11 @@ def flag_of(command: object | None, field: str) -> str | None:
 def error_message(error: BadInputError, command: object | None) -> str:
     """``error`` as one line that names flags where the library named config fields."""
     return error.render(lambda field: flag_of(command, field))
+
+
+def config_options(config: type, params: dict[str, Any]) -> dict[str, Any]:
+    """The options given (a click context's ``params``) that are named after a field of
+    dataclass ``config``; None means not given, so the field's default applies. Options that
+    need parsing are passed beside these and win."""
+    names = {field.name for field in dataclasses.fields(config)}
+    return {name: value for name, value in params.items() if name in names and value is not None}

@@ -70,7 +70,7 @@ def show_command(
     as_json: JsonOption = False,
 ) -> None:
     """Draw queries' GT and predicted boxes, per-frame IoU and spans, titled by the sentence."""
-    from stvg.heads.visualize.show import ShowRequest, show
+    from stvg.heads.visualize.show import ShowRequest, show_pictures
 
     request = ShowRequest(
         out=out,
@@ -89,24 +89,8 @@ def show_command(
         internals=internals,
         attention_frame=attention_frame,
     )
-    ws = workspace_of(ctx)
     with RichProgress(transient=True) as progress:
-        shown = show(ws, request, progress)
-    rows = [
-        {
-            "query_id": item.scene.query_id,
-            "sentence_type": item.scene.sentence_type,
-            "viou": item.scene.viou,
-            "frames": len(item.scene.frame_idx),
-            "path": str(item.path),
-        }
-        for item in shown
-    ]
-    if internals:
-        from stvg.heads.csdvl.show import draw_internals
-
-        drawn = draw_internals(ws, request, [item.scene.query_id for item in shown])
-        rows += [{"query_id": query_id, "path": str(path)} for query_id, path in drawn]
+        rows = show_pictures(workspace_of(ctx), request, progress)
     render_arrow(pa.Table.from_pylist(rows), output_format(fmt, as_json))
 
 

@@ -20,6 +20,7 @@ from stvg.cli.console import (
     render_record,
     workspace_of,
 )
+from stvg.cli.flags import config_options
 
 
 def pretrain_vit_cmd(
@@ -58,25 +59,8 @@ def pretrain_vit_cmd(
     `stvg extract --features vit --weights vit=DIR`."""
     from stvg.stvgdata.encoders.vit_pretrain import VitPretrainConfig, run_vit_pretraining
 
-    given = {
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "lr": lr,
-        "frames_per_query": frames_per_query,
-        "region_weight": region_weight,
-        "max_shift": max_shift,
-    }
-    config = dataclasses.replace(
-        VitPretrainConfig(
-            dataset=dataset,
-            arch=arch,
-            frame_size=parse_size(size),
-            split=split,
-            seed=seed,
-            output=output,
-        ),
-        **{k: v for k, v in given.items() if v is not None},
-    )
+    options = config_options(VitPretrainConfig, ctx.params)
+    config = VitPretrainConfig(**options | {"frame_size": parse_size(size)})
     with RichProgress(transient=True) as progress:
         summary = run_vit_pretraining(workspace_of(ctx), config, progress)
     render_record(dataclasses.asdict(summary), output_format(fmt, as_json), f"{dataset} {arch}")

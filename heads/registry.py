@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from stvg.stvgdata.errors import BadInputError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from stvg.heads.eval.ablation import AblationResult
     from stvg.heads.eval.evaluate import EvalReport
     from stvg.heads.eval.predictions import QueryPrediction
@@ -41,6 +43,9 @@ Ground = Callable[["Workspace", str, str, Any, str, "ProgressFn"], "EvalReport"]
 Ablate = Callable[..., "AblationResult"]
 # resume(ws, dataset, run_id, epochs, progress) -> the run, trained on from its last checkpoint
 Resume = Callable[["Workspace", str, str, int | None, "ProgressFn"], "Run"]
+# internals(ws, show request, query_ids) -> (query_id, path) of each picture of the model's inner
+# state (CSDVL: proposal map, attention), written beside the request's output
+Internals = Callable[["Workspace", Any, list[str]], list[tuple[str, "Path"]]]
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,7 @@ class Method:
     chooses_protocol: bool = False  # ``ablate`` takes the evaluation protocol
     scores_training: bool = True  # ``train`` scores the run on an evaluation split
     resume: Resume | None = None
+    internals: Internals | None = None  # pictures of a run's inner state (``stvg show``)
 
 
 def method_names() -> list[str]:

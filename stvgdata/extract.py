@@ -70,6 +70,7 @@ log = logging.getLogger(__name__)
 ALL_MODELS = ("resnet101", "slowfast", "roberta")  # the default run: CSDVL's three inputs
 TEXT_CHUNK = 256  # sentences per encode call (the extractor batches inside); progress step
 TOKENS_PER_WORD = 1.3  # dry-run estimate of BPE tokens per word (+2 special tokens)
+MIN_SIDE = 32  # smallest frame side: the frame models' stride
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,23 @@ class ExtractConfig:
     tiny: bool = False  # small networks with the same interface (tests, demos)
     dry_run: bool = False
     replace_model_cache: bool = False  # drop cached features of another fingerprint first
+
+    def __post_init__(self) -> None:
+        unknown = [model for model in self.models if model not in EXTRACTORS]
+        if unknown:
+            raise BadInputError.for_field(
+                "models", ",".join(unknown), f"unknown model; know {sorted(EXTRACTORS)}"
+            )
+        stray = [model for model in self.weights if model not in self.models]
+        if stray:
+            raise BadInputError.for_field(
+                "weights", stray[0], f"not a model of this run; models: {','.join(self.models)}"
+            )
+        if self.input_size is not None and min(self.input_size) < MIN_SIDE:
+            size = "x".join(map(str, self.input_size))
+            raise BadInputError.for_field(
+                "input_size", size, f"frames must be at least {MIN_SIDE}x{MIN_SIDE} (stride 32)"
+            )
 
     @property
     def target_fps(self) -> float:
@@ -215,16 +233,6 @@ def _build(config: ExtractConfig) -> dict[str, tuple[Any, ModelIdentity]]:
     """model -> (its extractor, the identity its rows carry: fingerprint, weights, config)."""
     from stvg.stvgdata.extractors import build_extractor, config_record
 
-    unknown = [model for model in config.models if model not in EXTRACTORS]
-    if unknown:
-        raise BadInputError.for_field(
-            "models", ",".join(unknown), f"unknown model; know {sorted(EXTRACTORS)}"
-        )
-    stray = [model for model in config.weights if model not in config.models]
-    if stray:
-        raise BadInputError.for_field(
-            "weights", stray[0], f"not a model of this run; models: {','.join(config.models)}"
-        )
     built = {}
     for model in config.models:
         settings = extractor_config(config, model)

@@ -9,6 +9,7 @@ from typing import Any
 from stvg.heads.csdvl.ablate import Variant, run_ablation, selected_variants, table3_variants
 from stvg.heads.csdvl.config import Preset, preset
 from stvg.heads.csdvl.predict import predict_run
+from stvg.heads.csdvl.show import draw_internals
 from stvg.heads.csdvl.train import METHOD as NAME
 from stvg.heads.csdvl.train import resume_run, train
 from stvg.heads.distributed import process_group
@@ -86,4 +87,5 @@ METHOD = Method(
     chooses_protocol=True,
     scores_training=False,
     resume=resume_run,
+    internals=draw_internals,
 )

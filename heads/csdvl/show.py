@@ -13,7 +13,6 @@ import torch
 from stvg.heads.csdvl.engine import outputs_to_predictions
 from stvg.heads.csdvl.predict import load_model, resolve_checkpoint
 from stvg.heads.eval.predictions import QueryPrediction
-from stvg.heads.runs import read_run
 from stvg.heads.visualize.draw import GT_COLOUR, PRED_COLOUR
 from stvg.heads.visualize.plots import pyplot, save_figure
 from stvg.heads.visualize.show import ShowRequest, file_label
@@ -185,8 +184,6 @@ def draw_internals(
 ) -> list[tuple[str, Path]]:
     """The proposal map and attention pictures of each query, beside the request's output:
     (query_id, path) per picture."""
-    if read_run(ws, request.run).method != "csdvl":
-        raise BadInputError.for_field("internals", True, "needs `run` of a csdvl run")
     drawn = []
     for query_id in query_ids:
         found = query_internals(ws, request.run, query_id, request.dataset)

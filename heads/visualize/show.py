@@ -7,10 +7,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from stvg.heads.eval.evaluate import default_eval_split
 from stvg.heads.eval.predictions import run_predictions
 from stvg.heads.eval.protocols import DEFAULT_PROTOCOL
+from stvg.heads.registry import get_method
 from stvg.heads.runs import RUN_FILE, read_run
 from stvg.heads.visualize.scene import QueryScene, build_scenes
 from stvg.heads.visualize.select import (
@@ -70,6 +72,16 @@ class Shown:
 
     path: Path
     scene: QueryScene
+
+    def record(self) -> dict[str, Any]:
+        """The row ``stvg show`` prints for this picture."""
+        return {
+            "query_id": self.scene.query_id,
+            "sentence_type": self.scene.sentence_type,
+            "viou": self.scene.viou,
+            "frames": len(self.scene.frame_idx),
+            "path": str(self.path),
+        }
 
 
 def _split(ws: Workspace, request: ShowRequest, dataset: str) -> str:
@@ -157,3 +169,19 @@ def show(ws: Workspace, request: ShowRequest, progress: ProgressFn = no_progress
         shown.append(Shown(write_scene(scene, path, request.max_frames), scene))
         progress("draw", done, len(scenes))
     return shown
+
+
+def show_pictures(
+    ws: Workspace, request: ShowRequest, progress: ProgressFn = no_progress
+) -> list[dict[str, Any]]:
+    """Every picture ``request`` asks for, one row each: the queries' pictures (``show``), then
+    with ``internals`` the run's method's pictures of its inner state (query_id, path)."""
+    shown = show(ws, request, progress)
+    rows = [item.record() for item in shown]
+    if request.internals:
+        draw = get_method(read_run(ws, request.run).method).internals
+        if draw is None:
+            raise BadInputError.for_field("internals", True, "needs `run` of a csdvl run")
+        drawn = draw(ws, request, [item.scene.query_id for item in shown])
+        rows += [{"query_id": query_id, "path": str(path)} for query_id, path in drawn]
+    return rows

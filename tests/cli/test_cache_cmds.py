@@ -193,3 +193,12 @@ def test_verify_warns_about_shards_without_checksums(run_cli, ws: Workspace) -> 
     assert run_cli("extract", *TINY, "--features", "resnet101", "--no-checksum").exit_code == 0
     result = run_cli("verify", "--deep")
     assert result.exit_code == 0 and "2 rows are stored without checksums" in result.stdout
+
+
+def test_config_checks_are_named_as_flags(run_cli, ws: Workspace) -> None:
+    for args, start in (
+        (["--size", "16x64"], "error: --size: 16x64: frames must be at least 32x32"),
+        (["--features", "nope"], "error: --features: nope: unknown model"),
+    ):
+        result = run_cli("extract", *TINY, *args)
+        assert result.exit_code == 2 and result.stderr.startswith(start), result.stderr

@@ -94,3 +94,18 @@ def test_library_errors_name_fields_not_flags(package):
         if FLAG.search(BACKQUOTED.sub("", text))
     ]
     assert found == []
+
+
+def test_config_options_keep_given_options_named_after_fields() -> None:
+    import dataclasses
+
+    from stvg.cli.flags import config_options
+
+    @dataclasses.dataclass
+    class Config:
+        dataset: str
+        epochs: int = 3
+        seed: int = 0
+
+    params = {"dataset": "d", "epochs": None, "seed": 1, "fmt": "table", "size": "64x64"}
+    assert config_options(Config, params) == {"dataset": "d", "seed": 1}

@@ -111,3 +111,23 @@ def test_a_run_recorded_by_eval_is_drawn_from_its_recorded_predictions(shown, tm
     assert item.scene.query_id == "t1-q1" and item.scene.source == "run e3m-recorded"
     assert item.scene.viou == pytest.approx(direct.scene.viou)
     np.testing.assert_allclose(item.scene.pred_boxes, direct.scene.pred_boxes)
+
+
+def test_show_pictures_rows_and_internals_only_for_a_method_that_draws_them(
+    shown, tmp_path, monkeypatch
+):
+    import types
+
+    import stvg.heads.visualize.show as show_module
+
+    ws, predictions = shown
+    request = ShowRequest(out=tmp_path / "q.png", predictions=predictions, dataset=DATASET,
+                          query_ids=["t0-q0"])  # fmt: skip
+    (row,) = show_module.show_pictures(ws, request)
+    assert row["query_id"] == "t0-q0" and row["path"] == str(tmp_path / "q.png")
+    run_request = ShowRequest(out=tmp_path / "r.png", run="r", worst=1, internals=True)
+    monkeypatch.setattr(show_module, "show", lambda *_: [])
+    monkeypatch.setattr(show_module, "read_run", lambda *_: types.SimpleNamespace(method="e3m"))
+    with pytest.raises(BadInputError, match="needs `run` of a csdvl run") as caught:
+        show_module.show_pictures(ws, run_request)
+    assert caught.value.field == "internals"
