@@ -114,8 +114,12 @@ def extract_regions_cmd(
         ),
     ] = None,
     fps: Annotated[
-        float, typer.Option(help="Sampling rate for videos without a feature-cache timeline.")
-    ] = EXTRACT.fps,
+        float | None,
+        typer.Option(
+            help="Sampling rate for videos without a feature-cache timeline "
+            "(default: the dataset's, 5 fps; see docs/feature-cache.md)."
+        ),
+    ] = None,
     batch_size: Annotated[
         int, typer.Option(min=1, help="Crops per encoder forward.")
     ] = EXTRACT.batch_size,

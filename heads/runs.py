@@ -22,6 +22,7 @@ import numpy as np
 from stvg.heads.eval.evaluate import new_run_id
 from stvg.schemas.tables import RANDOM_INIT_PREFIX
 from stvg.stvgdata.atomic import atomic_output, write_bytes_atomic
+from stvg.stvgdata.cache import REGIONS_MODEL, lineage
 from stvg.stvgdata.catalog import query
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.progress import ProgressFn, no_progress
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 RUN_FILE = "run.json"
 LAST_CHECKPOINT = "checkpoint-last.pt"
 BEST_CHECKPOINT = "checkpoint-best.pt"
-REGIONS_MODEL = "regions"  # lineage entry of the region store's encoder (not a features model)
 # files that mark a run folder of an older layout (before run.json)
 OLD_LAYOUT_FILES = ("config.json", "cospal.pt", "prompts-and-heads.pt", LAST_CHECKPOINT)
 
@@ -93,7 +93,8 @@ def new_run(
     feature_models: list[str] = (),
     run_id: str | None = None,
 ) -> Run:
-    """A new run of ``method`` (not yet saved); its id sorts by creation time."""
+    """A new run of ``method`` (not yet saved), recording the feature sets of
+    ``feature_models`` it reads; its id sorts by creation time."""
     run_id = run_id or new_run_id(f"{method}-{variant}")
     return Run(
         run_id,
@@ -103,7 +104,7 @@ def new_run(
         variant,
         seed,
         config,
-        feature_fingerprints(ws, dataset, feature_models),
+        lineage(ws, dataset, feature_models),
     )
 
 
@@ -122,23 +123,6 @@ def read_run(ws: Workspace, run_or_checkpoint: str) -> Run:
     record = json.loads(record_path.read_text())
     record.pop("run_id", None)
     return Run(run_dir.name, run_dir, **record)
-
-
-def feature_fingerprints(
-    ws: Workspace, dataset: str, models: list[str]
-) -> list[dict[str, str | None]]:
-    """(model, fingerprint, weights) of each cached model a run reads, as the ``features`` view
-    has them; weights is null for caches written before the column."""
-    if not models:
-        return []
-    marks = ", ".join("?" for _ in models)
-    table = query(
-        ws,
-        "SELECT DISTINCT model, fingerprint, weights FROM features"
-        f" WHERE dataset = ? AND model IN ({marks}) ORDER BY model, fingerprint",
-        [dataset, *models],
-    )
-    return table.to_pylist()
 
 
 def is_random_init(features: list[dict[str, str | None]]) -> bool:
@@ -173,7 +157,7 @@ def check_features_unchanged(ws: Workspace, run: Run) -> None:
     fingerprint in the cache changed (or that is gone) is a one-line error naming both."""
     models = [f["model"] for f in run.features if f["model"] != REGIONS_MODEL]
     current: dict[str, list[dict]] = {}
-    for row in feature_fingerprints(ws, run.dataset, models):
+    for row in lineage(ws, run.dataset, models):
         current.setdefault(row["model"], []).append(row)
     if len(models) < len(run.features):
         current[REGIONS_MODEL] = [region_lineage(ws, run.dataset)]

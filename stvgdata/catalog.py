@@ -254,8 +254,10 @@ _FAULTS: dict[int, dict[str, FaultError]] = {}
 
 def connect(ws: Workspace) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with one view per catalog table, pinned to the dataset
-    versions current when it opens. A damaged table (index, version directory or Parquet part)
-    becomes a view that fails with a FaultError naming the file; the other views work."""
+    versions current when it opens. Each view has every column of the table's schema (null in
+    parts written before the column), then any other column a part has. A damaged table (index,
+    version directory or Parquet part) becomes a view that fails with a FaultError naming the
+    file; the other views work."""
     ws.require()
     con = duckdb.connect(
         ":memory:",
@@ -273,10 +275,10 @@ def connect(ws: Workspace) -> duckdb.DuckDBPyConnection:
             files = []
         if files:
             listed = ", ".join(_quote(str(path)) for path in files)
-            try:
+            try:  # every column of the schema: null where parts predate it
                 con.execute(
-                    f"CREATE VIEW {table} AS "
-                    f"SELECT * FROM read_parquet([{listed}], union_by_name=true)"
+                    f"CREATE VIEW {table} AS {_placeholder_sql(con, table, None)} "
+                    f"UNION ALL BY NAME SELECT * FROM read_parquet([{listed}], union_by_name=true)"
                 )
                 continue
             except duckdb.Error as exc:

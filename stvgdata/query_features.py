@@ -4,10 +4,10 @@ A method names the feature models it reads; ``FeatureRows`` resolves, per query,
 row of each (a video's frame rows for frame models, the query's own rows for token models),
 checks once that each model has one fingerprint and that no row's input changed since
 extraction, and reads arrays through one process-local ``RowCache``. ``query_rows`` is the one
-catalog read of a split's queries. CSDVL and E3M read through ``stvgdata.loader`` (a torch
-Dataset over this), STOP and CoSPaL through their ``data`` modules; none opens a manifest or a
-shard itself. Region sets are rows of the same store (``stvgdata.cache.regions``) and are read
-through ``video_regions`` here.
+catalog read of a split's queries. CSDVL reads through ``stvgdata.loader`` (a torch Dataset
+over this), STOP and CoSPaL through their ``data`` modules; none opens a manifest or a shard
+itself. Region sets are rows of the same store (``stvgdata.cache.regions``) and are read through
+``video_regions`` and ``sentence_embeddings`` here (CoSPaL, E3M).
 
 Shards are opened lazily by whichever process reads (each DataLoader worker opens its own
 handles). A video's rows serve every query posed on it, epoch after epoch, and one small HDF5
@@ -17,7 +17,6 @@ read costs far more than slicing memory, so whole rows stay in an LRU cache boun
 
 from __future__ import annotations
 
-import json
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -25,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from stvg.stvgdata.cache import InputCheck, ShardReader, item_column
-from stvg.stvgdata.cache.regions import VideoRegions, read_video_regions
+from stvg.stvgdata.cache import InputCheck, ShardReader, item_column, row_config
+from stvg.stvgdata.cache.regions import VideoRegions, read_query_embeddings, read_video_regions
 from stvg.stvgdata.catalog import query as catalog_query
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.workspace import Workspace
@@ -46,27 +45,18 @@ def query_rows(ws: Workspace, dataset: str, split: str, columns: Sequence[str]) 
     return catalog_query(ws, sql, [dataset, split]).to_pylist()
 
 
-def video_regions(ws: Workspace, dataset: str, video_id: str) -> VideoRegions:
-    """A video's cached tubelet regions and frame embeddings (the region-set feature kind)."""
-    return read_video_regions(ws, dataset, video_id, boxes="tubelets")
+def video_regions(
+    ws: Workspace, dataset: str, video_id: str, boxes: str = "tubelets"
+) -> VideoRegions:
+    """A video's cached regions (``boxes``: tubelets or detections) and frame embeddings (the
+    region-set feature kind)."""
+    return read_video_regions(ws, dataset, video_id, boxes)
 
 
-def extractor_config(row: dict[str, Any]) -> dict[str, Any]:
-    """The extractor config the manifest stores with a cached row (its ``config`` column)."""
-    if row.get("config") is None:
-        raise BadInputError(
-            "feature cache",
-            f"{row.get('dataset')}/{row.get('model')}",
-            "no extractor config recorded (cached before the store recorded them); "
-            "re-extract with `replace_model_cache`",
-        )
-    return json.loads(row["config"])
-
-
-def frame_size(row: dict[str, Any]) -> tuple[int, int]:
-    """(H, W) the frames of a cached frame-model row were resized to before its network."""
-    height, width = extractor_config(row)["size"]
-    return int(height), int(width)
+def sentence_embeddings(ws: Workspace, dataset: str, query_ids: Sequence[str]) -> np.ndarray:
+    """(Q, D) float32 L2-normalized sentence embeddings of ``query_ids`` by the encoder of
+    ``dataset``'s region set, in that order."""
+    return read_query_embeddings(ws, dataset, query_ids)
 
 
 class RowCache:
@@ -205,9 +195,14 @@ class FeatureRows:
         """Token ids (L,) of a token-model row."""
         return self.cache.token_ids(row)
 
+    def config(self, row: dict[str, Any]) -> dict[str, Any]:
+        """The extractor config the manifest stores with a row (``cache.row_config``)."""
+        return row_config(row, self.features_dir)
+
     def frame_size(self, row: dict[str, Any]) -> tuple[int, int]:
-        """(H, W) the frames of a frame-model row were resized to (see ``frame_size``)."""
-        return frame_size(row)
+        """(H, W) the frames of a frame-model row were resized to before its network."""
+        height, width = self.config(row)["size"]
+        return int(height), int(width)
 
     def close(self) -> None:
         """Close this process's shard handles (reads reopen them)."""

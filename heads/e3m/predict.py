@@ -20,7 +20,7 @@ from stvg.heads.eval.predictions import QueryPrediction
 from stvg.heads.eval.protocols import DEFAULT_PROTOCOL
 from stvg.heads.runs import region_lineage
 from stvg.stvgdata.progress import ProgressFn, no_progress
-from stvg.stvgdata.regions import VideoRegions, read_query_embeddings, read_video_regions
+from stvg.stvgdata.query_features import VideoRegions, sentence_embeddings, video_regions
 from stvg.stvgdata.workspace import Workspace
 
 METHOD = "e3m"
@@ -90,8 +90,8 @@ def iter_groundings(
     ):
         by_video.setdefault(video_id, []).append(query_id)
     for done, (video_id, query_ids) in enumerate(sorted(by_video.items()), start=1):
-        regions = read_video_regions(ws, dataset, video_id, config.boxes)
-        sentences = read_query_embeddings(ws, dataset, query_ids)
+        regions = video_regions(ws, dataset, video_id, config.boxes)
+        sentences = sentence_embeddings(ws, dataset, query_ids)
         clips = [ground_truth.by_query[q].clip for q in query_ids]
         groundings = ground_video(regions, sentences, clips, config)
         for query_id, sentence, (clipped, grounding) in zip(

@@ -24,7 +24,6 @@ from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.query_features import (
     STALE_CHECK_COLUMNS,
     FeatureRows,
-    extractor_config,
     query_rows,
 )
 from stvg.stvgdata.workspace import Workspace
@@ -95,7 +94,7 @@ def load_split(
                 clip_labels[clip_index[key]] = -1
             target.append(clip_index[key])
             text.append(features.read(text_row))
-        cached = extractor_config(videos[0])
+        cached = features.config(videos[0])
         size = features.frame_size(videos[0])
     finally:
         features.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -67,11 +67,31 @@ def manifest_rows(
     return _fetch(ws, sql, [value for _, value in clauses])
 
 
+def reextract_command(dataset: str, model: str) -> str:
+    """The command that computes ``dataset``'s ``model`` rows again, replacing those cached."""
+    if model == REGIONS_MODEL:
+        return f"stvg extract-regions --dataset {dataset} --replace-region-cache"
+    return f"stvg extract --dataset {dataset} --features {model} --replace-model-cache"
+
+
+def row_config(row: dict[str, Any], where: object) -> dict[str, Any]:
+    """The structured config (``config`` column) the extractor wrote a manifest row with: size,
+    fps, dtype, autocast, weights, tiny, channels, ... (see the extractor registry). The one
+    parse of the column; rows written before it have none, which is one line (``where``: the
+    store's directory) saying how to re-extract."""
+    if row.get("config") is None:
+        raise BadInputError(
+            where,
+            f"{row['dataset']}/{row['model']}",
+            "cached before the store recorded extractor configs; re-extract with "
+            f"`{reextract_command(row['dataset'], row['model'])}`",
+        )
+    return json.loads(row["config"])
+
+
 def feature_config(ws: Workspace, dataset: str, model: str) -> dict[str, Any]:
-    """The structured config (``config`` column) ``dataset``'s ``model`` features were
-    extracted with: size, fps, dtype, autocast, weights, tiny, channels, ... (see the extractor
-    registry). One line when nothing is cached, when two fingerprints are, or when the rows
-    predate the column (re-extract then)."""
+    """The config (``row_config``) ``dataset``'s ``model`` features were extracted with. One
+    line when nothing is cached, when two fingerprints are, or when rows predate the column."""
     rows = manifest_rows(ws, dataset, model).to_pylist()  # SELECT *: older parts lack config
     where = ws.features_dir
     if not rows:
@@ -80,15 +100,22 @@ def feature_config(ws: Workspace, dataset: str, model: str) -> dict[str, Any]:
         raise BadInputError(
             where, f"{dataset}/{model}", "features of several fingerprints are cached"
         )
-    configs = {row.get("config") for row in rows}
-    if None in configs:
-        raise BadInputError(
-            where,
-            f"{dataset}/{model}",
-            "cached before the store recorded extractor configs; re-extract with "
-            f"`stvg extract --dataset {dataset} --features {model} --replace-model-cache`",
-        )
-    return json.loads(configs.pop())
+    unrecorded = [row for row in rows if row.get("config") is None]
+    return row_config((unrecorded or rows)[0], where)
+
+
+def lineage(ws: Workspace, dataset: str, models: Sequence[str]) -> list[dict[str, str | None]]:
+    """(model, fingerprint, weights) of every fingerprint of ``models`` cached for ``dataset``,
+    by model then fingerprint: what a run records of the feature sets it reads, and what it is
+    checked against later. ``weights`` is null for rows written before the column."""
+    if not models:
+        return []
+    return _fetch(
+        ws,
+        "SELECT DISTINCT model, fingerprint, weights FROM features"
+        " WHERE dataset = ? AND list_contains(?, model) ORDER BY model, fingerprint",
+        [dataset, list(models)],
+    ).to_pylist()
 
 
 def cached_fingerprints(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from stvg.stvgdata.adapters.sampling import sampling_of
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.regions.base import SUBSTITUTE
 
@@ -19,11 +20,17 @@ class RegionExtractConfig:
     boxes: tuple[str, ...] = ("tubelets",)  # any of tubelets, detections
     encoder: str = SUBSTITUTE
     weights: Path | None = None  # None: the substitute trained on this dataset's train split
-    fps: float = 5.0  # sampling rate when the feature cache has no timeline for a video
+    # sampling rate when the feature cache has no timeline for a video; None: the dataset's
+    # sampling (stvgdata.adapters.sampling), as for frame models
+    fps: float | None = None
     batch_size: int = 256  # crops per encoder forward
     device: str = "cpu"  # where the encoder runs: cpu, cuda, cuda:1, ...
     videos_per_shard: int = 16
     replace_region_cache: bool = False  # drop regions of another encoder first
+
+    @property
+    def target_fps(self) -> float:
+        return self.fps or sampling_of(self.dataset).fps
 
 
 def encoder_weights(encoder: str, weights: dict[str, str]) -> Path | None:

@@ -239,7 +239,7 @@ def _plan(ws: Workspace, config: RegionExtractConfig) -> list[_Video]:
     for row in videos:
         frame_idx = timelines.get(row["video_id"])
         if frame_idx is None:
-            frame_idx = sample_frame_indices(row["num_frames"], row["fps"], config.fps)
+            frame_idx = sample_frame_indices(row["num_frames"], row["fps"], config.target_fps)
         planned.append(
             _Video(
                 video_id=row["video_id"],

@@ -1,12 +1,15 @@
 """Every method reads the feature cache through ``stvgdata.query_features``: the same query
-yields the same arrays through STOP's split, CoSPaL's tubelets and the loader CSDVL and E3M
-train on, and a stale video is refused by STOP as by the loader."""
+yields the same arrays through STOP's split, CoSPaL's tubelets and the loader CSDVL trains on, a
+stale video is refused by STOP as by the loader, and no method calls a store reader itself."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import stvg.heads
 from stvg.heads.cospal.data import MOTION_DIM, pool_in_boxes
 from stvg.heads.cospal.data import load_data as load_cospal
 from stvg.heads.stop.data import QUERY_COLUMNS, load_split
@@ -60,3 +63,10 @@ def test_a_stale_video_is_refused_by_stop_as_by_the_loader(tmp_path) -> None:
     write_video(tmp_path / "videos" / "a.mp4", FRAMES, size=(32, 48))  # other content
     with pytest.raises(BadInputError, match=r"vit a: stale features"):
         load_split(ws, DATASET, "train", frames=3)
+
+
+def test_no_method_calls_a_store_reader_itself() -> None:
+    readers = ("ShardReader", "RegionReader", "read_video_regions", "read_query_embeddings")
+    sources = Path(stvg.heads.__file__).parent.rglob("*.py")
+    calls = {(p.name, r) for p in sources for r in readers if r in p.read_text()}
+    assert calls == set()

@@ -1,13 +1,27 @@
-"""The run folder every method writes: run.json round trip, checkpoints inside it, and the
-one-line errors for unknown runs and folders of an older layout."""
+"""The run folder every method writes: run.json round trip, checkpoints inside it, the feature
+lineage it records and checks, and the one-line errors for unknown runs and folders of an older
+layout."""
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 
-from stvg.heads.runs import LAST_CHECKPOINT, Run, load_checkpoint, read_run, save_checkpoint
+from stvg.heads import runs
+from stvg.heads.runs import (
+    LAST_CHECKPOINT,
+    Run,
+    check_features_unchanged,
+    load_checkpoint,
+    new_run,
+    read_run,
+    save_checkpoint,
+)
+from stvg.stvgdata.cache import drop_model, lineage
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.workspace import Workspace
+from tests.stvgdata.cache_fixtures import DATASET, commit_random_shard
 
 
 def _run(ws: Workspace) -> Run:
@@ -37,3 +51,16 @@ def test_unknown_runs_and_older_layouts_are_one_line_errors(tmp_path):
     (old / "config.json").write_text("{}")
     with pytest.raises(BadInputError, match="older stvg layout"):
         read_run(ws, "csdvl-old")
+
+
+def test_a_run_records_and_checks_the_lineage_the_store_reports(tmp_path):
+    ws = Workspace(tmp_path / "ws")
+    commit_random_shard(ws, {"a": 6})
+    run = new_run(ws, "m", DATASET, "full", 0, {}, ["resnet101"])
+    assert run.features == lineage(ws, DATASET, ["resnet101"])
+    assert [f["fingerprint"] for f in run.features] == ["fp-resnet"]
+    check_features_unchanged(ws, run)
+    drop_model(ws, DATASET, "resnet101")
+    with pytest.raises(BadInputError, match="trained on features fp-resnet.*none cached"):
+        check_features_unchanged(ws, run)
+    assert "FROM features" not in inspect.getsource(runs)  # the store owns the manifest

@@ -19,12 +19,15 @@ from stvg.stvgdata.cache import (
     ShardWriter,
     drop_items,
     feature_config,
+    lineage,
     manifest_rows,
     verify_cache,
 )
+from stvg.stvgdata.catalog import query
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.extract import run_extraction
 from stvg.stvgdata.extractors import EXTRACTORS, Registration, kind_of
+from stvg.stvgdata.query_features import FeatureRows
 from stvg.stvgdata.sample_catalog import DATASET, install_catalog, make_videos
 from stvg.stvgdata.workspace import Workspace
 from tests.stvgdata.cache_fixtures import commit_random_shard, tiny_config
@@ -65,10 +68,30 @@ def test_rows_written_before_the_kind_column_get_the_model_kind(tmp_path) -> Non
         pq.write_table(pq.read_table(path).drop_columns(["kind", "config"]), path)
     rows = manifest_rows(ws, DATASET, "resnet101").to_pylist()
     assert verify_cache(ws).ok and rows[0].get("kind") is None
-    with pytest.raises(BadInputError, match="re-extract") as caught:
+    with pytest.raises(BadInputError) as caught:
         feature_config(ws, DATASET, "resnet101")
-    assert "\n" not in str(caught.value)
+    command = f"stvg extract --dataset {DATASET} --features resnet101 --replace-model-cache"
+    assert str(caught.value) == (
+        f"{ws.features_dir}: {DATASET}/resnet101: cached before the store recorded extractor "
+        f"configs; re-extract with `{command}`"
+    )
+    with pytest.raises(BadInputError) as per_query:  # the per-query reader: the same line
+        FeatureRows(ws, DATASET, ("resnet101",), []).frame_size(rows[0])
+    assert str(per_query.value) == str(caught.value)
     assert drop_items(ws, DATASET, "resnet101", {"a"}) == 1  # older parts are rewritten too
+
+
+def test_manifest_parts_written_before_later_columns_read_them_as_null(tmp_path) -> None:
+    ws = Workspace(tmp_path / "ws")
+    commit_random_shard(ws, {"a": 6})
+    for path in ws.table_dir("features").glob("part-*.parquet"):  # an older manifest part
+        pq.write_table(pq.read_table(path).drop_columns(["kind", "config", "weights"]), path)
+    assert query(ws, "SELECT model, kind, config, weights FROM features").to_pylist() == [
+        {"model": "resnet101", "kind": None, "config": None, "weights": None}
+    ]
+    assert lineage(ws, DATASET, ["resnet101", "roberta"]) == [
+        {"model": "resnet101", "fingerprint": "fp-resnet", "weights": None}
+    ]
 
 
 def test_feature_config_reads_the_config_column(tmp_path) -> None:

@@ -13,7 +13,7 @@ from stvg.stvgdata.cache import drop_items
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.extract import run_extraction
 from stvg.stvgdata.loader import QUERY_COLUMNS, CachedQueryDataset
-from stvg.stvgdata.query_features import FeatureRows, frame_size, query_rows
+from stvg.stvgdata.query_features import FeatureRows, query_rows
 from stvg.stvgdata.workspace import Workspace
 from tests.stvgdata.cache_fixtures import (
     DATASET,
@@ -90,5 +90,5 @@ def test_frame_size_is_the_size_frames_were_resized_to(extracted) -> None:
     ws, _ = extracted
     features, queries = feature_rows(ws)
     assert features.frame_size(features.require("resnet101", queries[0])) == TINY_SIZE
-    with pytest.raises(BadInputError, match="no extractor config recorded"):
-        frame_size({"dataset": DATASET, "model": "resnet101", "config": None})
+    with pytest.raises(BadInputError, match="--features resnet101 --replace-model-cache`$"):
+        features.frame_size({"dataset": DATASET, "model": "resnet101", "config": None})

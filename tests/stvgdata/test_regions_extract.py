@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from stvg.stvgdata.adapters import sampling
 from stvg.stvgdata.cache import REGIONS_MODEL, manifest_rows
 from stvg.stvgdata.catalog import query, read_table
 from stvg.stvgdata.encoders.vl_synth import SubstituteEncoder
@@ -63,6 +64,14 @@ def test_round_trip_returns_the_boxes_frames_and_embeddings(ws, weights):
     np.testing.assert_allclose(regions.embeddings[on_frame], expected, atol=1e-5)
     detections = read_video_regions(ws, DATASET, "v2", boxes="detections")
     assert (detections.tubelet_id == -1).all() and len(detections.boxes) == 32
+
+
+def test_frames_without_a_cache_timeline_follow_the_dataset_sampling(ws, weights, monkeypatch):
+    monkeypatch.setitem(sampling.SAMPLING, DATASET, sampling.Sampling(10.0, (224, 384)))
+    extract(ws, weights, fps=None, boxes=("tubelets",))
+    regions = read_video_regions(ws, DATASET, "v2")
+    np.testing.assert_array_equal(regions.frame_idx, np.arange(LENGTHS["v2"]))  # all, at 10 fps
+    assert RegionExtractConfig(dataset=DATASET, fps=2.5).target_fps == 2.5  # the option wins
 
 
 def test_sentences_and_text_encoder_match(ws, weights):

@@ -13,7 +13,7 @@ import torch
 
 from stvg.heads.stop.config import StopConfig
 from stvg.heads.stop.frozen import build_frozen_top
-from stvg.stvgdata.cache import ShardReader, manifest_rows
+from stvg.stvgdata.cache import ShardReader, manifest_rows, row_config
 from stvg.stvgdata.encoders.config import SubstituteConfig
 from stvg.stvgdata.encoders.vit_pretrain import (
     PROVENANCE_FILE,
@@ -27,7 +27,6 @@ from stvg.stvgdata.encoders.vit_pretrain import (
 )
 from stvg.stvgdata.encoders.vl_synth import Vocabulary
 from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.query_features import extractor_config
 from tests.heads.stop.stop_workspace import DATASET, FRAME_SIZE, build_stop_workspace
 
 COLOURS = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (30, 40, 220)}
@@ -152,7 +151,7 @@ def test_pretrained_directory_loads_through_weights_and_the_frozen_top_checks_it
     reader.close()
     assert summary["weights"] in description and "random-init" not in description
 
-    cached = extractor_config(row)
+    cached = row_config(row, ws.features_dir)
     pretrained = StopConfig(vit_weights=str(vit_dir))
     assert build_frozen_top(pretrained, cached) is not None
     with pytest.raises(BadInputError, match="not cut from this network"):
