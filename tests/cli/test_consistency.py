@@ -54,6 +54,11 @@ def test_help_has_no_artefacts_and_fits_80_columns(words):
     assert max(map(len, text.splitlines())) <= 80
 
 
+@pytest.mark.parametrize(("words", "command"), LEAVES, ids=[" ".join(w) for w, _ in LEAVES])
+def test_every_option_and_argument_says_what_it_is(words, command):
+    assert not [param.name for param in command.params if not getattr(param, "help", None)]
+
+
 @pytest.mark.parametrize(
     ("words", "command"), [leaf for leaf in LEAVES if leaf[0][-1] not in NO_TABLE],
     ids=[" ".join(w) for w, _ in LEAVES if w[-1] not in NO_TABLE],
@@ -155,6 +160,15 @@ def test_a_table_that_cannot_fit_prints_one_block_per_row():
     text = _render(wide)
     assert max(map(len, text.splitlines())) <= 80
     assert all(f"column_number_{i}" in _tokens(text) for i in range(12))
+
+
+def test_an_empty_result_too_wide_for_a_row_lists_its_columns():
+    """No rows in the one-block-per-row layout: the column names, not an empty frame."""
+    wide = pa.table({f"column_number_{i}": pa.array([], pa.string()) for i in range(12)})
+    text = _render(wide)
+    assert max(map(len, text.splitlines())) <= 80
+    assert all(f"column_number_{i}" in _tokens(text) for i in range(12))
+    assert "0 rows" in text
 
 
 def test_info_at_80_columns(run_cli, catalog, monkeypatch):
