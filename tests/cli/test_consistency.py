@@ -89,6 +89,17 @@ def test_an_option_name_means_one_thing():
     assert {"import-detections", "track", "extract", "synth"} <= takes_dataset
 
 
+def test_an_evaluation_protocol_option_offers_the_same_choices_everywhere():
+    """``eval``, ``show`` and ``ablate`` check ``--protocol`` before any work and list it in
+    help; ``plot ablation`` names a recorded protocol (retrieval too), so it takes any text."""
+    from stvg.heads.eval.protocols import PROTOCOLS
+
+    for name in ("eval", "show", "ablate"):
+        assert f"--protocol <{'|'.join(PROTOCOLS)}>" in _help((name,)), name
+        result = CliRunner().invoke(app, [name, "--dataset", "d", "--protocol", "5fps"])
+        assert result.exit_code == 2 and "5fps" in result.output, (name, result.output)
+
+
 @pytest.fixture
 def catalog(run_cli, tmp_path):
     """A small synthetic VidSTG catalog with its simulated detections imported."""
