@@ -54,6 +54,23 @@ def test_help_has_no_artefacts_and_fits_80_columns(words):
     assert max(map(len, text.splitlines())) <= 80
 
 
+# synth's OUT: cli/synth_cmd.py still lets Typer name it
+ARGUMENT_CASE_PENDING = {("synth",)}
+
+
+@pytest.mark.parametrize(
+    "words",
+    [pytest.param(w, marks=pytest.mark.xfail(strict=True)) if w in ARGUMENT_CASE_PENDING else w
+     for w, _ in LEAVES],
+    ids=[" ".join(w) for w, _ in LEAVES],
+)  # fmt: skip
+def test_usage_names_arguments_in_capitals_as_the_docs_do(words):
+    """``stvg import [OPTIONS] DATASET``, as README and docs write it, not ``{dataset}``."""
+    usage = _help(words).splitlines()[0]
+    arguments = re.findall(r"[{\[]?([A-Za-z_]+)[}\]]?", usage.partition("[OPTIONS]")[2])
+    assert all(name.isupper() for name in arguments), usage
+
+
 @pytest.mark.parametrize(("words", "command"), LEAVES, ids=[" ".join(w) for w, _ in LEAVES])
 def test_every_option_and_argument_says_what_it_is(words, command):
     assert not [param.name for param in command.params if not getattr(param, "help", None)]
