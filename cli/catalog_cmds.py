@@ -34,7 +34,9 @@ from stvg.stvgdata.importer import ImportSummary, catalog_summary, import_datase
 
 def import_cmd(
     ctx: typer.Context,
-    dataset: Annotated[str, typer.Argument(help=f"Dataset: {', '.join(ADAPTERS)}.")],
+    dataset: Annotated[
+        str, typer.Argument(metavar="DATASET", help=f"Dataset: {', '.join(ADAPTERS)}.")
+    ],
     root: Annotated[
         Path, typer.Option("--root", help="Directory holding the dataset's real layout.")
     ],

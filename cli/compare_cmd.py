@@ -46,8 +46,12 @@ def render_comparison(comparison: Comparison) -> None:
 
 def compare_command(
     ctx: typer.Context,
-    runs_a: Annotated[str, typer.Argument(help="Run id(s) of side A, comma-separated (seeds).")],
-    runs_b: Annotated[str, typer.Argument(help="Run id(s) of side B, comma-separated (seeds).")],
+    runs_a: Annotated[
+        str, typer.Argument(metavar="RUNS_A", help="Run id(s) of side A, comma-separated (seeds).")
+    ],
+    runs_b: Annotated[
+        str, typer.Argument(metavar="RUNS_B", help="Run id(s) of side B, comma-separated (seeds).")
+    ],
     metric: Annotated[str, typer.Option(help=f"Per-query metric: {', '.join(METRICS)}.")] = "viou",
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples of the queries.")] = 10_000,
     confidence: Annotated[float, typer.Option(help="Level of the bootstrap interval.")] = 0.95,

@@ -35,7 +35,9 @@ def _print_summary(summary: object, fmt: OutputFormat, title: str) -> None:
 def import_detections_cmd(
     ctx: typer.Context,
     dataset: Annotated[str, typer.Option(help="Dataset already in the catalog.")],
-    path: Annotated[Path, typer.Argument(help="Detections file: .json or .parquet.")],
+    path: Annotated[
+        Path, typer.Argument(metavar="PATH", help="Detections file: .json or .parquet.")
+    ],
     source: Annotated[
         str | None,
         typer.Option(help="Name of this detector output [default: the file's, else its path]."),

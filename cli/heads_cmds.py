@@ -1,5 +1,5 @@
-"""``stvg train`` and ``stvg ablate``: thin wrappers over ``heads.csdvl.train`` and
-``heads.csdvl.ablate`` (torch is imported only when one of them runs)."""
+"""``stvg train`` and ``stvg ablate``: thin wrappers over ``heads.jobs.train_method`` and
+``heads.jobs.ablate_method`` for any registered method (torch is imported only when one runs)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from stvg.cli.console import (
     render_record,
     workspace_of,
 )
+from stvg.cli.eval_cmd import ProtocolName
 from stvg.heads.distributed import is_rank_zero
 from stvg.heads.registry import method_names
 from stvg.heads.settings import parse_overrides
@@ -344,7 +345,7 @@ def ablate_command(
         typer.Option("--eval-split", help="Evaluation split (default: test, else val)."),
     ] = None,
     protocol: Annotated[
-        str | None, typer.Option(help="sampled-5fps or all-frames [default: all-frames].")
+        ProtocolName | None, typer.Option(help="Which frames are scored [default: all-frames].")
     ] = None,
     device: Device = None,
     num_workers: Workers = None,
@@ -372,7 +373,7 @@ def ablate_command(
     fusions = [f.value for f in fusion] if fusion else None
     request = AblationJob(
         method, dataset, preset_name and preset_name.value, options,
-        parse_overrides(set_ or []), seeds, split, protocol,
+        parse_overrides(set_ or []), seeds, split, protocol and protocol.value,
         switches(no_s2d, no_d2s, fusions, no_spatial, no_mean_pool),
     )  # fmt: skip
     ws = workspace_of(ctx)

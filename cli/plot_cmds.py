@@ -46,7 +46,7 @@ def ablation_command(
 @plot_app.command("training")
 def training_command(
     ctx: typer.Context,
-    run: Annotated[str, typer.Argument(help="Run id.")],
+    run: Annotated[str, typer.Argument(metavar="RUN", help="Run id.")],
     out: OutOption,
 ) -> None:
     """Loss terms and the validation metric of a run, per epoch."""
@@ -58,8 +58,12 @@ def training_command(
 @plot_app.command("viou")
 def viou_command(
     ctx: typer.Context,
-    runs_a: Annotated[str, typer.Argument(help="Run id(s) of side A, comma-separated.")],
-    runs_b: Annotated[str, typer.Argument(help="Run id(s) of side B, comma-separated.")],
+    runs_a: Annotated[
+        str, typer.Argument(metavar="RUNS_A", help="Run id(s) of side A, comma-separated.")
+    ],
+    runs_b: Annotated[
+        str, typer.Argument(metavar="RUNS_B", help="Run id(s) of side B, comma-separated.")
+    ],
     out: OutOption,
 ) -> None:
     """Per-query vIoU of two run groups: histograms and B against A."""

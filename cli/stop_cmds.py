@@ -33,20 +33,28 @@ def pretrain_vit_cmd(
     split: Annotated[
         str, typer.Option("--train-split", help="Split to train on (report results: train).")
     ] = "train",
-    epochs: Annotated[int | None, typer.Option(min=1)] = None,
-    batch_size: Annotated[int | None, typer.Option(min=2, help="Pairs per step.")] = None,
-    lr: Annotated[float | None, typer.Option()] = None,
+    epochs: Annotated[
+        int | None, typer.Option(min=1, help="Passes over the pairs (default: 14).")
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(min=2, help="Pairs per step (default: 64).")
+    ] = None,
+    lr: Annotated[float | None, typer.Option(help="AdamW learning rate (default: 0.001).")] = None,
     frames_per_query: Annotated[
-        int | None, typer.Option(min=1, help="GT frames per query, evenly over its tube.")
+        int | None,
+        typer.Option(min=1, help="GT frames per query, evenly over its tube (default: 4)."),
     ] = None,
     region_weight: Annotated[
         float | None,
-        typer.Option(min=0, help="Weight of the sentence vs GT-box patch tokens term (0: off)."),
+        typer.Option(
+            min=0, help="Weight of the sentence vs GT-box patch tokens term (0: off; default: 1)."
+        ),
     ] = None,
     max_shift: Annotated[
-        int | None, typer.Option(min=0, help="Random translation of each frame, pixels.")
+        int | None,
+        typer.Option(min=0, help="Random translation of each frame, pixels (default: 8)."),
     ] = None,
-    seed: Annotated[int, typer.Option()] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of sampling and initialization.")] = 0,
     output: Annotated[
         Path | None,
         typer.Option(help="Directory to write (default: WORKSPACE/models/vit-synth/D-ARCH)."),

@@ -3,7 +3,8 @@
 The first layout that fits: a boxed table with one-line headers; a borderless one whose
 headers break at their underscores and whose columns are no narrower than any word or number
 they hold (ids and paths may fold, words never break), with two and then one space between
-columns; else one block per row (field | value), like psql's expanded display.
+columns; else one block per row (field | value), like psql's expanded display (no rows: the
+column names).
 """
 
 from __future__ import annotations
@@ -137,7 +138,14 @@ def _table(
 
 
 def _blocks(names: list[str], cells: list[list[str]], title: str | None) -> Table:
-    """One block per row: a field column and a value column, a rule between rows."""
+    """One block per row: a field column and a value column, a rule between rows; no rows: the
+    column names, one a line, so an empty result still says what it would hold."""
+    if not cells:
+        empty = Table(title=title, caption="0 rows")
+        empty.add_column("column", no_wrap=True)
+        for name in names:
+            empty.add_row(name)
+        return empty
     table = Table(title=title, show_header=False)
     table.add_column("field", no_wrap=True)
     table.add_column("value", overflow="fold")

@@ -50,3 +50,26 @@ def test_layers_import_downwards_only_and_no_top_level_names(layer: str) -> None
                 assert rest.partition(".")[0] not in above, f"{path}: imports {module}"
             if layer != "cli":
                 assert top not in CLI_ONLY, f"{path}: imports {module} (cli only)"
+
+
+def test_a_method_never_imports_another_and_shared_heads_import_none() -> None:
+    """Method folders meet only in the shared packages and the registry's import strings."""
+    from stvg.heads.registry import METHODS
+
+    for path in sorted((ROOT / "heads").rglob("*.py")):
+        parts = path.relative_to(ROOT / "heads").parts
+        own = parts[0] if parts[0] in METHODS else None
+        for module in imported_modules(path):
+            folder = module.split(".")[2] if module.startswith("stvg.heads.") else None
+            if folder in METHODS:
+                assert folder == own, f"{path}: imports {module}"
+
+
+def test_bench_holds_benchmarks_and_each_experiment_has_a_listed_readme() -> None:
+    for path in sorted((ROOT / "bench").glob("*.py")):
+        assert not path.name.startswith("probe_"), f"{path}: a probe belongs in experiments/"
+        assert not [m for m in imported_modules(path) if m.partition(".")[0] == "tests"], path
+    index = (ROOT / "experiments" / "README.md").read_text()
+    for topic in sorted(p for p in (ROOT / "experiments").iterdir() if p.is_dir()):
+        assert (topic / "README.md").is_file(), topic
+        assert f"]({topic.name}/README.md)" in index, f"experiments/README.md misses {topic.name}"

@@ -54,6 +54,28 @@ def test_help_has_no_artefacts_and_fits_80_columns(words):
     assert max(map(len, text.splitlines())) <= 80
 
 
+# synth's OUT: cli/synth_cmd.py still lets Typer name it
+ARGUMENT_CASE_PENDING = {("synth",)}
+
+
+@pytest.mark.parametrize(
+    "words",
+    [pytest.param(w, marks=pytest.mark.xfail(strict=True)) if w in ARGUMENT_CASE_PENDING else w
+     for w, _ in LEAVES],
+    ids=[" ".join(w) for w, _ in LEAVES],
+)  # fmt: skip
+def test_usage_names_arguments_in_capitals_as_the_docs_do(words):
+    """``stvg import [OPTIONS] DATASET``, as README and docs write it, not ``{dataset}``."""
+    usage = _help(words).splitlines()[0]
+    arguments = re.findall(r"[{\[]?([A-Za-z_]+)[}\]]?", usage.partition("[OPTIONS]")[2])
+    assert all(name.isupper() for name in arguments), usage
+
+
+@pytest.mark.parametrize(("words", "command"), LEAVES, ids=[" ".join(w) for w, _ in LEAVES])
+def test_every_option_and_argument_says_what_it_is(words, command):
+    assert not [param.name for param in command.params if not getattr(param, "help", None)]
+
+
 @pytest.mark.parametrize(
     ("words", "command"), [leaf for leaf in LEAVES if leaf[0][-1] not in NO_TABLE],
     ids=[" ".join(w) for w, _ in LEAVES if w[-1] not in NO_TABLE],
@@ -82,6 +104,17 @@ def test_an_option_name_means_one_thing():
                   if p.name == "dataset" and p.param_type_name == "argument"}  # fmt: skip
     assert positional == {"import"}  # the one positional form scripts rely on
     assert {"import-detections", "track", "extract", "synth"} <= takes_dataset
+
+
+def test_an_evaluation_protocol_option_offers_the_same_choices_everywhere():
+    """``eval``, ``show`` and ``ablate`` check ``--protocol`` before any work and list it in
+    help; ``plot ablation`` names a recorded protocol (retrieval too), so it takes any text."""
+    from stvg.heads.eval.protocols import PROTOCOLS
+
+    for name in ("eval", "show", "ablate"):
+        assert f"--protocol <{'|'.join(PROTOCOLS)}>" in _help((name,)), name
+        result = CliRunner().invoke(app, [name, "--dataset", "d", "--protocol", "5fps"])
+        assert result.exit_code == 2 and "5fps" in result.output, (name, result.output)
 
 
 @pytest.fixture
@@ -155,6 +188,15 @@ def test_a_table_that_cannot_fit_prints_one_block_per_row():
     text = _render(wide)
     assert max(map(len, text.splitlines())) <= 80
     assert all(f"column_number_{i}" in _tokens(text) for i in range(12))
+
+
+def test_an_empty_result_too_wide_for_a_row_lists_its_columns():
+    """No rows in the one-block-per-row layout: the column names, not an empty frame."""
+    wide = pa.table({f"column_number_{i}": pa.array([], pa.string()) for i in range(12)})
+    text = _render(wide)
+    assert max(map(len, text.splitlines())) <= 80
+    assert all(f"column_number_{i}" in _tokens(text) for i in range(12))
+    assert "0 rows" in text
 
 
 def test_info_at_80_columns(run_cli, catalog, monkeypatch):
