@@ -21,7 +21,7 @@ from stvg.stvgdata.extractors import (
     RandomInitWarning,
     build_extractor,
 )
-from stvg.stvgdata.extractors.random_init import natural_noise_clips
+from stvg.stvgdata.weights.random_init import natural_noise_clips
 
 
 @dataclass(frozen=True)

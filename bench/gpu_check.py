@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.bench_forward import measure_forward  # noqa: E402
 from stvg.stvgdata.extract import ExtractConfig, run_extraction  # noqa: E402
 from stvg.stvgdata.extractors import ExtractorConfig, build_extractor  # noqa: E402
-from stvg.stvgdata.extractors.random_init import natural_noise_clips  # noqa: E402
 from stvg.stvgdata.sample_catalog import CatalogVideo, install_catalog, write_video  # noqa: E402
+from stvg.stvgdata.weights.random_init import natural_noise_clips  # noqa: E402
 from stvg.stvgdata.workspace import Workspace  # noqa: E402
 
 SOURCE_FPS = 25

@@ -65,6 +65,23 @@ def test_a_method_never_imports_another_and_shared_heads_import_none() -> None:
                 assert folder == own, f"{path}: imports {module}"
 
 
+# stvgdata package -> the stvgdata packages it must not import: networks sit below the
+# extraction that wraps them, and weight sources below both.
+NETWORK_LAYERS = {
+    "weights": ("encoders", "extractors", "regions", "cache"),
+    "encoders": ("extractors", "regions", "cache"),
+}
+
+
+@pytest.mark.parametrize("package", sorted(NETWORK_LAYERS))
+def test_networks_never_import_the_extraction_that_wraps_them(package: str) -> None:
+    for path in sorted((ROOT / "stvgdata" / package).rglob("*.py")):
+        for module in imported_modules(path):
+            if module.startswith("stvg.stvgdata."):
+                folder = module.split(".")[2]
+                assert folder not in NETWORK_LAYERS[package], f"{path}: imports {module}"
+
+
 def test_bench_holds_benchmarks_and_each_experiment_has_a_listed_readme() -> None:
     for path in sorted((ROOT / "bench").glob("*.py")):
         assert not path.name.startswith("probe_"), f"{path}: a probe belongs in experiments/"

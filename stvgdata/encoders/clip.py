@@ -19,11 +19,11 @@ import torch
 import torch.nn.functional as F
 from transformers import AutoTokenizer, CLIPModel
 
+from stvg.stvgdata.encoders.base import CLIP as NAME
+from stvg.stvgdata.encoders.crops import images_to_tensor
 from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.extractors.fingerprint import hash_weights, make_fingerprint
-from stvg.stvgdata.extractors.hubs import hf_directory
-from stvg.stvgdata.regions.base import CLIP as NAME
-from stvg.stvgdata.regions.crops import images_to_tensor
+from stvg.stvgdata.weights.fingerprint import hash_weights, make_fingerprint
+from stvg.stvgdata.weights.hubs import hf_directory
 
 DEFAULT_WEIGHTS = "openai/clip-vit-base-patch32"
 OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from stvg.stvgdata.encoders.base import CLIP, SUBSTITUTE, VisionLanguageEncoder
 from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.regions.base import CLIP, SUBSTITUTE, VisionLanguageEncoder
 from stvg.stvgdata.workspace import Workspace
 
 ENCODERS = (SUBSTITUTE, CLIP)
@@ -64,12 +64,3 @@ def load_encoder(fingerprint: str, weights: str, device: str = "cpu") -> VisionL
             f"{fingerprint}); rerun extract-regions with `replace_region_cache`",
         )
     return encoder
-
-
-def load_text_encoder(ws: Workspace, dataset: str, device: str = "cpu") -> VisionLanguageEncoder:
-    """The encoder ``dataset``'s regions were cached with (its text side is what the heads call
-    for phrases, prototypes and word-level features), computing on ``device``."""
-    from stvg.stvgdata.cache.regions import dataset_encoder  # h5py: only when reading a cache
-
-    fingerprint, weights = dataset_encoder(ws, dataset)
-    return load_encoder(fingerprint, weights, device)

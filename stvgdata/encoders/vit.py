@@ -24,14 +24,14 @@ import torch
 from transformers import CLIPVisionConfig, CLIPVisionModel
 
 from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.extractors.fingerprint import DIGEST_CHARS
-from stvg.stvgdata.extractors.hubs import (
+from stvg.stvgdata.weights.fingerprint import DIGEST_CHARS
+from stvg.stvgdata.weights.hubs import (
     WeightsSource,
     hf_weights,
     quiet_transformers,
     random_source,
 )
-from stvg.stvgdata.extractors.random_init import seeded, warn_random_init
+from stvg.stvgdata.weights.random_init import seeded, warn_random_init
 
 MODEL = "vit"  # the feature model its cached bottom tokens are stored as
 DEFAULT_WEIGHTS = "openai/clip-vit-base-patch32"

@@ -52,10 +52,10 @@ from stvg.stvgdata.encoders.vl_synth_train import (
     split_queries,
 )
 from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.extractors.fingerprint import hash_weights
-from stvg.stvgdata.extractors.random_init import seeded
 from stvg.stvgdata.progress import ProgressFn, no_progress
 from stvg.stvgdata.video.decode import iter_frames
+from stvg.stvgdata.weights.fingerprint import hash_weights
+from stvg.stvgdata.weights.random_init import seeded
 from stvg.stvgdata.workspace import Workspace
 
 PROVENANCE_FILE = "stvg_provenance.json"

@@ -7,7 +7,7 @@ Because it saw (crop, sentence) pairs of the synthetic training videos, results 
 it are not zero-shot in the paper's sense; heads built on it stay training-free.
 
 ``context_frames`` c > 1 makes the image tower see a region on c consecutive sampled frames
-(crops of the same box stacked on channels, ``stvgdata.regions.crops``): a stand-in for a
+(crops of the same box stacked on channels, ``stvgdata.encoders.crops``): a stand-in for a
 video-language region encoder, since on the synthetic benchmark the only temporal cue is motion
 and a single frame (CLIP's input) cannot show it. The fingerprint names the setting.
 
@@ -31,11 +31,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from stvg.stvgdata.atomic import atomic_output
+from stvg.stvgdata.encoders.base import SUBSTITUTE as NAME
 from stvg.stvgdata.encoders.config import SubstituteConfig
+from stvg.stvgdata.encoders.crops import images_to_tensor
 from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.extractors.fingerprint import hash_weights, make_fingerprint
-from stvg.stvgdata.regions.base import SUBSTITUTE as NAME
-from stvg.stvgdata.regions.crops import images_to_tensor
+from stvg.stvgdata.weights.fingerprint import hash_weights, make_fingerprint
 
 PAD, UNK = 0, 1
 _WORD = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")

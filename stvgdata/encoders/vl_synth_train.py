@@ -24,6 +24,7 @@ import torch.nn.functional as F
 
 from stvg.stvgdata.catalog import query
 from stvg.stvgdata.encoders.config import TrainVLConfig
+from stvg.stvgdata.encoders.crops import context_offsets, images_to_tensor, stack_crops
 from stvg.stvgdata.encoders.registry import substitute_dir
 from stvg.stvgdata.encoders.vl_synth import (
     DualEncoder,
@@ -34,7 +35,6 @@ from stvg.stvgdata.encoders.vl_synth import (
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.geometry import pairwise_box_iou
 from stvg.stvgdata.progress import ProgressFn, no_progress
-from stvg.stvgdata.regions.crops import context_offsets, images_to_tensor, stack_crops
 from stvg.stvgdata.video.decode import iter_frames
 from stvg.stvgdata.workspace import Workspace
 

@@ -88,12 +88,12 @@ def build_extractor(model: str, config: ExtractorConfig) -> Any:
 def __getattr__(name: str) -> Any:
     """The extractor interfaces and the random-init warning, imported (with torch) on use."""
     lazy = {
-        "FrameExtractor": "base",
-        "TextExtractor": "base",
-        "RandomInitWarning": "random_init",
+        "FrameExtractor": f"{_PKG}.base",
+        "TextExtractor": f"{_PKG}.base",
+        "RandomInitWarning": "stvg.stvgdata.weights.random_init",
     }
     if name in lazy:
-        return getattr(importlib.import_module(f"{_PKG}.{lazy[name]}"), name)
+        return getattr(importlib.import_module(lazy[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -16,10 +16,10 @@ import torch
 from torch import nn
 
 from stvg.stvgdata.extractors.config import ExtractorConfig
-from stvg.stvgdata.extractors.fingerprint import Fingerprint, make_fingerprint
-from stvg.stvgdata.extractors.hubs import WeightsSource
-from stvg.stvgdata.extractors.random_init import calibrate_batchnorm, natural_noise_clips
 from stvg.stvgdata.video.decode import RESIZE_INTERPOLATION
+from stvg.stvgdata.weights.fingerprint import Fingerprint, make_fingerprint
+from stvg.stvgdata.weights.hubs import WeightsSource
+from stvg.stvgdata.weights.random_init import calibrate_batchnorm, natural_noise_clips
 
 CALIBRATION_FRAMES = 4  # at least this many frames, whole chunks, calibrate a random init
 

@@ -8,8 +8,8 @@ from torchvision.models.resnet import BasicBlock, ResNet, ResNet101_Weights, res
 
 from stvg.stvgdata.extractors.base import FrameExtractor, frame_fingerprint
 from stvg.stvgdata.extractors.config import ExtractorConfig
-from stvg.stvgdata.extractors.random_init import seeded
 from stvg.stvgdata.extractors.weights import trunk_weights
+from stvg.stvgdata.weights.random_init import seeded
 
 IMAGENET_NORMALIZATION = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))  # (mean, std)
 PUBLISHED = {weights.name: weights.url for weights in ResNet101_Weights}  # torchvision's

@@ -26,9 +26,9 @@ from transformers import (
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.extractors.base import TextExtractor, torch_dtype
 from stvg.stvgdata.extractors.config import ExtractorConfig
-from stvg.stvgdata.extractors.fingerprint import Fingerprint, make_fingerprint
-from stvg.stvgdata.extractors.hubs import hf_weights, quiet_transformers, random_source
-from stvg.stvgdata.extractors.random_init import seeded, warn_random_init
+from stvg.stvgdata.weights.fingerprint import Fingerprint, make_fingerprint
+from stvg.stvgdata.weights.hubs import hf_weights, quiet_transformers, random_source
+from stvg.stvgdata.weights.random_init import seeded, warn_random_init
 
 Tokenize = Callable[[list[str]], tuple[torch.Tensor, torch.Tensor]]
 """sentences -> (token ids (B, L) int64 padded, attention mask (B, L))."""

@@ -20,8 +20,8 @@ import torch
 
 from stvg.stvgdata.extractors.base import FrameExtractor, frame_fingerprint
 from stvg.stvgdata.extractors.config import ExtractorConfig
-from stvg.stvgdata.extractors.random_init import seeded
 from stvg.stvgdata.extractors.weights import trunk_weights
+from stvg.stvgdata.weights.random_init import seeded
 
 with warnings.catch_warnings():
     # fvcore, imported by pytorchvideo.models, calls the deprecated torch.jit.script at import

@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from stvg.stvgdata.encoders.crops import window_positions
 from stvg.stvgdata.encoders.vl_synth import DenseImageTower, SubstituteEncoder
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.extractors.base import (
@@ -38,9 +39,8 @@ from stvg.stvgdata.extractors.base import (
     frame_fingerprint,
 )
 from stvg.stvgdata.extractors.config import ExtractorConfig
-from stvg.stvgdata.extractors.fingerprint import Fingerprint, make_fingerprint
-from stvg.stvgdata.extractors.hubs import WeightsSource
-from stvg.stvgdata.regions.crops import window_positions
+from stvg.stvgdata.weights.fingerprint import Fingerprint, make_fingerprint
+from stvg.stvgdata.weights.hubs import WeightsSource
 
 # images_to_tensor's scaling (rgb/255, no per-channel statistics); the tower subtracts its own
 # mean buffer inside, exactly as ImageTower.forward does on crops

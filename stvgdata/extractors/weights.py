@@ -15,13 +15,13 @@ from torch import nn
 
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.extractors.config import ExtractorConfig
-from stvg.stvgdata.extractors.hubs import (
+from stvg.stvgdata.weights.hubs import (
     WeightsSource,
     file_source,
     random_source,
     torch_hub_checkpoint,
 )
-from stvg.stvgdata.extractors.random_init import warn_random_init
+from stvg.stvgdata.weights.random_init import warn_random_init
 
 _NESTING_KEYS = ("model_state", "state_dict", "model")
 _OPTIONAL_SUFFIXES = ("num_batches_tracked",)  # absent from old torchvision checkpoints

@@ -9,8 +9,8 @@ from stvg.stvgdata.cache.regions import (
     read_query_embeddings,
     read_video_regions,
 )
-from stvg.stvgdata.encoders.registry import load_text_encoder
-from stvg.stvgdata.regions.base import TextEncoder, VisionLanguageEncoder
+from stvg.stvgdata.encoders.base import TextEncoder, VisionLanguageEncoder
+from stvg.stvgdata.regions.encoder import load_text_encoder
 
 __all__ = [
     "BoxRegions",

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stvg.stvgdata.adapters.sampling import sampling_of
+from stvg.stvgdata.encoders.base import SUBSTITUTE
 from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.regions.base import SUBSTITUTE
 
 
 @dataclass(frozen=True)

@@ -44,12 +44,12 @@ from stvg.stvgdata.cache.regions import (
     remove_old_layout,
 )
 from stvg.stvgdata.catalog import append_rows, failure_row, query
+from stvg.stvgdata.encoders.base import VisionLanguageEncoder
+from stvg.stvgdata.encoders.crops import sliding_windows, stack_crops, stack_whole_frames
 from stvg.stvgdata.encoders.registry import DEFAULT_ENCODER, build_encoder, substitute_dir
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.progress import ProgressFn, no_progress
-from stvg.stvgdata.regions.base import VisionLanguageEncoder
 from stvg.stvgdata.regions.config import RegionExtractConfig
-from stvg.stvgdata.regions.crops import sliding_windows, stack_crops, stack_whole_frames
 from stvg.stvgdata.video.decode import VideoDecodeError, iter_frames, sample_frame_indices
 from stvg.stvgdata.workspace import Workspace
 

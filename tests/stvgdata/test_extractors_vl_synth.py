@@ -13,12 +13,12 @@ import pytest
 import torch
 
 from stvg.schemas import FeatureSet
+from stvg.stvgdata.encoders.crops import images_to_tensor
 from stvg.stvgdata.encoders.vl_synth import SubstituteEncoder
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.extract import run_extraction
 from stvg.stvgdata.extractors import ExtractorConfig, build_extractor
 from stvg.stvgdata.loader import CachedQueryDataset, collate_queries
-from stvg.stvgdata.regions.crops import images_to_tensor
 from stvg.stvgdata.sample_catalog import DATASET
 from tests.stvgdata.cache_fixtures import TINY_SIZE, tiny_config
 from tests.stvgdata.regions_fixtures import TINY, regions_workspace, tiny_substitute

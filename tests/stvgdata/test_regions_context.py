@@ -11,6 +11,13 @@ import pytest
 import torch
 
 from stvg.stvgdata.encoders.config import SubstituteConfig, TrainVLConfig
+from stvg.stvgdata.encoders.crops import (
+    crop_regions,
+    sliding_windows,
+    stack_crops,
+    stack_whole_frames,
+    window_positions,
+)
 from stvg.stvgdata.encoders.vl_synth import (
     DualEncoder,
     SubstituteEncoder,
@@ -25,13 +32,6 @@ from stvg.stvgdata.encoders.vl_synth_train import (
 )
 from stvg.stvgdata.regions import read_video_regions
 from stvg.stvgdata.regions.config import RegionExtractConfig
-from stvg.stvgdata.regions.crops import (
-    crop_regions,
-    sliding_windows,
-    stack_crops,
-    stack_whole_frames,
-    window_positions,
-)
 from stvg.stvgdata.regions.extract import run_region_extraction
 from stvg.stvgdata.sample_catalog import DATASET
 from tests.stvgdata.regions_fixtures import TINY, regions_workspace

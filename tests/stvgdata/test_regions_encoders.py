@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from transformers import CLIPConfig, CLIPModel, CLIPTokenizer
 
+from stvg.stvgdata.encoders.crops import crop_regions, whole_frame
 from stvg.stvgdata.encoders.registry import build_encoder, load_encoder
 from stvg.stvgdata.encoders.vl_synth import SubstituteEncoder, words
 from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.regions.crops import crop_regions, whole_frame
 from tests.stvgdata.regions_fixtures import tiny_substitute
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.extractors.fingerprint import DIGEST_CHARS, hash_weights, random_init_tag
+from stvg.stvgdata.weights.fingerprint import DIGEST_CHARS, hash_weights, random_init_tag
 
 OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 HF_WEIGHT_FILES = ("*.json", "*.safetensors", "*.txt", "*.model")  # config, weights, tokenizer

@@ -14,9 +14,9 @@ from transformers import CLIPVisionConfig, CLIPVisionModel
 
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.extractors import ExtractorConfig, RandomInitWarning, build_extractor
-from stvg.stvgdata.extractors.fingerprint import hash_weights
 from stvg.stvgdata.extractors.resnet import PUBLISHED as RESNET_URLS
 from stvg.stvgdata.extractors.slowfast import PUBLISHED as SLOWFAST_URLS
+from stvg.stvgdata.weights.fingerprint import hash_weights
 from tests.helpers import build_random
 from tests.stvgdata.test_extractors_roberta import hf_directory  # noqa: F401 (fixture)
 
@@ -203,7 +203,7 @@ def test_full_size_default_loads_from_the_torch_hub_cache(
 def test_one_resolution_of_hub_names_and_local_directories(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from stvg.stvgdata.extractors import hubs
+    from stvg.stvgdata.weights import hubs
 
     monkeypatch.setenv("HOME", str(tmp_path))
     local = tmp_path / "weights"
