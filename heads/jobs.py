@@ -184,9 +184,9 @@ class EvalJob:
 
 def evaluate_job(ws: Workspace, job: EvalJob, progress: ProgressFn = no_progress) -> EvalReport:
     """Predict (or read, or ground), score and record the job's split in ``runs``."""
-    from stvg.heads.eval.evaluate import RunInfo, evaluate, load_ground_truth, new_run_id
+    from stvg.heads.eval.evaluate import RunInfo, evaluate, load_ground_truth
     from stvg.heads.eval.predictions import read_file_predictions, run_predictions
-    from stvg.heads.runs import read_run
+    from stvg.heads.runs import new_run_id, read_run
 
     if job.grounds:
         method = get_method(job.method)

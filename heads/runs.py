@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import random
+import uuid
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from stvg.heads.eval.evaluate import new_run_id
 from stvg.schemas.tables import RANDOM_INIT_PREFIX
 from stvg.stvgdata.atomic import atomic_output, write_bytes_atomic
 from stvg.stvgdata.cache import REGIONS_MODEL, lineage
@@ -83,6 +84,16 @@ class Run:
         write_bytes_atomic(self.run_dir / RUN_FILE, document.encode())
 
 
+def new_run_id(prefix: str) -> str:
+    """A unique run id that sorts by creation time: ``PREFIX-<UTC time>-<random>``."""
+    return f"{prefix}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+def run_folder(ws: Workspace, run_id: str) -> Path:
+    """Where run ``run_id`` keeps ``run.json`` and its checkpoints."""
+    return ws.runs_dir / run_id
+
+
 def new_run(
     ws: Workspace,
     method: str,
@@ -98,7 +109,7 @@ def new_run(
     run_id = run_id or new_run_id(f"{method}-{variant}")
     return Run(
         run_id,
-        ws.runs_dir / run_id,
+        run_folder(ws, run_id),
         method,
         dataset,
         variant,
@@ -112,7 +123,7 @@ def read_run(ws: Workspace, run_or_checkpoint: str) -> Run:
     """The run of a run id, or of a checkpoint file inside a run folder; a folder written by an
     older layout (no ``run.json``) is a one-line error."""
     path = Path(run_or_checkpoint)
-    run_dir = path.parent if path.is_file() else ws.runs_dir / run_or_checkpoint
+    run_dir = path.parent if path.is_file() else run_folder(ws, run_or_checkpoint)
     record_path = run_dir / RUN_FILE
     if not record_path.is_file():
         if any((run_dir / name).exists() for name in OLD_LAYOUT_FILES):

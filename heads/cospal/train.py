@@ -28,12 +28,13 @@ from stvg.heads.cospal.losses import crg_loss, tpg_loss
 from stvg.heads.cospal.model import CospalModel, build_model
 from stvg.heads.cospal.predict import predict, random_tubelet_prediction
 from stvg.heads.eval.ablation import STVG_METRICS
-from stvg.heads.eval.evaluate import RunInfo, evaluate, new_run_id
+from stvg.heads.eval.evaluate import RunInfo, evaluate
 from stvg.heads.eval.metrics import Summary
 from stvg.heads.runs import (
     Run,
     TrainRequest,
     new_run,
+    new_run_id,
     region_lineage,
     save_checkpoint,
     seed_everything,

@@ -25,7 +25,7 @@ from stvg.heads.csdvl.data import QueryData, ordered_batches, query_data
 from stvg.heads.csdvl.engine import predict, train_one_epoch
 from stvg.heads.csdvl.model import CSDVL, build_csdvl
 from stvg.heads.distributed import broadcast, distributed, is_rank_zero, process_group
-from stvg.heads.eval.evaluate import load_ground_truth, new_run_id, score_all
+from stvg.heads.eval.evaluate import load_ground_truth, score_all
 from stvg.heads.eval.metrics import summarize
 from stvg.heads.eval.protocols import DEFAULT_PROTOCOL, get_protocol
 from stvg.heads.runs import (
@@ -34,8 +34,10 @@ from stvg.heads.runs import (
     Run,
     load_checkpoint,
     new_run,
+    new_run_id,
     read_run,
     run_checkpoint,
+    run_folder,
     save_checkpoint,
     seed_everything,
 )
@@ -297,7 +299,7 @@ def train(
     check_warmup(config, train_config)
     with process_group(train_config.device) as device:
         run_id = broadcast(run_id or new_run_id(f"{METHOD}-{config.variant_name()}"))
-        run_dir = ws.runs_dir / run_id
+        run_dir = run_folder(ws, run_id)
         if resume and not (run_dir / LAST_CHECKPOINT).exists():
             raise BadInputError(run_dir, None, "no checkpoint to resume from")
         record = (

@@ -15,10 +15,10 @@ import numpy as np
 from stvg.heads.e3m.config import E3MConfig
 from stvg.heads.e3m.model.em import Grounding, ground_baseline, ground_e3m, to_prediction
 from stvg.heads.e3m.model.visual import modulate_regions
-from stvg.heads.eval.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth, new_run_id
+from stvg.heads.eval.evaluate import EvalReport, RunInfo, evaluate, load_ground_truth
 from stvg.heads.eval.predictions import QueryPrediction
 from stvg.heads.eval.protocols import DEFAULT_PROTOCOL
-from stvg.heads.runs import region_lineage
+from stvg.heads.runs import new_run_id, region_lineage
 from stvg.stvgdata.progress import ProgressFn, no_progress
 from stvg.stvgdata.query_features import VideoRegions, sentence_embeddings, video_regions
 from stvg.stvgdata.workspace import Workspace

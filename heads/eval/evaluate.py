@@ -7,7 +7,6 @@ Queries without a prediction are scored 0 and counted (``num_missing``), never d
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -63,11 +62,6 @@ LEFT JOIN videos v ON v.dataset = q.dataset AND v.video_id = q.video_id
 LEFT JOIN tubes t ON t.query_id = q.query_id
 ORDER BY q.query_id
 """
-
-
-def new_run_id(prefix: str) -> str:
-    """A unique run id that sorts by creation time: ``PREFIX-<UTC time>-<random>``."""
-    return f"{prefix}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
 
 
 @dataclass(frozen=True)

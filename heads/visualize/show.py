@@ -13,7 +13,7 @@ from stvg.heads.eval.evaluate import default_eval_split
 from stvg.heads.eval.predictions import run_predictions
 from stvg.heads.eval.protocols import DEFAULT_PROTOCOL
 from stvg.heads.registry import get_method
-from stvg.heads.runs import RUN_FILE, read_run
+from stvg.heads.runs import RUN_FILE, read_run, run_folder
 from stvg.heads.visualize.scene import QueryScene, build_scenes
 from stvg.heads.visualize.select import (
     ScoredPredictions,
@@ -98,7 +98,7 @@ def _split(ws: Workspace, request: ShowRequest, dataset: str) -> str:
 def is_run(ws: Workspace, request: ShowRequest) -> bool:
     """Whether ``request.run`` names a run folder (or a checkpoint inside one)."""
     path = Path(request.run)
-    return path.is_file() or (ws.runs_dir / request.run / RUN_FILE).is_file()
+    return path.is_file() or (run_folder(ws, request.run) / RUN_FILE).is_file()
 
 
 def _scored(ws: Workspace, request: ShowRequest, progress: ProgressFn) -> ScoredPredictions:
