@@ -5,6 +5,7 @@ layout."""
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +65,15 @@ def test_a_run_records_and_checks_the_lineage_the_store_reports(tmp_path):
     with pytest.raises(BadInputError, match="trained on features fp-resnet.*none cached"):
         check_features_unchanged(ws, run)
     assert "FROM features" not in inspect.getsource(runs)  # the store owns the manifest
+
+
+def test_only_the_runs_module_builds_run_folder_paths():
+    """A method or a command that joins ``runs_dir`` itself would bypass the one layout."""
+    heads = Path(runs.__file__).parent
+    builders = [
+        path
+        for path in sorted(heads.rglob("*.py"))
+        if "runs_dir /" in path.read_text() and path != Path(runs.__file__)
+    ]
+    assert builders == []
+    assert runs.run_folder(Workspace(Path("ws")), "r1") == Path("ws") / "runs" / "r1"
