@@ -1,9 +1,9 @@
-"""``stvg demo``: the whole pipeline on a small synthetic dataset, ending with an ablation table."""
+"""``stvg demo``: the whole pipeline on a small synthetic dataset, ending with an ablation table;
+a thin wrapper over ``heads.demo.run_demo``."""
 
 from __future__ import annotations
 
-import dataclasses
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -20,23 +20,19 @@ from stvg.cli.console import (
     render_arrow,
     workspace_of,
 )
+from stvg.cli.flags import config_options
 from stvg.cli.heads_cmds import render_ablation
+from stvg.heads.demo import DemoConfig, DemoResult, run_demo
+from stvg.stvgdata.demo import DemoDataConfig
 from stvg.stvgdata.importer import catalog_summary
 from stvg.stvgdata.workspace import Workspace
-
-# Epochs at most, epochs without val improvement before a run stops, and frames sampled per
-# query: what lets the four variants learn within 15 minutes on 2 cores (docs/synthetic.md).
-DEMO_EPOCHS, DEMO_PATIENCE, DEMO_MAX_FRAMES = 6, 2, 8
-
-if TYPE_CHECKING:
-    from stvg.heads.eval.ablation import AblationResult
-    from stvg.stvgdata.demo import DemoData, DemoDataConfig
 
 
 def demo_command(
     ctx: typer.Context,
     videos: Annotated[
-        int | None, typer.Option(help="Synthetic videos to generate [default: 160].")
+        int | None,
+        typer.Option(help=f"Synthetic videos to generate [default: {DemoDataConfig.videos}]."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 0,
     seeds: Annotated[int, typer.Option(help="Training seeds per variant (mean ± sample std).")] = 1,
@@ -44,7 +40,7 @@ def demo_command(
         int | None,
         typer.Option(
             help=f"Most training epochs; each run stops earlier on a val plateau "
-            f"[default: {DEMO_EPOCHS}]."
+            f"[default: {DemoConfig.epochs}]."
         ),
     ] = None,
     full_backbones: Annotated[
@@ -72,37 +68,28 @@ def demo_command(
     preset, best-on-val checkpoint) and scored on the held-out test split beside trivial
     baselines (mean train box, GT tube with the mean box, random tube).
     """
-    from stvg.heads.eval.baselines import score_baselines
-    from stvg.heads.registry import get_method
-    from stvg.heads.settings import configure
-    from stvg.stvgdata.demo import DEMO_DATASET, DemoDataConfig, prepare_demo_data
-
+    parsed = {"tiny_backbones": not full_backbones}
+    data = DemoDataConfig(**config_options(DemoDataConfig, ctx.params) | parsed)
+    config = DemoConfig(data, **config_options(DemoConfig, ctx.params))
     ws = workspace_of(ctx)
-    data_config = DemoDataConfig(
-        seed=seed, tiny_backbones=not full_backbones, random_init=random_init
-    )
-    if videos is not None:
-        data_config = dataclasses.replace(data_config, videos=videos)
-    csdvl = get_method("csdvl")
-    schedule = {"epochs": epochs or DEMO_EPOCHS, "val_split": "val", "patience": DEMO_PATIENCE}
-    schedule["max_frames"] = DEMO_MAX_FRAMES
-    config = configure(csdvl.default_config(), schedule, {})
     with RichProgress(transient=True) as progress:
-        data = prepare_demo_data(ws, data_config, progress)
-        result = csdvl.ablate(ws, DEMO_DATASET, config, list(range(seeds)), "test", progress)
-    result.add_baselines(score_baselines(ws, DEMO_DATASET, "test", result.protocol))
-    fmt = output_format(fmt, as_json)
+        demo = run_demo(ws, config, progress)
+    render_demo(ws, demo, config, output_format(fmt, as_json))
+
+
+def render_demo(ws: Workspace, demo: DemoResult, config: DemoConfig, fmt: OutputFormat) -> None:
+    """The report (table), the ablation (CSV: one row per variant), or everything as JSON."""
     if fmt is OutputFormat.json:
         catalog = catalog_summary(ws).to_pylist()
-        print_json({"workspace": ws.root, "data": data.root, "catalog": catalog} | result.to_dict())
-    else:  # csv: the ablation, one row per variant
-        render_ablation_result(result, fmt, lambda: _report(ws, data, data_config, result))
+        where = {"workspace": ws.root, "data": demo.data.root, "catalog": catalog}
+        print_json(where | demo.ablation.to_dict())
+    else:
+        render_ablation_result(demo.ablation, fmt, lambda: _report(ws, demo, config))
 
 
-def _report(
-    ws: Workspace, data: DemoData, data_config: DemoDataConfig, result: AblationResult
-) -> None:
+def _report(ws: Workspace, demo: DemoResult, config: DemoConfig) -> None:
     """Where the data went, the catalog, what was extracted, the ablation, how to query it."""
+    data = demo.data
     console.print(f"workspace: {ws.root}\ndata: {data.root}", highlight=False)
     render_arrow(catalog_summary(ws), OutputFormat.table, title="catalog")
     console.print(
@@ -111,8 +98,8 @@ def _report(
         highlight=False,
     )
     print_random_init_line(data.extracted.random_init)
-    console.print(data_config.describe(), highlight=False)
-    render_ablation(result)
+    console.print(config.data.describe(), highlight=False)
+    render_ablation(demo.ablation)
     console.print(
         f'Query the runs: stvg --workspace {ws.root} sql "SELECT variant, m_viou, m_tiou, '
         "m_siou FROM runs WHERE sentence_type = 'all'\"",

@@ -1,11 +1,11 @@
-"""``stvg synth``: a thin wrapper over ``stvgdata.synth.generate`` (imported inside the command,
-so that other commands do not pay for PyAV)."""
+"""``stvg synth``: a thin wrapper over ``stvgdata.synth.synthesize`` (imported inside the
+command, so that other commands do not pay for PyAV)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pyarrow as pa
 import typer
@@ -20,6 +20,10 @@ from stvg.cli.console import (
     print_json,
     render_arrow,
 )
+from stvg.cli.flags import config_options
+
+if TYPE_CHECKING:
+    from stvg.stvgdata.synth import SynthSummary
 
 
 class SynthDataset(StrEnum):
@@ -29,6 +33,7 @@ class SynthDataset(StrEnum):
 
 
 def synth(
+    ctx: typer.Context,
     out: Annotated[Path, typer.Argument(help="New (or empty) directory to write the dataset to.")],
     dataset: Annotated[SynthDataset, typer.Option(help="Whose real layout and statistics.")],
     videos: Annotated[int, typer.Option(help="Number of videos over all splits.")],
@@ -46,16 +51,18 @@ def synth(
     width: Annotated[int | None, typer.Option(help="Frame width (default: 320).")] = None,
     height: Annotated[int | None, typer.Option(help="Frame height (default: 180).")] = None,
     fps: Annotated[float | None, typer.Option(help="Frames per second (default: 30).")] = None,
-    duration: Annotated[
+    video_seconds: Annotated[
         float | None,
-        typer.Option(help="Mean video length in seconds (VidSTG only) (default: 30)."),
+        typer.Option(
+            "--duration", help="Mean video length in seconds (VidSTG only) (default: 30)."
+        ),
     ] = None,
     tube_seconds: Annotated[
         float | None,
         typer.Option(help="Mean tube (motion phase) length in seconds (default: 9.68 / 6)."),
     ] = None,
-    objects: Annotated[
-        int | None, typer.Option(help="Objects per video, 4-12 (default: 6 / 5).")
+    objects_per_video: Annotated[
+        int | None, typer.Option("--objects", help="Objects per video, 4-12 (default: 6 / 5).")
     ] = None,
     no_twins: Annotated[
         bool,
@@ -85,40 +92,23 @@ def synth(
     as_json: JsonOption = False,
 ) -> None:
     """Write a synthetic STVG dataset in VidSTG's or HC-STVG's real on-disk layout."""
-    from stvg.stvgdata.synth import default_config, generate, with_overrides
+    from stvg.stvgdata.synth import SynthConfig, SynthJob, synthesize
 
-    config = with_overrides(
-        dataset.value,
-        default_config(dataset.value),
-        width=width,
-        height=height,
-        fps=fps,
-        video_seconds=duration,
-        tube_seconds=tube_seconds,
-        objects_per_video=objects,
-        twins=not no_twins,
-        object_scale=object_scale,
-    )
+    scene = config_options(SynthConfig, ctx.params) | {"twins": False if no_twins else None}
+    parsed = {"dataset": dataset.value, "write_videos": not no_videos, "scene": scene}
+    job = SynthJob(**config_options(SynthJob, ctx.params) | parsed)
     with RichProgress(transient=True) as progress:
-        summary = generate(
-            out,
-            dataset.value,
-            videos,
-            seed,
-            not no_videos,
-            config=config,
-            progress=progress,
-            workers=workers,
-            layout=layout,
-            detections=detections,
-            test_seed=test_seed,
-        )
-    fmt = output_format(fmt, as_json)
+        summary = synthesize(job, progress)
+    render_synth(summary, output_format(fmt, as_json))
+
+
+def render_synth(summary: SynthSummary, fmt: OutputFormat) -> None:
+    """One row per split (or the whole summary as JSON), then where the files went."""
     if fmt is OutputFormat.json:
         print_json(summary.to_dict())
         return
     rows = [{"split": split, **vars(counts)} for split, counts in summary.splits.items()]
-    render_arrow(pa.Table.from_pylist(rows), fmt, title=f"{dataset.value} synth")
+    render_arrow(pa.Table.from_pylist(rows), fmt, title=f"{summary.dataset} synth")
     if fmt is OutputFormat.csv:
         return
     console.print(f"wrote {summary.out}", markup=False, highlight=False)

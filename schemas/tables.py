@@ -162,7 +162,7 @@ RUNS = _schema(
     _field("run_id", pa.string(), "Id of the run (train or eval invocation)."),
     DATASET,
     _field("method", pa.string(), "Head: csdvl, e3m, ..."),
-    _field("variant", pa.string(), "Ablation variant, e.g. full, no-s2d, fusion=sum."),
+    _field("variant", pa.string(), "Model trained, e.g. s2d+d2s, d2s, fusion=sum."),
     SPLIT,
     _field("protocol", pa.string(), "Evaluation protocol: sampled-5fps (TubeDETR) or all-frames."),
     _field("sentence_type", pa.string(), "all, declarative or interrogative."),

@@ -1,16 +1,21 @@
 """The data half of ``stvg demo``: a small synthetic VidSTG-layout dataset, imported and with its
-features cached, ready for the heads. Each step is the same library call as its command."""
+features cached, ready for the heads. Each step is the same library call as its command; the
+generator and the extractors (PyAV, torch) are imported when the data are prepared, so that the
+configuration can be read without them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from stvg.stvgdata.extract import ExtractConfig, ExtractSummary, run_extraction
-from stvg.stvgdata.importer import ImportSummary, import_dataset
 from stvg.stvgdata.progress import ProgressFn, no_progress
-from stvg.stvgdata.synth import SynthConfig, SynthSummary, default_config, generate, with_overrides
 from stvg.stvgdata.workspace import Workspace
+
+if TYPE_CHECKING:
+    from stvg.stvgdata.extract import ExtractSummary
+    from stvg.stvgdata.importer import ImportSummary
+    from stvg.stvgdata.synth import SynthConfig, SynthSummary
 
 DEMO_DATASET = "vidstg"
 
@@ -61,6 +66,8 @@ def demo_data_root(ws: Workspace) -> Path:
 
 def demo_synth_config(config: DemoDataConfig) -> SynthConfig:
     """The generator's settings for the demo's sizes (checked as user input)."""
+    from stvg.stvgdata.synth import default_config, with_overrides
+
     return with_overrides(
         DEMO_DATASET,
         default_config(DEMO_DATASET),
@@ -79,6 +86,10 @@ def prepare_demo_data(
     ws: Workspace, config: DemoDataConfig, progress: ProgressFn = no_progress
 ) -> DemoData:
     """Generate (unless already there), import and extract the demo dataset; re-runs resume."""
+    from stvg.stvgdata.extract import ExtractConfig, run_extraction
+    from stvg.stvgdata.importer import import_dataset
+    from stvg.stvgdata.synth import generate
+
     root = demo_data_root(ws)
     synth = None
     if not root.exists():

@@ -30,7 +30,7 @@ stamp ablated
 runs() { $STVG sql --format csv "SELECT string_agg(run_id, ',' ORDER BY seed) FROM runs
     WHERE variant = '$1' AND split = 'test' AND sentence_type = 'all'" | tail -1 | tr -d '"'; }
 NONE=$(runs none)
-for variant in 'd2s' 's2d' 's2d+d2s' 'no-s2d[anchor=static+d2s]' 's2d+d2s[anchor=static+d2s]'; do
+for variant in 'd2s' 's2d' 's2d+d2s' 'd2s[anchor=static+d2s]' 's2d+d2s[anchor=static+d2s]'; do
   echo "== $variant against none" >> "$DATA/compare.txt"
   $STVG compare "$(runs "$variant")" "$NONE" >> "$DATA/compare.txt" 2>&1
 done

@@ -6,7 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from stvg.heads.csdvl.ablate import Variant, run_ablation, selected_variants, table3_variants
+from stvg.heads.csdvl.ablate import (
+    TABLE3,
+    Variant,
+    run_ablation,
+    selected_variants,
+    table3_variants,
+)
 from stvg.heads.csdvl.config import Preset, preset
 from stvg.heads.csdvl.predict import predict_run
 from stvg.heads.csdvl.show import draw_internals
@@ -78,7 +84,7 @@ METHOD = Method(
     name=NAME,
     title="CSDVL",
     default_config=lambda: preset("small"),
-    variants=tuple(v.name for v in table3_variants()),
+    variants=tuple(TABLE3),
     ablate=ablate,
     train=train_run,
     predict=predict,

@@ -3,13 +3,16 @@ written in the real on-disk layouts of VidSTG and HC-STVG v1/v2 (see docs/synthe
 
 from stvg.stvgdata.synth.config import DATASETS, SynthConfig, default_config, with_overrides
 from stvg.stvgdata.synth.generate import SplitCounts, SynthSummary, generate
+from stvg.stvgdata.synth.job import SynthJob, synthesize
 
 __all__ = [
     "DATASETS",
     "SplitCounts",
     "SynthConfig",
+    "SynthJob",
     "SynthSummary",
     "default_config",
     "generate",
+    "synthesize",
     "with_overrides",
 ]

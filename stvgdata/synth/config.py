@@ -8,6 +8,7 @@ that the demo runs on a laptop. Every number and its source is listed in docs/sy
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from stvg.stvgdata.errors import BadInputError
 
@@ -72,41 +73,19 @@ def default_config(dataset: str) -> SynthConfig:
     raise BadInputError.for_field("dataset", dataset, f"unknown dataset; choose one of {DATASETS}")
 
 
-def with_overrides(
-    dataset: str,
-    config: SynthConfig,
-    *,
-    width: int | None = None,
-    height: int | None = None,
-    fps: float | None = None,
-    video_seconds: float | None = None,
-    tube_seconds: float | None = None,
-    objects_per_video: int | None = None,
-    twins: bool | None = None,
-    object_scale: float | None = None,
-) -> SynthConfig:
-    """``config`` with the given fields replaced, checked as the user's input."""
-    changes = {
-        name: value
-        for name, value in {
-            "width": width,
-            "height": height,
-            "fps": None if fps is None else float(fps),
-            "video_seconds": video_seconds,
-            "tube_seconds": tube_seconds,
-            "objects_per_video": objects_per_video,
-            "twins": twins,
-            "object_scale": object_scale,
-        }.items()
-        if value is not None
-    }
-    if video_seconds is not None and dataset.startswith("hcstvg"):
+def with_overrides(dataset: str, config: SynthConfig, **changes: Any) -> SynthConfig:
+    """``config`` with the fields given in ``changes`` replaced (None: kept), checked as the
+    user's input."""
+    given = {name: value for name, value in changes.items() if value is not None}
+    if "fps" in given:
+        given["fps"] = float(given["fps"])
+    if "video_seconds" in given and dataset.startswith("hcstvg"):
         raise BadInputError.for_field(
             "video_seconds",
-            video_seconds,
+            given["video_seconds"],
             "HC-STVG clips are 20 s by definition (img_num = fps x 20); lower `fps` instead",
         )
-    checked = replace(config, **changes)
+    checked = replace(config, **given)
     check_config(dataset, checked)
     return checked
 

@@ -159,6 +159,22 @@ def _check_out(out: Path) -> None:
         raise BadInputError(out, None, "already exists and is not empty; choose a new directory")
 
 
+def check_run(
+    dataset: str, videos: int, seed: int, test_seed: int | None, layout: str | None
+) -> str:
+    """Refuse a run the generator cannot do, naming the setting; the layout to write."""
+    layout = layout or layouts_of(dataset)[0]
+    if (dataset, layout) not in LAYOUTS:
+        raise BadInputError.for_field("layout", layout, f"{dataset} layouts: {layouts_of(dataset)}")
+    if videos < 1:
+        raise BadInputError.for_field("videos", videos, "must be at least 1")
+    if seed < 0:
+        raise BadInputError.for_field("seed", seed, "must be >= 0")
+    if test_seed is not None and (test_seed < 0 or test_seed == seed):
+        raise BadInputError.for_field("test_seed", test_seed, "must be >= 0 and differ from `seed`")
+    return layout
+
+
 def generate(
     out: Path,
     dataset: str,
@@ -181,15 +197,7 @@ def generate(
     developed on the train / val splits of ``seed`` has seen."""
     config = config or default_config(dataset)
     check_config(dataset, config)
-    layout = layout or layouts_of(dataset)[0]
-    if (dataset, layout) not in LAYOUTS:
-        raise BadInputError.for_field("layout", layout, f"{dataset} layouts: {layouts_of(dataset)}")
-    if videos < 1:
-        raise BadInputError.for_field("videos", videos, "must be at least 1")
-    if seed < 0:
-        raise BadInputError.for_field("seed", seed, "must be >= 0")
-    if test_seed is not None and (test_seed < 0 or test_seed == seed):
-        raise BadInputError.for_field("test_seed", test_seed, "must be >= 0 and differ from seed")
+    layout = check_run(dataset, videos, seed, test_seed, layout)
     out = Path(out)
     _check_out(out)
     report = progress or no_progress

@@ -225,7 +225,7 @@ def test_an_ablation_table_at_80_columns_folds_names_and_keeps_metrics_whole(mon
 
     out = Console(width=80, file=io.StringIO(), color_system=None)
     monkeypatch.setattr(heads_cmds, "console", out)
-    names = ["s2d+d2s", "no-s2d+no-d2s+no-spatial", "fusion=concat-fc"]
+    names = ["s2d+d2s", "none+no-spatial+no-mean-pool", "fusion=concat-fc"]
     result = SimpleNamespace(
         dataset="vidstg",
         split="test",

@@ -58,7 +58,7 @@ def test_eval_scores_a_trained_run(run_cli, cached_ws, trained_run):
     assert record["variant"] == trained_run["variant"]  # the run's, not --variant's default
 
 
-def test_ablate_no_s2d_runs_full_and_variant_and_writes_runs_rows(run_cli, cached_ws):
+def test_ablate_no_s2d_runs_full_and_the_d2s_model_and_writes_runs_rows(run_cli, cached_ws):
     result = run_cli(
         "ablate", "--dataset", DATASET, "--no-s2d", "--epochs", "1", "--json",
         workspace_path=cached_ws.root,
@@ -66,14 +66,14 @@ def test_ablate_no_s2d_runs_full_and_variant_and_writes_runs_rows(run_cli, cache
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["split"] == "test"
-    assert [v["variant"] for v in report["variants"]] == ["s2d+d2s", "no-s2d"]
+    assert [v["variant"] for v in report["variants"]] == ["s2d+d2s", "d2s"]  # the model's name
     assert all(0 <= v["m_viou_mean"] <= 1 and v["m_viou_std"] is None for v in report["variants"])
     rows = run_cli(
         "sql", "SELECT variant, seed FROM runs WHERE method = 'csdvl' ORDER BY variant",
         "--format", "json", workspace_path=cached_ws.root,
     )  # fmt: skip
     variants = {(r["variant"], r["seed"]) for r in json.loads(rows.stdout)}
-    assert {("s2d+d2s", 0), ("no-s2d", 0)} <= variants
+    assert {("s2d+d2s", 0), ("d2s", 0)} <= variants
 
 
 def test_ablate_selects_on_val_scores_on_test_and_pairs_each_variant_with_the_baseline(
@@ -87,7 +87,7 @@ def test_ablate_selects_on_val_scores_on_test_and_pairs_each_variant_with_the_ba
     report = json.loads(result.stdout)
     assert report["split"] == "test" and report["baseline"] == "s2d+d2s"  # no "none" here
     assert "preset small" in report["setting"] and "best on train" in report["setting"]
-    paired = report["paired"]["no-s2d"]
+    paired = report["paired"]["d2s"]
     assert paired["low"] <= paired["difference"] <= paired["high"] and paired["queries"] == 2
     assert all(v["m_viou_std"] is not None for v in report["variants"])  # 2 seeds: sample std
     run_ids = [run_id for v in report["variants"] for run_id in v["run_ids"]]
@@ -108,6 +108,23 @@ def test_ablate_refuses_to_select_on_the_split_it_scores(run_cli, cached_ws):
     )  # fmt: skip
     assert result.exit_code == 2 and "--val-split" in result.stderr
     assert "evaluation split" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "switches, message",
+    [
+        (["--fusion", "sum", "--fusion", "sum"], "--fusion: sum: trains the same model"),
+        (["--set", "dynamic_spatial=false", "--no-spatial"], "--no-spatial: trains the same model"),
+    ],
+)
+def test_ablate_refuses_two_switches_that_make_the_same_model(
+    run_cli, cached_ws, switches, message
+):
+    result = run_cli(
+        "ablate", "--dataset", DATASET, *switches, "--epochs", "1", workspace_path=cached_ws.root
+    )
+    assert result.exit_code == 2 and result.stderr.startswith(f"error: {message}")
+    assert result.stderr.strip().count("\n") == 0
 
 
 def test_ablate_table_shows_each_variant(run_cli, cached_ws):

@@ -33,7 +33,8 @@ def test_a_request_builds_the_methods_config_with_its_settings() -> None:
     config = request.config()
     assert (config.name, config.train.epochs, config.train.features.frame) == ("paper", 2, "x")
     switched = AblationJob("csdvl", "d", switches={"s2d": False, "fusion": None})
-    assert [v.name for v in switched.ablate_options()["variants"]] == ["s2d+d2s", "no-s2d"]
+    model, variants = switched.config().model, switched.ablate_options()["variants"]
+    assert [v.apply(model).variant_name() for v in variants] == ["s2d+d2s", "d2s"]
     assert TrainJob("csdvl", "d", options={"epochs": 3}, resume="r1").resume == "r1"
 
 
