@@ -34,7 +34,10 @@ class SynthDataset(StrEnum):
 
 def synth(
     ctx: typer.Context,
-    out: Annotated[Path, typer.Argument(help="New (or empty) directory to write the dataset to.")],
+    out: Annotated[
+        Path,
+        typer.Argument(metavar="OUT", help="New (or empty) directory to write the dataset to."),
+    ],
     dataset: Annotated[SynthDataset, typer.Option(help="Whose real layout and statistics.")],
     videos: Annotated[int, typer.Option(help="Number of videos over all splits.")],
     seed: Annotated[int, typer.Option(help="Same seed, same dataset (byte for byte).")] = 0,

@@ -54,16 +54,7 @@ def test_help_has_no_artefacts_and_fits_80_columns(words):
     assert max(map(len, text.splitlines())) <= 80
 
 
-# synth's OUT: cli/synth_cmd.py still lets Typer name it
-ARGUMENT_CASE_PENDING = {("synth",)}
-
-
-@pytest.mark.parametrize(
-    "words",
-    [pytest.param(w, marks=pytest.mark.xfail(strict=True)) if w in ARGUMENT_CASE_PENDING else w
-     for w, _ in LEAVES],
-    ids=[" ".join(w) for w, _ in LEAVES],
-)  # fmt: skip
+@pytest.mark.parametrize("words", [w for w, _ in LEAVES], ids=[" ".join(w) for w, _ in LEAVES])
 def test_usage_names_arguments_in_capitals_as_the_docs_do(words):
     """``stvg import [OPTIONS] DATASET``, as README and docs write it, not ``{dataset}``."""
     usage = _help(words).splitlines()[0]
