@@ -124,7 +124,10 @@ def extract_regions_cmd(
         int, typer.Option(min=1, help="Crops per encoder forward.")
     ] = EXTRACT.batch_size,
     device: Annotated[
-        str, typer.Option(help="Where the encoder runs: cpu, cuda, cuda:1, ...")
+        str,
+        typer.Option(
+            help="Where the encoder runs: auto (cuda if a GPU is visible, else cpu), cpu, cuda:1."
+        ),
     ] = EXTRACT.device,
     replace_region_cache: Annotated[
         bool, typer.Option(help="Drop the dataset's regions of another encoder first.")

@@ -24,7 +24,7 @@ class RegionExtractConfig:
     # sampling (stvgdata.adapters.sampling), as for frame models
     fps: float | None = None
     batch_size: int = 256  # crops per encoder forward
-    device: str = "cpu"  # where the encoder runs: cpu, cuda, cuda:1, ...
+    device: str = "auto"  # where the encoder runs: auto (cuda when visible), cpu, cuda:1, ...
     videos_per_shard: int = 16
     replace_region_cache: bool = False  # drop regions of another encoder first
 

@@ -48,6 +48,7 @@ from stvg.stvgdata.encoders.base import VisionLanguageEncoder
 from stvg.stvgdata.encoders.crops import sliding_windows, stack_crops, stack_whole_frames
 from stvg.stvgdata.encoders.registry import DEFAULT_ENCODER, build_encoder, substitute_dir
 from stvg.stvgdata.errors import BadInputError
+from stvg.stvgdata.extractors.config import resolve_device
 from stvg.stvgdata.progress import ProgressFn, no_progress
 from stvg.stvgdata.regions.config import RegionExtractConfig
 from stvg.stvgdata.video.decode import VideoDecodeError, iter_frames, sample_frame_indices
@@ -257,7 +258,7 @@ def _encoder(ws: Workspace, config: RegionExtractConfig) -> VisionLanguageEncode
     weights = config.weights
     if weights is None and config.encoder == DEFAULT_ENCODER:
         weights = substitute_dir(ws, config.dataset)
-    return build_encoder(config.encoder, weights, config.device)
+    return build_encoder(config.encoder, weights, resolve_device(config.device))
 
 
 def _config_record(encoder: VisionLanguageEncoder) -> dict[str, Any]:

@@ -197,3 +197,13 @@ def test_weights_of_another_encoder_are_refused_naming_the_field():
     with pytest.raises(BadInputError) as error:
         encoder_weights("stvg-vl-synth", {"clip": "/m"})
     assert error.value.field == "weights" and "`encoder`" in error.value.reason
+
+
+def test_the_encoder_runs_where_extract_runs_by_default():
+    """``auto`` as for frame models: a GPU when one is visible, else the CPU."""
+    import torch
+
+    from stvg.stvgdata.extractors.config import resolve_device
+
+    assert RegionExtractConfig(dataset=DATASET).device == "auto"
+    assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
