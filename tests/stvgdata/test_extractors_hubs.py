@@ -227,3 +227,14 @@ def test_vit_weights_in_a_home_relative_directory(
     CLIPVisionModel(config).save_pretrained(tmp_path / "clip")
     extractor = build_extractor("vit", ExtractorConfig(input_size=SIZE, weights="~/clip"))
     assert extractor.weights.startswith("file:")
+
+
+def test_open_clip_names_resolve_to_the_hub_copy_of_the_same_weights(tmp_path: Path) -> None:
+    snapshot = hf_snapshot_dir(tmp_path, "openai/clip-vit-base-patch32")
+    shape = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2}
+    config = CLIPVisionConfig(num_attention_heads=2, patch_size=16, image_size=64, **shape)
+    CLIPVisionModel(config).save_pretrained(snapshot)
+    extractor = build_extractor("vit", ExtractorConfig(input_size=SIZE, weights="ViT-B-32/openai"))
+    default = build_extractor("vit", ExtractorConfig(input_size=SIZE))
+    assert extractor.weights == f"openai/clip-vit-base-patch32@{REVISION[:12]}"
+    assert extractor.fingerprint == default.fingerprint  # one set of weights, one fingerprint
