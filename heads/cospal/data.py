@@ -21,9 +21,10 @@ import torch
 from torchvision.ops import roi_align
 
 from stvg.heads.cospal.phrases import split_sentence
+from stvg.stvgdata.encoders.registry import load_text_encoder
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.query_features import FeatureRows, query_rows, video_regions
-from stvg.stvgdata.regions import VideoRegions, load_text_encoder
+from stvg.stvgdata.regions import VideoRegions
 from stvg.stvgdata.regions.base import TextEncoder
 from stvg.stvgdata.workspace import Workspace
 

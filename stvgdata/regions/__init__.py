@@ -9,7 +9,6 @@ from stvg.stvgdata.cache.regions import (
     read_query_embeddings,
     read_video_regions,
 )
-from stvg.stvgdata.encoders.registry import load_text_encoder
 from stvg.stvgdata.regions.base import TextEncoder, VisionLanguageEncoder
 
 __all__ = [
@@ -18,7 +17,6 @@ __all__ = [
     "VideoRegions",
     "VisionLanguageEncoder",
     "dataset_encoder",
-    "load_text_encoder",
     "read_query_embeddings",
     "read_video_regions",
 ]

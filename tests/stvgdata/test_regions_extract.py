@@ -9,10 +9,11 @@ import pytest
 
 from stvg.stvgdata.cache import REGIONS_MODEL, manifest_rows
 from stvg.stvgdata.catalog import query, read_table
+from stvg.stvgdata.encoders.registry import load_text_encoder
 from stvg.stvgdata.encoders.vl_synth import SubstituteEncoder
 from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.regions import extract as extract_module
-from stvg.stvgdata.regions import load_text_encoder, read_query_embeddings, read_video_regions
+from stvg.stvgdata.regions import read_query_embeddings, read_video_regions
 from stvg.stvgdata.regions.config import RegionExtractConfig
 from stvg.stvgdata.regions.crops import crop_regions
 from stvg.stvgdata.regions.extract import run_region_extraction
