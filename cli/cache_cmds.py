@@ -89,9 +89,11 @@ def extract(
             metavar="MODEL=NAME_OR_PATH",
             help="A model's weights (repeatable). Default: the standard pretrained weights "
             "through each hub's cache: resnet101=IMAGENET1K_V2 (torchvision; or IMAGENET1K_V1, "
-            "a .pth, an MDETR checkpoint), slowfast=slowfast_r50 (pytorchvideo Kinetics), "
+            "a .pth, an MDETR checkpoint), "
+            "slowfast=slowfast_r50 (pytorchvideo Kinetics; or slowfast_r101), "
             "roberta=roberta-base (Hugging Face name or directory), "
-            "vit=openai/clip-vit-base-patch32. Offline (HF_HUB_OFFLINE=1) only cached copies.",
+            "vit=openai/clip-vit-base-patch32 (or ViT-B-32/openai). "
+            "Offline (HF_HUB_OFFLINE=1) only cached copies.",
         ),
     ] = None,
     random_init: Annotated[

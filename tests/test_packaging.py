@@ -1,9 +1,13 @@
 """The distribution's shape: every project package is installed under the one `stvg`
-namespace, and the layers import in one direction only (schemas <- stvgdata <- heads <- cli)."""
+namespace, the layers import in one direction only (schemas <- stvgdata <- heads <- cli), and
+every module imports on its own (no import cycle hidden by what a test run imported before)."""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
+import textwrap
 import tomllib
 from pathlib import Path
 
@@ -90,3 +94,36 @@ def test_bench_holds_benchmarks_and_each_experiment_has_a_listed_readme() -> Non
     for topic in sorted(p for p in (ROOT / "experiments").iterdir() if p.is_dir()):
         assert (topic / "README.md").is_file(), topic
         assert f"]({topic.name}/README.md)" in index, f"experiments/README.md misses {topic.name}"
+
+
+IMPORT_EACH_FIRST = textwrap.dedent(
+    """
+    import importlib, pkgutil, sys
+
+    modules = []
+    for layer in sys.argv[1:]:
+        package = importlib.import_module(f"stvg.{layer}")
+        modules += [m.name for m in pkgutil.walk_packages(package.__path__, f"stvg.{layer}.")]
+    failed = []
+    for module in modules:
+        for name in [key for key in sys.modules if key.startswith("stvg.")]:
+            del sys.modules[name]  # as if this module were the program's first import
+        try:
+            importlib.import_module(module)
+        except Exception as err:
+            failed.append(f"{module}: {err!r}")
+    print("\\n".join(failed))
+    """
+)
+
+
+@pytest.mark.slow
+def test_every_module_imports_first_in_a_fresh_interpreter() -> None:
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", IMPORT_EACH_FIRST, *LAYERS],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "", done.stdout

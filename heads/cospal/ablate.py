@@ -9,7 +9,14 @@ from collections.abc import Sequence
 
 from stvg.heads.cospal.config import CospalConfig
 from stvg.heads.cospal.data import load_data
-from stvg.heads.cospal.train import PROTOCOL, RANDOM_VARIANT, random_baseline, train_cospal
+from stvg.heads.cospal.train import (
+    METHOD,
+    PROTOCOL,
+    RANDOM_VARIANT,
+    random_baseline,
+    train_cospal,
+)
+from stvg.heads.distributed import refuse_torchrun
 from stvg.heads.eval.ablation import AblationResult, run_grid, summary_metrics
 from stvg.heads.runs import TrainRequest
 from stvg.stvgdata.progress import ProgressFn, no_progress
@@ -27,7 +34,8 @@ def run_cospal_ablation(
     eval_split: str,
     progress: ProgressFn = no_progress,
 ) -> AblationResult:
-    """Seed-major (``heads.eval.ablation.run_grid``) on data loaded once."""
+    """Seed-major (``heads.eval.ablation.run_grid``) on data loaded once; one process only."""
+    refuse_torchrun(METHOD)
     data = load_data(ws, dataset, eval_split, base.use_slowfast)
 
     def run_one(switches: tuple[bool, bool] | None, seed: int) -> tuple[str, dict]:

@@ -27,6 +27,7 @@ from stvg.heads.cospal.data import (
 from stvg.heads.cospal.losses import crg_loss, tpg_loss
 from stvg.heads.cospal.model import CospalModel, build_model
 from stvg.heads.cospal.predict import predict, random_tubelet_prediction
+from stvg.heads.distributed import refuse_torchrun
 from stvg.heads.eval.ablation import STVG_METRICS
 from stvg.heads.eval.evaluate import RunInfo, evaluate
 from stvg.heads.eval.metrics import Summary
@@ -90,7 +91,9 @@ def fit(
 
 def train_cospal(request: TrainRequest, data: CospalData | None = None) -> CospalRun:
     """Train one CoSPaL variant weakly, evaluate on the request's ``eval_split``, record it in
-    ``runs`` and keep its weights and ``run.json`` in ``runs/<run_id>/`` (``data``: loaded)."""
+    ``runs`` and keep its weights and ``run.json`` in ``runs/<run_id>/`` (``data``: loaded); one
+    process only (no process group)."""
+    refuse_torchrun(METHOD)
     ws, dataset, config, progress = request.ws, request.dataset, request.config, request.progress
     data = data or load_data(ws, dataset, request.eval_split, config.use_slowfast)
     if data.use_slowfast != config.use_slowfast:

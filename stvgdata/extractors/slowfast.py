@@ -15,6 +15,7 @@ No row sees frames outside its clip: at 5 fps and K = 32 a clip spans 6.4 s of v
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import torch
 
@@ -48,6 +49,7 @@ class SlowFastExtractor(FrameExtractor):
 
     def __init__(self, *args: object, config: ExtractorConfig, **kwargs: object) -> None:
         self.alpha = config.alpha  # before the base class runs a calibration forward
+        self.config_fields = {"variant": config.variant}  # the trunk built (see trunk_variant)
         super().__init__(*args, config=config, **kwargs)
 
     def _features(self, batch: torch.Tensor) -> torch.Tensor:
@@ -59,6 +61,13 @@ class SlowFastExtractor(FrameExtractor):
         slow_map = slow_map.repeat_interleave(self.alpha, dim=2)  # (B, Cs, K, h, w)
         clip_maps = torch.cat([slow_map, fast_map], dim=1)  # (B, C, K, h, w)
         return clip_maps.permute(0, 2, 3, 4, 1).reshape(n, *clip_maps.shape[-2:], -1)
+
+
+def trunk_variant(config: ExtractorConfig) -> str:
+    """The trunk a published checkpoint was trained as (``slowfast_r101`` -> ``r101``), so that
+    ``--weights slowfast=slowfast_r101`` builds the R101 trunk; else ``config.variant``."""
+    name = None if config.weights is None else str(config.weights)
+    return name.removeprefix("slowfast_") if name in PUBLISHED else config.variant
 
 
 def _trunk(config: ExtractorConfig) -> tuple[Net, str, int]:
@@ -81,8 +90,10 @@ def _trunk(config: ExtractorConfig) -> tuple[Net, str, int]:
 
 
 def build_slowfast(config: ExtractorConfig) -> SlowFastExtractor:
-    """pytorchvideo SlowFast trunk (R50 default, ``variant="r101"``), alpha slow/fast ratio,
-    with pytorchvideo's Kinetics checkpoint of the variant by default."""
+    """pytorchvideo SlowFast trunk (R50 default; R101 for ``variant="r101"`` or the weights
+    ``slowfast_r101``), alpha slow/fast ratio, with pytorchvideo's Kinetics checkpoint of the
+    variant by default."""
+    config = replace(config, variant=trunk_variant(config))
     if config.clip_frames % config.alpha:
         raise ValueError(f"clip_frames={config.clip_frames} must be a multiple of alpha")
     with seeded(config.seed):

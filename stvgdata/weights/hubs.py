@@ -1,8 +1,9 @@
 """Where named pretrained weights come from: torch.hub's checkpoint cache and the Hugging Face
 hub cache, the places torchvision, pytorchvideo and transformers users already fill.
 
-A Hugging Face model is named by a local directory or a hub name, resolved one way for every
-model (``hf_directory``, ``hf_weights``). A checkpoint published at a URL (torchvision,
+A Hugging Face model is named by a local directory or a hub name (open_clip's names of OpenAI's
+CLIP models, ``ViT-B-32/openai``, stand for the hub copies of the same weights), resolved one way
+for every model (``hf_directory``, ``hf_weights``). A checkpoint published at a URL (torchvision,
 pytorchvideo) lives in
 ``$TORCH_HOME/hub/checkpoints/<file name of the URL>``; a hub model (``roberta-base``) in
 ``$HF_HOME/hub/models--<name>/snapshots/<revision>/``. A cached copy is used as it is; a missing
@@ -24,6 +25,13 @@ from stvg.stvgdata.weights.fingerprint import DIGEST_CHARS, hash_weights, random
 OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 HF_WEIGHT_FILES = ("*.json", "*.safetensors", "*.txt", "*.model")  # config, weights, tokenizer
 HF_FALLBACK_WEIGHTS = ("pytorch_model.bin",)  # older repositories publish no safetensors
+# open_clip's names of OpenAI's CLIP models -> the hub repositories holding the same weights
+OPEN_CLIP_NAMES = {
+    "ViT-B-32/openai": "openai/clip-vit-base-patch32",
+    "ViT-B-16/openai": "openai/clip-vit-base-patch16",
+    "ViT-L-14/openai": "openai/clip-vit-large-patch14",
+    "ViT-L-14-336/openai": "openai/clip-vit-large-patch14-336",
+}
 
 
 @dataclass(frozen=True)
@@ -130,11 +138,17 @@ def hf_source(name: str, snapshot: Path) -> WeightsSource:
     return file_source(snapshot, f"{name}@{snapshot.name[:12]}")
 
 
+def hub_name(name: str) -> str:
+    """The Hugging Face hub name of ``name`` (an open_clip name such as ``ViT-B-32/openai``
+    becomes the hub repository of the same weights; other names unchanged)."""
+    return OPEN_CLIP_NAMES.get(name, name)
+
+
 def hf_directory(model: str, weights: Path | str) -> Path:
     """The local directory of ``weights``: itself when it is a path that exists (``~``
     expanded), else the Hugging Face cache's snapshot of that hub name."""
     path = Path(str(weights)).expanduser()
-    return path if path.exists() else hf_snapshot(model, str(weights))
+    return path if path.exists() else hf_snapshot(model, hub_name(str(weights)))
 
 
 def hf_weights(model: str, weights: Path | str) -> tuple[Path, WeightsSource]:
@@ -143,7 +157,7 @@ def hf_weights(model: str, weights: Path | str) -> tuple[Path, WeightsSource]:
     directory = hf_directory(model, weights)
     if directory == Path(str(weights)).expanduser():
         return directory, file_source(directory)
-    return directory, hf_source(str(weights), directory)
+    return directory, hf_source(hub_name(str(weights)), directory)
 
 
 @contextmanager

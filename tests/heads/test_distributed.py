@@ -61,3 +61,19 @@ def test_stop_refuses_torchrun_before_any_work(monkeypatch):
     assert len(str(error.value).splitlines()) == 1
     with pytest.raises(BadInputError, match="torchrun"):
         run_stop_ablation(no_workspace, "d", StopConfig(), [0], "test")  # type: ignore[arg-type]
+
+
+def test_cospal_refuses_torchrun_before_any_work(monkeypatch):
+    """CoSPaL has no process group either: every rank would train and keep a run folder."""
+    from stvg.heads.cospal.ablate import run_cospal_ablation
+    from stvg.heads.cospal.config import CospalConfig
+    from stvg.heads.cospal.train import train_cospal
+    from stvg.heads.runs import TrainRequest
+    from stvg.stvgdata.errors import BadInputError
+
+    _torchrun_env(monkeypatch, rank=1, local_rank=1, world=2)
+    no_workspace = None  # the refusal comes before the workspace is touched
+    with pytest.raises(BadInputError, match="cospal: .*WORLD_SIZE=2"):
+        train_cospal(TrainRequest(no_workspace, "d", CospalConfig(), "test"))  # type: ignore[arg-type]
+    with pytest.raises(BadInputError, match="torchrun"):
+        run_cospal_ablation(no_workspace, "d", CospalConfig(), [0], "test")  # type: ignore[arg-type]

@@ -13,7 +13,12 @@ import torch
 from transformers import CLIPVisionConfig, CLIPVisionModel
 
 from stvg.stvgdata.errors import BadInputError
-from stvg.stvgdata.extractors import ExtractorConfig, RandomInitWarning, build_extractor
+from stvg.stvgdata.extractors import (
+    ExtractorConfig,
+    RandomInitWarning,
+    build_extractor,
+    config_record,
+)
 from stvg.stvgdata.extractors.resnet import PUBLISHED as RESNET_URLS
 from stvg.stvgdata.extractors.slowfast import PUBLISHED as SLOWFAST_URLS
 from stvg.stvgdata.weights.fingerprint import hash_weights
@@ -93,6 +98,17 @@ def test_slowfast_published_name_loads_a_pytorchvideo_checkpoint(tmp_path: Path)
         expected.state_dict()["blocks.0.multipathway_blocks.0.conv.weight"],
     )
     assert np.isfinite(extractor.forward(batch).numpy()).all()
+
+
+def test_slowfast_r101_name_builds_the_r101_trunk_its_checkpoint_fits(tmp_path: Path) -> None:
+    trunk = build_random("slowfast", replace(TINY, variant="r101", seed=7)).network
+    path = torch_hub_file(tmp_path, SLOWFAST_URLS["slowfast_r101"])
+    torch.save({"model_state": trunk.state_dict()}, path)
+    config = replace(TINY, weights="slowfast_r101")  # the name alone, no variant option
+    extractor = build_extractor("slowfast", config)
+    assert extractor.weights == "slowfast_r101"
+    assert "arch=slowfast-r101" in extractor.fingerprint_text
+    assert config_record(config, extractor)["variant"] == "r101"
 
 
 @pytest.mark.parametrize(
@@ -227,3 +243,14 @@ def test_vit_weights_in_a_home_relative_directory(
     CLIPVisionModel(config).save_pretrained(tmp_path / "clip")
     extractor = build_extractor("vit", ExtractorConfig(input_size=SIZE, weights="~/clip"))
     assert extractor.weights.startswith("file:")
+
+
+def test_open_clip_names_resolve_to_the_hub_copy_of_the_same_weights(tmp_path: Path) -> None:
+    snapshot = hf_snapshot_dir(tmp_path, "openai/clip-vit-base-patch32")
+    shape = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2}
+    config = CLIPVisionConfig(num_attention_heads=2, patch_size=16, image_size=64, **shape)
+    CLIPVisionModel(config).save_pretrained(snapshot)
+    extractor = build_extractor("vit", ExtractorConfig(input_size=SIZE, weights="ViT-B-32/openai"))
+    default = build_extractor("vit", ExtractorConfig(input_size=SIZE))
+    assert extractor.weights == f"openai/clip-vit-base-patch32@{REVISION[:12]}"
+    assert extractor.fingerprint == default.fingerprint  # one set of weights, one fingerprint
