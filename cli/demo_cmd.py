@@ -56,10 +56,10 @@ def demo_command(
         bool,
         typer.Option(
             "--random-init/--pretrained",
-            help="Seeded random backbones (the tiny ones have no published weights); "
-            "--pretrained with --full-backbones loads the hubs' weights.",
+            help="Seeded random backbones, required with the tiny ones (they have no published "
+            "weights); --pretrained with --full-backbones loads the hubs' weights.",
         ),
-    ] = True,
+    ] = False,
 ) -> None:
     """The whole pipeline on synthetic data: synth, import, extract, Table 3 ablation, report.
 

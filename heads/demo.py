@@ -5,7 +5,7 @@ are imported when the demo runs, so that the configuration can be read without t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from stvg.heads.eval.baselines import score_baselines
@@ -28,7 +28,7 @@ class DemoConfig:
     """The demo's data and a schedule that lets the four variants learn within 15 minutes on
     2 cores (docs/synthetic.md, "The demo's benchmark")."""
 
-    data: DemoDataConfig = field(default_factory=DemoDataConfig)
+    data: DemoDataConfig
     seeds: int = 1  # training seeds per variant (mean +- sample std)
     epochs: int = 6  # at most; each run stops earlier on a val plateau
     patience: int = 2  # epochs without val improvement before a run stops

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from stvg.stvgdata.errors import BadInputError
 from stvg.stvgdata.progress import ProgressFn, no_progress
 from stvg.stvgdata.workspace import Workspace
 
@@ -38,7 +39,16 @@ class DemoDataConfig:
     frame_size: tuple[int, int] = (112, 192)  # generated frames (height, width)
     input_size: tuple[int, int] = (112, 192)  # extracted unscaled: a 4 x 6 feature grid
     tiny_backbones: bool = True  # small networks with the same interface; False: ResNet-101 etc.
-    random_init: bool = True  # seeded random backbones; False: the hubs' pretrained weights
+    random_init: bool = False  # seeded random backbones, only when asked; else the hubs' weights
+
+    def __post_init__(self) -> None:
+        if self.tiny_backbones and not self.random_init:
+            raise BadInputError.for_field(
+                "random_init",
+                False,
+                "the demo's tiny backbones have no published weights; ask for random init "
+                "(numbers then come from random networks) or use the full-size backbones",
+            )
 
     def describe(self) -> str:
         """One line on the scene, said above the demo's table (it is easier than the

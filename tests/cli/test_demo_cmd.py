@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from stvg.heads.demo import DemoConfig
+from stvg.stvgdata.demo import DemoDataConfig
 from stvg.stvgdata.errors import BadInputError
 
 
@@ -35,6 +36,13 @@ def test_the_options_reach_the_config_and_errors_name_flags(run_cli, configs):
     assert (data.videos, data.seed, data.tiny_backbones, data.random_init) == (12, 3, False, False)
 
 
-def test_without_options_the_demo_runs_its_defaults(run_cli, configs):
-    assert run_cli("demo").exit_code == 2
-    assert configs == [DemoConfig()]
+def test_with_random_init_the_demo_runs_its_defaults(run_cli, configs):
+    assert run_cli("demo", "--random-init").exit_code == 2
+    assert configs == [DemoConfig(DemoDataConfig(random_init=True))]
+
+
+def test_random_init_is_never_implicit(run_cli, configs):
+    result = run_cli("demo")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --random-init: False: the demo's tiny backbones")
+    assert configs == []

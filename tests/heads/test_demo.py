@@ -16,7 +16,7 @@ from stvg.stvgdata.workspace import Workspace
 @pytest.mark.usefixtures("quiet_random_init")
 def test_the_demo_prepares_data_ablates_and_adds_baselines(tmp_path):
     ws = Workspace(tmp_path / "ws")
-    data = DemoDataConfig(videos=8, input_size=(64, 96))
+    data = DemoDataConfig(videos=8, input_size=(64, 96), random_init=True)
     demo = run_demo(ws, DemoConfig(data, epochs=1, max_frames=2))
 
     assert demo.data.root == demo_data_root(ws) and demo.data.synth is not None
@@ -33,5 +33,5 @@ def test_the_demo_prepares_data_ablates_and_adds_baselines(tmp_path):
 @pytest.mark.parametrize("field", ["seeds", "epochs", "patience", "max_frames"])
 def test_a_schedule_below_one_names_the_field(field):
     with pytest.raises(BadInputError) as error:
-        DemoConfig(**{field: 0})
+        DemoConfig(DemoDataConfig(random_init=True), **{field: 0})
     assert error.value.field == field

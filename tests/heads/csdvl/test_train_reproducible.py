@@ -22,7 +22,7 @@ from stvg.stvgdata.workspace import Workspace
 
 warnings.simplefilter("ignore")
 ws = Workspace(Path(sys.argv[1]))
-prepare_demo_data(ws, DemoDataConfig(videos=8, input_size=(64, 96)))
+prepare_demo_data(ws, DemoDataConfig(videos=8, input_size=(64, 96), random_init=True))
 model = CSDVLConfig(d_model=16, num_layers=1, num_heads=2, ffn_dim=32, d_m=8, map_kernel=3)
 schedule = TrainConfig(epochs=2, batch_size=4, lr=1e-3, max_frames=6, val_split="test")
 result = train(ws, DEMO_DATASET, model, schedule, run_id="run")
