@@ -265,11 +265,16 @@ def _estimate(
 
 
 def _check_fingerprint(
-    ws: Workspace, config: ExtractConfig, summary: ModelSummary, extractor: Any
+    ws: Workspace,
+    config: ExtractConfig,
+    summary: ModelSummary,
+    built: tuple[Any, ModelIdentity],
 ) -> None:
     """Refuse another cached fingerprint of the model (a dry run notes it instead)."""
-    text = is_text_model(summary.model)
-    planned = planned_rows(extractor, None if text else config.target_fps, config.storage.dtype)
+    extractor, identity = built
+    fps = None if is_text_model(summary.model) else config.target_fps
+    record = json.loads(identity.config or "{}")
+    planned = planned_rows(extractor, fps, config.storage.dtype, record)
     args = (ws, config.dataset, summary.model, summary.fingerprint, planned)
     if config.dry_run:
         summary.replaces = other_fingerprint(*args) or ""
@@ -724,7 +729,7 @@ def run_extraction(
                 drop_model(ws, config.dataset, model, keep_fingerprint=fingerprint)
     for model_summary in summary.models:
         if not config.replace_model_cache:
-            _check_fingerprint(ws, config, model_summary, extractors[model_summary.model])
+            _check_fingerprint(ws, config, model_summary, built[model_summary.model])
 
     frame_todo: dict[str, tuple[str, ...]] = {}
     text_todo: dict[str, list[dict[str, Any]]] = {}

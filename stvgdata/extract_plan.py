@@ -2,12 +2,14 @@
 differs from a cache of another fingerprint), a short timed probe of the model on the chosen
 device (to estimate the time of a dry run), and sizes in human units.
 
-The comparison reads the manifest's own columns (``weights``, ``fps``, ``shape``, ``dtype``),
-never the fingerprint's description text.
+The comparison reads the manifest's structured ``config`` column (input size, fps, dtype,
+weights, autocast, ... as the extractor recorded them), or for rows written before it the
+``weights``, ``fps``, ``shape`` and ``dtype`` columns; never the fingerprint's description text.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,23 +30,37 @@ _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 @dataclass(frozen=True)
 class PlannedRows:
     """What one model's manifest rows will hold: weights label, sampling fps (None for text),
-    the shape of one row and the stored dtype."""
+    the shape of one row, the stored dtype and the extractor's config record."""
 
     weights: str
     fps: float | None
     shape: tuple[int, ...]
     dtype: str
+    config: dict[str, Any]
 
 
-def planned_rows(extractor: Any, fps: float | None, dtype: str) -> PlannedRows:
-    """The rows ``extractor`` writes: (h, w, C) or (tokens, C) per frame, (C,) per text token."""
+def planned_rows(
+    extractor: Any, fps: float | None, dtype: str, config: dict[str, Any]
+) -> PlannedRows:
+    """The rows ``extractor`` writes: (h, w, C) or (tokens, C) per frame, (C,) per text token;
+    ``config``: the record its rows will carry (``extractors.config_record``)."""
     grid = tuple(extractor.output_grid()) if hasattr(extractor, "output_grid") else ()
-    return PlannedRows(extractor.weights, fps, (*grid, extractor.channels), dtype)
+    return PlannedRows(extractor.weights, fps, (*grid, extractor.channels), dtype, config)
+
+
+# Config keys left out of the comparison: the weights label already says what the source gave.
+_UNCOMPARED = frozenset({"weights_source"})
 
 
 def differences(cached: dict[str, Any], planned: PlannedRows) -> list[str]:
-    """Readable ``what: cached -> planned`` for each of weights, size (row shape), fps and dtype
-    that differ between a cached fingerprint's manifest row and the planned rows."""
+    """Readable ``what old -> new`` for each recorded config field (size, fps, dtype, weights,
+    autocast, ...) that differs between a cached fingerprint's manifest row and the planned
+    rows; rows cached before the ``config`` column are compared on their other columns."""
+    if cached.get("config") is not None:
+        old = json.loads(cached["config"])
+        keys = sorted((old.keys() | planned.config.keys()) - _UNCOMPARED)
+        pairs = {key: (old.get(key), planned.config.get(key)) for key in keys}
+        return [f"{what} {a} -> {b}" for what, (a, b) in pairs.items() if a != b]
     pairs = {
         "weights": (cached["weights"] or "unrecorded", planned.weights),
         "fps": (cached["fps"], planned.fps),

@@ -122,11 +122,12 @@ def cached_fingerprints(
     ws: Workspace, dataset: str, model: str, fingerprint: str
 ) -> list[dict[str, Any]]:
     """The fingerprints of ``dataset``'s ``model`` other than ``fingerprint``: one dict each
-    with its weights, fps, row shape, dtype (of any of its rows) and row count."""
+    with its weights, fps, row shape, dtype, config (of any of its rows) and row count."""
     return _fetch(
         ws,
         "SELECT fingerprint, any_value(weights) AS weights, any_value(fps) AS fps,"
-        " any_value(shape) AS shape, any_value(dtype) AS dtype, count(*) AS items"
+        " any_value(shape) AS shape, any_value(dtype) AS dtype, any_value(config) AS config,"
+        " count(*) AS items"
         " FROM features WHERE dataset = ? AND model = ? AND fingerprint <> ?"
         " GROUP BY fingerprint ORDER BY fingerprint",
         [dataset, model, fingerprint],

@@ -150,6 +150,15 @@ def test_dry_run_plans_over_another_fingerprint_and_names_what_differs(tmp_path,
     assert "differs in fps" in model.replaces and "-> 5.0" in model.replaces
 
 
+def test_the_refusal_names_a_new_frame_size_that_keeps_the_grid(tmp_path, videos) -> None:
+    ws = fresh_workspace(tmp_path, videos)
+    run_extraction(ws, tiny_config(models=("resnet101",)))
+    smaller = (TINY_SIZE[0] - 4, TINY_SIZE[1] - 4)  # the same ceil(size / 32) feature grid
+    with pytest.raises(BadInputError) as refusal:
+        run_extraction(ws, tiny_config(models=("resnet101",), input_size=smaller))
+    assert f"differs in size {list(TINY_SIZE)} -> {list(smaller)} from" in str(refusal.value)
+
+
 def test_other_fingerprint_is_refused_then_replaced_on_request(tmp_path, videos) -> None:
     ws = fresh_workspace(tmp_path, videos)
     run_extraction(ws, tiny_config(models=("resnet101",)))
