@@ -108,7 +108,7 @@ def test_shard_is_full_after_max_items(ws: Workspace) -> None:
 
 def test_fingerprint_mismatch_is_refused_with_a_way_out(ws: Workspace) -> None:
     commit_random_shard(ws, {"a": 6})
-    planned = PlannedRows("", 5.0, (2, 2, 8), "float16")
+    planned = PlannedRows("", 5.0, (2, 2, 8), "float16", {})
     refuse_other_fingerprint(ws, "vidstg", "resnet101", RESNET.fingerprint, planned)  # same
     refuse_other_fingerprint(ws, "hcstvg-v1", "resnet101", "other", planned)  # other dataset
     with pytest.raises(BadInputError, match="`replace_model_cache`") as caught:
@@ -119,7 +119,7 @@ def test_fingerprint_mismatch_is_refused_with_a_way_out(ws: Workspace) -> None:
 def test_cached_fingerprints_come_from_the_manifest_without_opening_shards(ws: Workspace) -> None:
     writer, _ = commit_random_shard(ws, {"a": 6, "b": 6})
     writer.final_path.write_bytes(b"garbage")  # unreadable now; planning must not care
-    planned = PlannedRows("", 5.0, (2, 2, 8), "float16")
+    planned = PlannedRows("", 5.0, (2, 2, 8), "float16", {})
     other = other_fingerprint(ws, "vidstg", "resnet101", "other", planned)
     assert other is not None and other.startswith(f"fingerprint {RESNET.fingerprint} (2 rows)")
 
