@@ -9,7 +9,6 @@ weights, autocast, ... as the extractor recorded them), or for rows written befo
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from stvg.stvgdata.cache.manifest import cached_fingerprints
+from stvg.stvgdata.cache.manifest import (
+    cached_fingerprints,
+    config_differences,
+    describe_fingerprint,
+)
 from stvg.stvgdata.cache.manifest import refuse_other_fingerprint as store_refusal
 from stvg.stvgdata.workspace import Workspace
 
@@ -48,19 +51,12 @@ def planned_rows(
     return PlannedRows(extractor.weights, fps, (*grid, extractor.channels), dtype, config)
 
 
-# Config keys left out of the comparison: the weights label already says what the source gave.
-_UNCOMPARED = frozenset({"weights_source"})
-
-
 def differences(cached: dict[str, Any], planned: PlannedRows) -> list[str]:
     """Readable ``what old -> new`` for each recorded config field (size, fps, dtype, weights,
     autocast, ...) that differs between a cached fingerprint's manifest row and the planned
     rows; rows cached before the ``config`` column are compared on their other columns."""
     if cached.get("config") is not None:
-        old = json.loads(cached["config"])
-        keys = sorted((old.keys() | planned.config.keys()) - _UNCOMPARED)
-        pairs = {key: (old.get(key), planned.config.get(key)) for key in keys}
-        return [f"{what} {a} -> {b}" for what, (a, b) in pairs.items() if a != b]
+        return config_differences(cached["config"], planned.config)
     pairs = {
         "weights": (cached["weights"] or "unrecorded", planned.weights),
         "fps": (cached["fps"], planned.fps),
@@ -75,8 +71,7 @@ def _describe(planned: PlannedRows) -> Callable[[dict[str, Any]], str]:
     fps, dtype; else the preprocessing or network options)."""
 
     def describe(old: dict[str, Any]) -> str:
-        changed = ", ".join(differences(old, planned)) or "preprocessing or network options"
-        return f"fingerprint {old['fingerprint']} ({old['items']} rows), which differs in {changed}"
+        return describe_fingerprint(old, differences(old, planned))
 
     return describe
 

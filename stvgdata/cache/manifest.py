@@ -134,6 +134,26 @@ def cached_fingerprints(
     ).to_pylist()
 
 
+# Config keys left out of comparisons: the weights label already says what the source gave.
+_UNCOMPARED = frozenset({"weights_source"})
+
+
+def config_differences(recorded: str, config: dict[str, Any]) -> list[str]:
+    """Readable ``field old -> new`` for each field of a row's recorded ``config`` (JSON) that
+    differs from ``config`` (size, fps, dtype, weights, autocast, ...), by field name."""
+    old = json.loads(recorded)
+    keys = sorted((old.keys() | config.keys()) - _UNCOMPARED)
+    pairs = {key: (old.get(key), config.get(key)) for key in keys}
+    return [f"{key} {a} -> {b}" for key, (a, b) in pairs.items() if a != b]
+
+
+def describe_fingerprint(row: dict[str, Any], changes: Sequence[str]) -> str:
+    """Words for a cached fingerprint's row (of ``cached_fingerprints``) and what differs in it
+    from the run's ("preprocessing or network options" when no recorded field does)."""
+    changed = ", ".join(changes) or "preprocessing or network options"
+    return f"fingerprint {row['fingerprint']} ({row['items']} rows), which differs in {changed}"
+
+
 def refuse_other_fingerprint(
     ws: Workspace,
     dataset: str,
@@ -141,17 +161,22 @@ def refuse_other_fingerprint(
     fingerprint: str,
     describe: Callable[[dict[str, Any]], str] | None = None,
     replace_field: str = "replace_model_cache",
+    config: dict[str, Any] | None = None,
 ) -> None:
     """The one fingerprint check: refuse to mix two configurations of ``model`` in ``dataset``'s
     store (features of two networks, or regions of two encoders, mean nothing side by side).
-    ``describe`` words a cached fingerprint's row (default: the fingerprint and row count)."""
+    ``describe`` words a cached fingerprint's row; by default, the fields of its recorded config
+    that differ from the run's ``config``."""
     cached = cached_fingerprints(ws, dataset, model, fingerprint)
     if not cached:
         return
     old = cached[0]
-    what = (describe or (lambda row: f"fingerprint {row['fingerprint']} ({row['items']} rows)"))(
-        old
-    )
+    if describe is None:
+        recorded = old["config"]
+        changes = config_differences(recorded, config) if recorded and config else []
+        what = describe_fingerprint(old, changes)
+    else:
+        what = describe(old)
     raise BadInputError(
         ws.features_dir,
         f"{dataset}/{model}",

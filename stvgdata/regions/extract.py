@@ -283,7 +283,8 @@ def run_region_extraction(
     videos = _plan(ws, config)
     encoder = _encoder(ws, config)
     summary = RegionExtractSummary(config.dataset, encoder.fingerprint, videos=len(videos))
-    identity = region_identity(encoder.fingerprint, str(encoder.weights), _config_record(encoder))
+    record = _config_record(encoder)
+    identity = region_identity(encoder.fingerprint, str(encoder.weights), record)
     split = WorkSplit()
     started = time.perf_counter()
     with worker_lock(ws, config.dataset, split):
@@ -298,6 +299,7 @@ def run_region_extraction(
             REGIONS_MODEL,
             encoder.fingerprint,
             replace_field="replace_region_cache",
+            config=record,
         )
         sentences = _sentences(ws, config.dataset)
         _drop_stale(ws, config, videos, sentences)

@@ -130,7 +130,7 @@ def test_broken_video_is_a_failures_row_and_the_rest_goes_on(tmp_path, weights):
 def test_another_encoder_is_refused_unless_replaced(ws, weights, tmp_path):
     extract(ws, weights)
     other = tiny_substitute(tmp_path / "other", seed=1)
-    with pytest.raises(BadInputError, match="`replace_region_cache`"):
+    with pytest.raises(BadInputError, match=r"differs in weights \S+ -> \S+other .*`replace_reg"):
         extract(ws, other)
     summary = extract(ws, other, replace_region_cache=True)
     assert summary.videos_done == 2
