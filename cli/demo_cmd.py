@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from stvg.cli.cache_cmds import parse_weights
 from stvg.cli.console import (
     FormatOption,
     JsonOption,
@@ -60,6 +61,14 @@ def demo_command(
             "weights); --pretrained with --full-backbones loads the hubs' weights.",
         ),
     ] = False,
+    weights: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="MODEL=NAME_OR_PATH",
+            help="With --full-backbones: a model's weights instead of the hub default "
+            "(repeatable; as `stvg extract --weights`, e.g. resnet101=r101.pth).",
+        ),
+    ] = None,
 ) -> None:
     """The whole pipeline on synthetic data: synth, import, extract, Table 3 ablation, report.
 
@@ -68,7 +77,7 @@ def demo_command(
     preset, best-on-val checkpoint) and scored on the held-out test split beside trivial
     baselines (mean train box, GT tube with the mean box, random tube).
     """
-    parsed = {"tiny_backbones": not full_backbones}
+    parsed = {"tiny_backbones": not full_backbones, "weights": parse_weights(weights or [])}
     data = DemoDataConfig(**config_options(DemoDataConfig, ctx.params) | parsed)
     config = DemoConfig(data, **config_options(DemoConfig, ctx.params))
     ws = workspace_of(ctx)

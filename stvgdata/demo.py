@@ -5,7 +5,7 @@ configuration can be read without them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,6 +40,7 @@ class DemoDataConfig:
     input_size: tuple[int, int] = (112, 192)  # extracted unscaled: a 4 x 6 feature grid
     tiny_backbones: bool = True  # small networks with the same interface; False: ResNet-101 etc.
     random_init: bool = False  # seeded random backbones, only when asked; else the hubs' weights
+    weights: dict[str, str] = field(default_factory=dict)  # model -> weights name or local path
 
     def __post_init__(self) -> None:
         if self.tiny_backbones and not self.random_init:
@@ -100,6 +101,13 @@ def prepare_demo_data(
     from stvg.stvgdata.importer import import_dataset
     from stvg.stvgdata.synth import generate
 
+    extract_config = ExtractConfig(  # checked before any work
+        dataset=DEMO_DATASET,
+        input_size=config.input_size,
+        tiny=config.tiny_backbones,
+        random_init=config.random_init,
+        weights=config.weights,
+    )
     root = demo_data_root(ws)
     synth = None
     if not root.exists():
@@ -114,11 +122,5 @@ def prepare_demo_data(
             test_seed=config.test_seed,
         )
     imported = import_dataset(ws, DEMO_DATASET, root, progress=progress)
-    extract_config = ExtractConfig(
-        dataset=DEMO_DATASET,
-        input_size=config.input_size,
-        tiny=config.tiny_backbones,
-        random_init=config.random_init,
-    )
     extracted = run_extraction(ws, extract_config, progress)
     return DemoData(root, synth, imported, extracted)

@@ -26,7 +26,7 @@ def configs(monkeypatch) -> list[DemoConfig]:
 
 def test_the_options_reach_the_config_and_errors_name_flags(run_cli, configs):
     args = ["--videos", "12", "--seed", "3", "--seeds", "2", "--epochs", "4", "--full-backbones"]
-    result = run_cli("demo", *args, "--pretrained")
+    result = run_cli("demo", *args, "--pretrained", "--weights", "resnet101=r101.pth")
 
     assert result.exit_code == 2
     assert result.stderr.strip() == "error: --epochs: 4: too many for this test"
@@ -34,6 +34,7 @@ def test_the_options_reach_the_config_and_errors_name_flags(run_cli, configs):
     assert (config.seeds, config.epochs, config.patience, config.max_frames) == (2, 4, 2, 8)
     data = config.data
     assert (data.videos, data.seed, data.tiny_backbones, data.random_init) == (12, 3, False, False)
+    assert data.weights == {"resnet101": "r101.pth"}  # passed on to the extraction
 
 
 def test_with_random_init_the_demo_runs_its_defaults(run_cli, configs):
