@@ -69,7 +69,11 @@ def train_vl_encoder_cmd(
     ] = TRAIN.model.context_frames,
     output: Annotated[
         Path | None,
-        typer.Option(help="Directory to save to [default: WORKSPACE/models/stvg-vl-synth/D]."),
+        typer.Option(
+            "--out",
+            "--output",
+            help="Directory to save to [default: WORKSPACE/models/stvg-vl-synth/D].",
+        ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
     as_json: JsonOption = False,

@@ -57,7 +57,11 @@ def pretrain_vit_cmd(
     seed: Annotated[int, typer.Option(help="Seed of sampling and initialization.")] = 0,
     output: Annotated[
         Path | None,
-        typer.Option(help="Directory to write (default: WORKSPACE/models/vit-synth/D-ARCH)."),
+        typer.Option(
+            "--out",
+            "--output",
+            help="Directory to write (default: WORKSPACE/models/vit-synth/D-ARCH).",
+        ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
     as_json: JsonOption = False,

@@ -97,6 +97,19 @@ def test_an_option_name_means_one_thing():
     assert {"import-detections", "track", "extract", "synth"} <= takes_dataset
 
 
+def test_where_to_write_is_out_everywhere():
+    """Every option naming the file or folder a command writes is ``--out`` (``synth`` takes it
+    as its OUT argument); ``--output`` stays accepted where it was the name before."""
+    writers = {
+        w[-1]: param.opts
+        for w, command in LEAVES
+        for param in command.params
+        if param.name in ("out", "output") and param.param_type_name == "option"
+    }
+    assert {"show", "ablation", "pretrain-vit", "train-vl-encoder"} <= set(writers)
+    assert all(opts[0] == "--out" for opts in writers.values()), writers
+
+
 def test_an_evaluation_protocol_option_offers_the_same_choices_everywhere():
     """``eval``, ``show`` and ``ablate`` check ``--protocol`` before any work and list it in
     help; ``plot ablation`` names a recorded protocol (retrieval too), so it takes any text."""

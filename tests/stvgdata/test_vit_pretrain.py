@@ -130,7 +130,7 @@ def test_pretrained_directory_loads_through_weights_and_the_frozen_top_checks_it
     vit_dir = tmp_path / "vit"
     trained = run_cli(
         "pretrain-vit", "--dataset", DATASET, "--arch", "tiny", "--size", "64x96",
-        "--epochs", "1", "--region-weight", "0.5", "--max-shift", "2", "--output", vit_dir,
+        "--epochs", "1", "--region-weight", "0.5", "--max-shift", "2", "--out", vit_dir,
         "--json", workspace_path=ws.root,
     )  # fmt: skip
     assert trained.exit_code == 0, trained.stderr
