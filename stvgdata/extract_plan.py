@@ -10,7 +10,6 @@ weights, autocast, ... as the extractor recorded them), or for rows written befo
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,23 +65,13 @@ def differences(cached: dict[str, Any], planned: PlannedRows) -> list[str]:
     return [f"{what} {old} -> {new}" for what, (old, new) in pairs.items() if old != new]
 
 
-def _describe(planned: PlannedRows) -> Callable[[dict[str, Any]], str]:
-    """Words for a cached fingerprint's row: what differs from ``planned`` (weights, size,
-    fps, dtype; else the preprocessing or network options)."""
-
-    def describe(old: dict[str, Any]) -> str:
-        return describe_fingerprint(old, differences(old, planned))
-
-    return describe
-
-
 def other_fingerprint(
     ws: Workspace, dataset: str, model: str, fingerprint: str, planned: PlannedRows
 ) -> str | None:
     """When ``dataset``'s cache holds ``model`` under another fingerprint: that fingerprint, its
     row count and what differs, in words; None otherwise."""
     cached = cached_fingerprints(ws, dataset, model, fingerprint)
-    return _describe(planned)(cached[0]) if cached else None
+    return describe_fingerprint(cached[0], differences(cached[0], planned)) if cached else None
 
 
 def refuse_other_fingerprint(
@@ -90,7 +79,7 @@ def refuse_other_fingerprint(
 ) -> None:
     """Refuse to mix two configurations of ``model`` in ``dataset``'s cache, naming what
     differs (the store's one fingerprint check)."""
-    store_refusal(ws, dataset, model, fingerprint, _describe(planned))
+    store_refusal(ws, dataset, model, fingerprint, lambda old: differences(old, planned))
 
 
 def probe_seconds_per_row(extractor: Any) -> float:

@@ -14,6 +14,7 @@ from stvg.stvgdata.cache.faults import StorageError, storage_faults
 from stvg.stvgdata.cache.kinds import STORAGE, KindStorage, storage_of
 from stvg.stvgdata.cache.manifest import (
     REGIONS_MODEL,
+    config_differences,
     drop_items,
     drop_model,
     feature_config,
@@ -46,6 +47,7 @@ __all__ = [
     "VerifyReport",
     "WorkSplit",
     "array_digest",
+    "config_differences",
     "drop_items",
     "drop_model",
     "feature_config",

@@ -159,24 +159,18 @@ def refuse_other_fingerprint(
     dataset: str,
     model: str,
     fingerprint: str,
-    describe: Callable[[dict[str, Any]], str] | None = None,
+    changes: Callable[[dict[str, Any]], Sequence[str]],
     replace_field: str = "replace_model_cache",
-    config: dict[str, Any] | None = None,
 ) -> None:
     """The one fingerprint check: refuse to mix two configurations of ``model`` in ``dataset``'s
     store (features of two networks, or regions of two encoders, mean nothing side by side).
-    ``describe`` words a cached fingerprint's row; by default, the fields of its recorded config
-    that differ from the run's ``config``."""
+    ``changes`` lists what differs between a cached fingerprint's row (of
+    ``cached_fingerprints``) and the run's configuration, for the message."""
     cached = cached_fingerprints(ws, dataset, model, fingerprint)
     if not cached:
         return
     old = cached[0]
-    if describe is None:
-        recorded = old["config"]
-        changes = config_differences(recorded, config) if recorded and config else []
-        what = describe_fingerprint(old, changes)
-    else:
-        what = describe(old)
+    what = describe_fingerprint(old, changes(old))
     raise BadInputError(
         ws.features_dir,
         f"{dataset}/{model}",

@@ -26,6 +26,7 @@ from stvg.stvgdata.cache import (
     REGIONS_MODEL,
     WorkSplit,
     array_digest,
+    config_differences,
     drop_items,
     drop_model,
     refuse_other_fingerprint,
@@ -298,8 +299,8 @@ def run_region_extraction(
             config.dataset,
             REGIONS_MODEL,
             encoder.fingerprint,
+            lambda old: config_differences(old["config"], record) if old["config"] else [],
             replace_field="replace_region_cache",
-            config=record,
         )
         sentences = _sentences(ws, config.dataset)
         _drop_stale(ws, config, videos, sentences)
